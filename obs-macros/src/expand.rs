@@ -1,0 +1,415 @@
+//! Generates the instrumented function from a validated [`Config`].
+//!
+//! The signature, attributes, visibility and doc comments are emitted
+//! unchanged, and the user's body is moved, token for token, into a closure
+//! (sync) or an `async move` block (async), so its errors keep their spans.
+//! When anything is wrong the function is emitted uninstrumented next to the
+//! errors, so the rest of the crate (and rust-analyzer) keeps working.
+
+use crate::attr::Args;
+use crate::ctxt::Ctxt;
+use crate::valid::{validate, Config, Kind, Value};
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::{Expr, ItemFn, ReturnType, Stmt, Type};
+
+pub fn instrument(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut cx = Ctxt::default();
+    let args = match syn::parse2::<Args>(args) {
+        Ok(a) => a,
+        Err(e) => {
+            cx.push(e);
+            Args(Vec::new())
+        }
+    };
+    let func = match syn::parse2::<ItemFn>(item.clone()) {
+        Ok(f) => f,
+        Err(e) => {
+            let err = not_a_function(kind, &item).unwrap_or(e).to_compile_error();
+            return quote!(#item #err);
+        }
+    };
+    let cfg = validate(&mut cx, kind, &args.0);
+    check_signature(&mut cx, kind, &func);
+    if let Some(errors) = cx.into_compile_errors() {
+        return quote!(#func #errors);
+    }
+    generate(&cfg, func)
+}
+
+/// A precise message when the item is not a function with a body.
+fn not_a_function(kind: Kind, item: &TokenStream) -> Option<syn::Error> {
+    let m = kind.macro_name();
+    if let Ok(t) = syn::parse2::<syn::TraitItemFn>(item.clone()) {
+        if t.default.is_none() {
+            return Some(syn::Error::new_spanned(
+                &t.sig.ident,
+                format!("#[{m}] needs a function body: put it on the function in each `impl`, not on the trait's declaration"),
+            ));
+        }
+    }
+    let what = match syn::parse2::<syn::Item>(item.clone()).ok()? {
+        syn::Item::Struct(s) => ("a struct", s.ident.span()),
+        syn::Item::Enum(e) => ("an enum", e.ident.span()),
+        syn::Item::Union(u) => ("a union", u.ident.span()),
+        syn::Item::Const(c) => ("a const", c.ident.span()),
+        syn::Item::Static(s) => ("a static", s.ident.span()),
+        syn::Item::Trait(t) => ("a trait", t.ident.span()),
+        syn::Item::Impl(i) => ("an impl block", i.impl_token.span),
+        syn::Item::Mod(md) => ("a module", md.ident.span()),
+        syn::Item::Type(t) => ("a type alias", t.ident.span()),
+        syn::Item::Use(u) => ("a use declaration", u.use_token.span),
+        _ => return None,
+    };
+    let extra = if matches!(what.0, "an impl block" | "a trait") { " inside it" } else { "" };
+    Some(syn::Error::new(
+        what.1,
+        format!("#[{m}] goes on a function, not on {}; put it on each function{extra} you want to instrument", what.0),
+    ))
+}
+
+fn check_signature(cx: &mut Ctxt, kind: Kind, f: &ItemFn) {
+    let m = kind.macro_name();
+    if let Some(c) = &f.sig.constness {
+        cx.error(c, format!("#[{m}] cannot instrument a `const fn`: recording metrics and spans happens at run time; remove `const` or the attribute"));
+    }
+    if let Some(abi) = &f.sig.abi {
+        cx.error(
+            abi,
+            format!("#[{m}] cannot instrument an `extern` function: its calls may come from foreign code that cannot unwind through the instrumentation; wrap it in a Rust function and instrument that"),
+        );
+    }
+    if let Some(v) = &f.sig.variadic {
+        cx.error(v, format!("#[{m}] cannot instrument a variadic function"));
+    }
+}
+
+fn contains_impl(ty: &Type) -> bool {
+    fn walk(ts: TokenStream) -> bool {
+        ts.into_iter().any(|t| match t {
+            TokenTree::Ident(i) => i == "impl",
+            TokenTree::Group(g) => walk(g.stream()),
+            _ => false,
+        })
+    }
+    walk(ty.to_token_stream())
+}
+
+/// `Box::pin(async move { .. })` as the last statement: a method that
+/// `#[async_trait]` already expanded.
+fn async_trait_body(sig: &syn::Signature, block: &syn::Block) -> Option<usize> {
+    if sig.asyncness.is_some() {
+        return None;
+    }
+    let idx = block.stmts.len().checked_sub(1)?;
+    let Stmt::Expr(Expr::Call(call), None) = &block.stmts[idx] else { return None };
+    let Expr::Path(p) = &*call.func else { return None };
+    let is_pin = p.path.segments.last().is_some_and(|s| s.ident == "pin");
+    let async_arg = call.args.len() == 1 && matches!(call.args.first(), Some(Expr::Async(_)));
+    (is_pin && async_arg).then_some(idx)
+}
+
+struct Gen<'a> {
+    /// Runtime label values: (label name, expression, unbounded).
+    dynamic: Vec<(String, &'a Expr, bool)>,
+}
+
+impl Gen<'_> {
+    fn labels_ident() -> syn::Ident {
+        format_ident!("__obs_labels", span = Span::mixed_site())
+    }
+
+    /// A span field value for a label: the literal, or the computed value.
+    fn field(&self, name: &str, v: &Value) -> TokenStream {
+        match v {
+            Value::Lit(s) => s.to_token_stream(),
+            Value::Dynamic { .. } => {
+                let i = self.dynamic.iter().position(|(n, _, _)| n == name).unwrap_or(0);
+                let labels = Self::labels_ident();
+                quote!(&*#labels[#i])
+            }
+        }
+    }
+
+    fn lit(v: &Option<Value>) -> Option<String> {
+        match v {
+            Some(Value::Lit(s)) => Some(s.value()),
+            _ => None,
+        }
+    }
+}
+
+fn opt_str(v: Option<String>) -> TokenStream {
+    match v {
+        Some(s) => quote!(::core::option::Option::Some(#s)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
+    let p = match &cfg.krate {
+        Some(path) => quote!(#path::__private),
+        None => quote!(::obs_runtime::__private),
+    };
+    let fn_name = func.sig.ident.to_string();
+    let tool_name = match (&cfg.kind, &cfg.name) {
+        (Kind::Tool, None) => Some(Value::Lit(syn::LitStr::new(&fn_name, func.sig.ident.span()))),
+        (Kind::Tool, Some(Value::Lit(s))) => Some(Value::Lit(s.clone())),
+        (Kind::Tool, Some(Value::Dynamic { expr, unbounded })) => {
+            Some(Value::Dynamic { expr: expr.clone(), unbounded: *unbounded })
+        }
+        _ => None,
+    };
+    let mut g = Gen { dynamic: Vec::new() };
+    for (name, v) in [("agent", &cfg.agent), ("model", &cfg.model), ("provider", &cfg.provider), ("tool", &tool_name)] {
+        if let Some(Value::Dynamic { expr, unbounded }) = v {
+            g.dynamic.push((name.to_string(), expr, *unbounded));
+        }
+    }
+    for (name, v) in &cfg.labels {
+        if let Value::Dynamic { expr, unbounded } = v {
+            g.dynamic.push((name.to_string(), expr, *unbounded));
+        }
+    }
+
+    // The descriptor.
+    let kind_tokens = match cfg.kind {
+        Kind::Agent => quote!(#p::FnKind::Agent),
+        Kind::LlmCall => quote!(#p::FnKind::LlmCall),
+        Kind::Tool => quote!(#p::FnKind::Tool),
+        Kind::Function => quote!(#p::FnKind::Function),
+    };
+    let info_name = match (&cfg.kind, &cfg.name) {
+        (Kind::Function, Some(Value::Lit(s))) => s.value(),
+        _ => fn_name.clone(),
+    };
+    let operation = cfg.operation.as_ref().map(|s| s.value()).unwrap_or_else(|| "chat".into());
+    let agent = opt_str(Gen::lit(&cfg.agent));
+    let model = opt_str(Gen::lit(&cfg.model));
+    let provider = opt_str(Gen::lit(&cfg.provider));
+    let tool = opt_str(Gen::lit(&tool_name));
+    let op_info = opt_str((cfg.kind == Kind::LlmCall).then(|| operation.clone()));
+    let static_labels = cfg.labels.iter().filter_map(|(k, v)| match v {
+        Value::Lit(s) => {
+            let k = k.to_string();
+            Some(quote!((#k, #s)))
+        }
+        _ => None,
+    });
+    let dyn_names = g.dynamic.iter().map(|(n, _, _)| n);
+    let metrics = cfg.metrics;
+    let info = format_ident!("__OBS_INFO", span = Span::mixed_site());
+    let site = format_ident!("__OBS_SITE", span = Span::mixed_site());
+    let statics = quote! {
+        static #info: #p::FnInfo = #p::FnInfo {
+            kind: #kind_tokens,
+            name: #info_name,
+            module: ::core::module_path!(),
+            file: ::core::file!(),
+            line: ::core::line!(),
+            agent: #agent,
+            model: #model,
+            provider: #provider,
+            operation: #op_info,
+            tool: #tool,
+            labels: &[#(#static_labels),*],
+            dynamic: &[#(#dyn_names),*],
+            metrics: #metrics,
+        };
+        static #site: #p::Site = #p::Site::new(&#info);
+        #p::inventory::submit! { #p::Registration(&#site) }
+    };
+
+    // Runtime label values, each bound by reference first so that temporaries
+    // live long enough and places like `self.name` are borrowed, not moved.
+    let labels = Gen::labels_ident();
+    let mut bindings = Vec::new();
+    let mut values = Vec::new();
+    for (i, (_, expr, unbounded)) in g.dynamic.iter().enumerate() {
+        let v = format_ident!("__obs_value{}", i, span = Span::mixed_site());
+        bindings.push(quote_spanned!(expr.span()=> let #v = &(#expr);));
+        let conv = if *unbounded { quote!(unbounded) } else { quote!(bounded) };
+        values.push(quote_spanned!(expr.span()=> #p::#conv(#v)));
+    }
+
+    // The span.
+    let level = match cfg.level.as_ref().map(|l| l.value()).as_deref() {
+        Some("trace") => quote!(#p::tracing::Level::TRACE),
+        Some("debug") => quote!(#p::tracing::Level::DEBUG),
+        Some("warn") => quote!(#p::tracing::Level::WARN),
+        Some("error") => quote!(#p::tracing::Level::ERROR),
+        _ => quote!(#p::tracing::Level::INFO),
+    };
+    let empty = quote!(#p::tracing::field::Empty);
+    let user_fields =
+        cfg.fields.iter().map(|(name, expr)| quote_spanned!(expr.span()=> #name = #p::tracing::field::debug(&(#expr))));
+    let (span_name, otel_name, kind_fields) = match cfg.kind {
+        Kind::Agent => {
+            let a = cfg.agent.as_ref().map(|v| g.field("agent", v)).unwrap_or_else(|| quote!(""));
+            let (name, otel) = match Gen::lit(&cfg.agent) {
+                Some(a) => (format!("invoke_agent {a}"), None),
+                None => ("invoke_agent".to_string(), Some(quote!(::std::format!("invoke_agent {}", #a)))),
+            };
+            (
+                name,
+                otel,
+                quote! {
+                    otel.kind = "internal",
+                    gen_ai.operation.name = "invoke_agent",
+                    gen_ai.agent.name = #a,
+                },
+            )
+        }
+        Kind::LlmCall => {
+            let m = cfg.model.as_ref().map(|v| g.field("model", v)).unwrap_or_else(|| quote!(""));
+            let provider = match (&cfg.provider, &cfg.model) {
+                (Some(v), _) => g.field("provider", v),
+                (None, Some(Value::Dynamic { .. })) => quote!(#p::infer_provider(#m)),
+                (None, _) => quote!(#site.provider()),
+            };
+            let (name, otel) = match Gen::lit(&cfg.model) {
+                Some(model) => (format!("{operation} {model}"), None),
+                None => (operation.clone(), Some(quote!(::std::format!("{} {}", #operation, #m)))),
+            };
+            let server_address = cfg.server_address.as_ref().map(|a| quote!(server.address = #a,));
+            let server_port = cfg.server_port.as_ref().map(|port| quote!(server.port = #port as i64,));
+            (
+                name,
+                otel,
+                quote! {
+                    otel.kind = "client",
+                    gen_ai.operation.name = #operation,
+                    gen_ai.provider.name = #provider,
+                    gen_ai.request.model = #m,
+                    #server_address
+                    #server_port
+                    gen_ai.response.model = #empty,
+                    gen_ai.response.finish_reasons = #empty,
+                    gen_ai.usage.input_tokens = #empty,
+                    gen_ai.usage.output_tokens = #empty,
+                    gen_ai.usage.cache_read.input_tokens = #empty,
+                    gen_ai.usage.cache_creation.input_tokens = #empty,
+                    gen_ai.usage.reasoning.output_tokens = #empty,
+                    gen_ai.response.time_to_first_chunk = #empty,
+                    obs.cost.usd = #empty,
+                },
+            )
+        }
+        Kind::Tool => {
+            let t = tool_name.as_ref().map(|v| g.field("tool", v)).unwrap_or_else(|| quote!(""));
+            let (name, otel) = match Gen::lit(&tool_name) {
+                Some(t) => (format!("execute_tool {t}"), None),
+                None => ("execute_tool".to_string(), Some(quote!(::std::format!("execute_tool {}", #t)))),
+            };
+            (
+                name,
+                otel,
+                quote! {
+                    otel.kind = "internal",
+                    gen_ai.operation.name = "execute_tool",
+                    gen_ai.tool.name = #t,
+                },
+            )
+        }
+        Kind::Function => (
+            info_name.clone(),
+            None,
+            quote! {
+                otel.kind = "internal",
+                code.function = #fn_name,
+                code.namespace = ::core::module_path!(),
+            },
+        ),
+    };
+    let otel_name = otel_name.map(|n| quote!(otel.name = #n,));
+    let span_var = format_ident!("__obs_span", span = Span::mixed_site());
+    let start = if g.dynamic.is_empty() {
+        quote!(#site.start(#span_var))
+    } else {
+        quote!(#site.start_dynamic(#span_var, &#labels))
+    };
+    let n_dyn = g.dynamic.len();
+    let label_array =
+        (!g.dynamic.is_empty()).then(|| quote!(let #labels: [::std::borrow::Cow<'_, str>; #n_dyn] = [#(#values),*];));
+    let call = format_ident!("__obs_call", span = Span::mixed_site());
+    let begin = quote! {
+        let #call = {
+            #(#bindings)*
+            #label_array
+            let #span_var = #p::tracing::span!(
+                target: ::core::module_path!(),
+                #level,
+                #span_name,
+                #otel_name
+                #kind_fields
+                error.type = #empty,
+                otel.status_code = #empty,
+                obs.status = #empty,
+                #(#user_fields,)*
+            );
+            #start
+        };
+    };
+
+    let ret = format_ident!("__obs_ret", span = Span::mixed_site());
+    let outcome = quote! {{
+        #[allow(unused_imports)]
+        use #p::{PlainOutcome as _, ResultOutcome as _};
+        (&#p::Probe(&#ret)).__obs_outcome()
+    }};
+
+    let ItemFn { attrs, vis, sig, block } = func;
+    let body = if sig.asyncness.is_some() {
+        let out = match &sig.output {
+            ReturnType::Default => quote!(()),
+            ReturnType::Type(_, ty) if contains_impl(ty) => quote!(_),
+            ReturnType::Type(_, ty) => quote!(#ty),
+        };
+        quote! {
+            #statics
+            #begin
+            let (#ret, #call) = #p::Tracked::new(#call, #p::typed::<#out, _>(async move #block)).await;
+            #call.finish(#outcome);
+            #ret
+        }
+    } else if let Some(idx) = async_trait_body(&sig, &block) {
+        let mut stmts = block.stmts.clone();
+        let Stmt::Expr(Expr::Call(pin_call), None) = stmts.remove(idx) else { unreachable!("checked") };
+        let func_path = &pin_call.func;
+        let inner = &pin_call.args[0];
+        quote! {
+            #statics
+            #begin
+            #(#stmts)*
+            #func_path(async move {
+                let (#ret, #call) = #p::Tracked::new(#call, #inner).await;
+                #call.finish(#outcome);
+                #ret
+            })
+        }
+    } else {
+        let out = match &sig.output {
+            ReturnType::Default => quote!(()),
+            ReturnType::Type(_, ty) if contains_impl(ty) => quote!(_),
+            ReturnType::Type(_, ty) => quote!(#ty),
+        };
+        let entered = format_ident!("__obs_entered", span = Span::mixed_site());
+        quote! {
+            #statics
+            #begin
+            let #ret = {
+                let #entered = #call.enter();
+                #p::once::<#out, _>(move || #block)
+            };
+            #call.finish(#outcome);
+            #ret
+        }
+    };
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            #body
+        }
+    }
+}

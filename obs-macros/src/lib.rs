@@ -1,0 +1,56 @@
+//! Procedural macros of obs. Use them through `obs-runtime`, which
+//! re-exports them: `use obs_runtime::{track_execution, track_llm_call, track_tool, traced};`
+//!
+//! Each macro runs three stages: [`attr`] parses the arguments, [`valid`]
+//! checks them (collecting every mistake, each spanned on its token), and
+//! [`expand`] generates the instrumented function.
+
+mod attr;
+mod ctxt;
+mod expand;
+mod valid;
+
+use proc_macro::TokenStream;
+use valid::Kind;
+
+/// Instruments an agent entry point: span `invoke_agent {agent}`, metrics
+/// `agent_executions_total`, `agent_execution_duration_seconds`,
+/// `agent_executions_in_flight`; model and tool calls inside carry its agent.
+///
+/// Arguments: `agent = "name"` (required; or a bounded expression, or
+/// `unbounded(expr)`), `labels(key = value, ..)`, `fields(name = expr, ..)`,
+/// `level = "info"`, `crate = path`.
+#[proc_macro_attribute]
+pub fn track_execution(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::instrument(Kind::Agent, args.into(), item.into()).into()
+}
+
+/// Instruments a model call: span `{operation} {model}` (kind CLIENT),
+/// metrics `llm_calls_total` and `llm_call_duration_seconds`.
+///
+/// Arguments: `model = "gpt-4o"` (required), `provider = "openai"` (inferred
+/// from well-known model names when absent), `operation = "chat"`,
+/// `server_address = "api.openai.com"`, `server_port = 443`, `labels(..)`,
+/// `fields(..)`, `level`, `crate`.
+#[proc_macro_attribute]
+pub fn track_llm_call(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::instrument(Kind::LlmCall, args.into(), item.into()).into()
+}
+
+/// Instruments a tool: span `execute_tool {name}`, metrics `tool_calls_total`
+/// and `tool_call_duration_seconds`.
+///
+/// Arguments: `name = "web_search"` (defaults to the function's name),
+/// `labels(..)`, `fields(..)`, `level`, `crate`.
+#[proc_macro_attribute]
+pub fn track_tool(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::instrument(Kind::Tool, args.into(), item.into()).into()
+}
+
+/// Instruments any function with a span (named after the function, or
+/// `name = "..."`); with `metrics`, also `function_calls_total` and
+/// `function_call_duration_seconds`.
+#[proc_macro_attribute]
+pub fn traced(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::instrument(Kind::Function, args.into(), item.into()).into()
+}

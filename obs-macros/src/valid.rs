@@ -1,0 +1,417 @@
+//! Every rule a user can break, checked on the parsed arguments. Each error is
+//! spanned on the offending token and says what to write instead; all errors
+//! of one attribute are reported together.
+
+use crate::attr::{Arg, ArgValue};
+use crate::ctxt::Ctxt;
+use syn::{Expr, ExprLit, Ident, Lit, LitInt, LitStr, Path};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Agent,
+    LlmCall,
+    Tool,
+    Function,
+}
+
+impl Kind {
+    pub fn macro_name(self) -> &'static str {
+        match self {
+            Kind::Agent => "track_execution",
+            Kind::LlmCall => "track_llm_call",
+            Kind::Tool => "track_tool",
+            Kind::Function => "traced",
+        }
+    }
+
+    fn own_args(self) -> &'static [&'static str] {
+        match self {
+            Kind::Agent => &["agent"],
+            Kind::LlmCall => &["model", "provider", "operation", "server_address", "server_port"],
+            Kind::Tool => &["name"],
+            Kind::Function => &["name", "metrics"],
+        }
+    }
+
+    fn allowed(self) -> impl Iterator<Item = &'static str> {
+        self.own_args().iter().copied().chain(COMMON_ARGS.iter().copied())
+    }
+}
+
+const COMMON_ARGS: &[&str] = &["labels", "fields", "level", "crate"];
+const ALL_KINDS: [Kind; 4] = [Kind::Agent, Kind::LlmCall, Kind::Tool, Kind::Function];
+
+/// Label names the generated metrics already use.
+pub const BUILTIN_LABELS: &[&str] = &["agent", "model", "provider", "tool", "function", "module", "status"];
+/// Label names Prometheus reserves for histograms and summaries.
+const RESERVED_LABELS: &[&str] = &["le", "quantile"];
+/// Extra labels per function, so a label set always fits the runtime's fixed buffer.
+const MAX_LABELS: usize = 8;
+
+/// Well-known `gen_ai.operation.name` values for model calls.
+const OPERATIONS: &[&str] = &["chat", "text_completion", "generate_content", "embeddings", "retrieval"];
+const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error"];
+
+/// A label value: fixed at compile time, or computed per call.
+pub enum Value {
+    Lit(LitStr),
+    Dynamic { expr: Expr, unbounded: bool },
+}
+
+pub struct Config {
+    pub kind: Kind,
+    pub agent: Option<Value>,
+    pub model: Option<Value>,
+    pub provider: Option<Value>,
+    pub operation: Option<LitStr>,
+    pub server_address: Option<LitStr>,
+    pub server_port: Option<LitInt>,
+    /// `track_tool`'s `name` (the tool name) or `traced`'s span name.
+    pub name: Option<Value>,
+    pub metrics: bool,
+    pub labels: Vec<(Ident, Value)>,
+    pub fields: Vec<(Ident, Expr)>,
+    pub level: Option<LitStr>,
+    pub krate: Option<Path>,
+}
+
+/// Levenshtein distance, for "did you mean" suggestions.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The closest candidate within a small edit distance.
+pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).clamp(1, 3);
+    candidates
+        .into_iter()
+        .map(|c| (distance(word, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn str_lit(e: &Expr) -> Option<&LitStr> {
+    match e {
+        Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Some(s),
+        _ => None,
+    }
+}
+
+/// `unbounded(expr)` written as a value.
+fn unbounded_arg(e: &Expr) -> Option<&Expr> {
+    if let Expr::Call(call) = e {
+        if let Expr::Path(p) = &*call.func {
+            if p.path.is_ident("unbounded") && call.args.len() == 1 {
+                return call.args.first();
+            }
+        }
+    }
+    None
+}
+
+/// Checks a label-like value: a non-empty string literal, a runtime
+/// expression, or `unbounded(expr)`.
+fn label_value(cx: &mut Ctxt, arg: &str, e: &Expr, example: &str) -> Option<Value> {
+    if let Some(s) = str_lit(e) {
+        let v = s.value();
+        if v.trim().is_empty() {
+            cx.error(s, format!("`{arg}` cannot be empty: give it a name, like `{arg} = \"{example}\"`"));
+            return None;
+        }
+        if let Some(c) = v.chars().find(|c| c.is_control()) {
+            cx.error(
+                s,
+                format!("`{arg}` contains the control character {c:?}, which cannot appear in a metric label value; use letters, digits, `-`, `_`, `.` or `/`"),
+            );
+            return None;
+        }
+        return Some(Value::Lit(s.clone()));
+    }
+    if let Expr::Lit(lit) = e {
+        cx.error(
+            lit,
+            format!("`{arg}` takes a string, not this literal: write `{arg} = \"{example}\"` (or pass an expression whose type implements `obs_runtime::LabelValue`)"),
+        );
+        return None;
+    }
+    if let Some(inner) = unbounded_arg(e) {
+        return Some(Value::Dynamic { expr: inner.clone(), unbounded: true });
+    }
+    Some(Value::Dynamic { expr: e.clone(), unbounded: false })
+}
+
+fn expect_expr<'a>(cx: &mut Ctxt, arg: &'a Arg, example: &str) -> Option<&'a Expr> {
+    match &arg.value {
+        ArgValue::Expr(e) => Some(e),
+        _ => {
+            cx.error(&arg.name, format!("`{}` needs a value: write `{}`", arg.name, example));
+            None
+        }
+    }
+}
+
+fn literal_string(cx: &mut Ctxt, arg: &Arg, example: &str) -> Option<LitStr> {
+    let e = expect_expr(cx, arg, example)?;
+    match str_lit(e) {
+        Some(s) if !s.value().trim().is_empty() => Some(s.clone()),
+        Some(s) => {
+            cx.error(s, format!("`{}` cannot be empty: write `{example}`", arg.name));
+            None
+        }
+        None => {
+            cx.error(e, format!("`{}` takes a string literal known at compile time: write `{example}`", arg.name));
+            None
+        }
+    }
+}
+
+fn check_label_name(cx: &mut Ctxt, name: &Ident, what: &str) -> bool {
+    let n = name.to_string();
+    let n = n.strip_prefix("r#").unwrap_or(&n);
+    if n.starts_with("__") {
+        cx.error(name, format!("{what} `{n}` starts with `__`, which Prometheus reserves for its own labels; drop the leading underscores"));
+        return false;
+    }
+    if RESERVED_LABELS.contains(&n) {
+        cx.error(
+            name,
+            format!("{what} `{n}` is reserved by Prometheus for histogram buckets and quantiles; choose another name"),
+        );
+        return false;
+    }
+    if BUILTIN_LABELS.contains(&n) {
+        cx.error(
+            name,
+            format!("{what} `{n}` is already set by obs on every series of this function; choose another name (e.g. `{n}_name`)"),
+        );
+        return false;
+    }
+    if !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        cx.error(name, format!("{what} `{n}` must match [a-zA-Z_][a-zA-Z0-9_]*"));
+        return false;
+    }
+    true
+}
+
+/// Validates the arguments of one macro into a [`Config`]. Errors go to `cx`.
+pub fn validate(cx: &mut Ctxt, kind: Kind, args: &[Arg]) -> Config {
+    let mut cfg = Config {
+        kind,
+        agent: None,
+        model: None,
+        provider: None,
+        operation: None,
+        server_address: None,
+        server_port: None,
+        name: None,
+        metrics: kind != Kind::Function,
+        labels: Vec::new(),
+        fields: Vec::new(),
+        level: None,
+        krate: None,
+    };
+    let mut seen: Vec<&Ident> = Vec::new();
+    for arg in args {
+        let name = arg.name.to_string();
+        if seen.contains(&&arg.name) {
+            cx.error(&arg.name, format!("`{name}` is given twice; keep one of them"));
+            continue;
+        }
+        seen.push(&arg.name);
+        if !kind.allowed().any(|a| a == name) {
+            unknown_argument(cx, kind, &arg.name);
+            continue;
+        }
+        match name.as_str() {
+            "agent" => {
+                if let Some(e) = expect_expr(cx, arg, "agent = \"researcher\"") {
+                    cfg.agent = label_value(cx, "agent", e, "researcher");
+                }
+            }
+            "model" => {
+                if let Some(e) = expect_expr(cx, arg, "model = \"gpt-4o\"") {
+                    cfg.model = label_value(cx, "model", e, "gpt-4o");
+                }
+            }
+            "provider" => {
+                if let Some(e) = expect_expr(cx, arg, "provider = \"openai\"") {
+                    cfg.provider = label_value(cx, "provider", e, "openai");
+                }
+            }
+            "operation" => {
+                if let Some(s) = literal_string(cx, arg, "operation = \"chat\"") {
+                    if OPERATIONS.contains(&s.value().as_str()) {
+                        cfg.operation = Some(s);
+                    } else {
+                        let hint = suggest(&s.value(), OPERATIONS.iter().copied())
+                            .map(|h| format!("did you mean `{h}`? "))
+                            .unwrap_or_default();
+                        cx.error(
+                            &s,
+                            format!("unknown operation `{}`: {hint}use one of {}", s.value(), OPERATIONS.join(", ")),
+                        );
+                    }
+                }
+            }
+            "server_address" => cfg.server_address = literal_string(cx, arg, "server_address = \"api.openai.com\""),
+            "server_port" => {
+                if let Some(e) = expect_expr(cx, arg, "server_port = 443") {
+                    match e {
+                        Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) if i.base10_parse::<u16>().is_ok_and(|p| p > 0) => {
+                            cfg.server_port = Some(i.clone())
+                        }
+                        _ => cx.error(e, "`server_port` takes a port number from 1 to 65535, like `server_port = 443`"),
+                    }
+                }
+            }
+            "name" => {
+                if let Some(e) = expect_expr(cx, arg, "name = \"web_search\"") {
+                    cfg.name = match kind {
+                        // A span name is static in `tracing`: it must be a literal.
+                        Kind::Function => literal_string(cx, arg, "name = \"rank_results\"").map(Value::Lit),
+                        _ => label_value(cx, "name", e, "web_search"),
+                    };
+                }
+            }
+            "metrics" => match &arg.value {
+                ArgValue::Flag => cfg.metrics = true,
+                ArgValue::Expr(Expr::Lit(ExprLit { lit: Lit::Bool(b), .. })) => cfg.metrics = b.value,
+                _ => cx.error(&arg.name, "`metrics` is a flag: write `metrics` (or `metrics = false`)"),
+            },
+            "level" => {
+                let lit = match &arg.value {
+                    ArgValue::Expr(Expr::Path(p)) if p.path.get_ident().is_some() => {
+                        let id = p.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
+                        Some(LitStr::new(&id.to_lowercase(), p.path.segments[0].ident.span()))
+                    }
+                    _ => literal_string(cx, arg, "level = \"debug\""),
+                };
+                if let Some(l) = lit {
+                    let v = l.value().to_lowercase();
+                    if LEVELS.contains(&v.as_str()) {
+                        cfg.level = Some(LitStr::new(&v, l.span()));
+                    } else {
+                        cx.error(&l, format!("unknown level `{}`: use one of {}", l.value(), LEVELS.join(", ")));
+                    }
+                }
+            }
+            "crate" => match &arg.value {
+                ArgValue::Expr(Expr::Path(p)) => cfg.krate = Some(p.path.clone()),
+                _ => cx.error(&arg.name, "`crate` takes a path to obs-runtime as your crate names it: `crate = obs`"),
+            },
+            "labels" => match &arg.value {
+                ArgValue::List(items) => labels(cx, items, &mut cfg),
+                _ => cx.error(&arg.name, "write labels as a list: `labels(team = \"search\", tier = \"pro\")`"),
+            },
+            "fields" => match &arg.value {
+                ArgValue::List(items) => fields(cx, items, &mut cfg),
+                _ => cx.error(&arg.name, "write fields as a list: `fields(user_id = req.user_id)`"),
+            },
+            _ => unknown_argument(cx, kind, &arg.name),
+        }
+    }
+    required(cx, kind, &cfg);
+    cfg
+}
+
+fn labels(cx: &mut Ctxt, items: &[Arg], cfg: &mut Config) {
+    let mut seen: Vec<String> = Vec::new();
+    for item in items {
+        if !check_label_name(cx, &item.name, "label") {
+            continue;
+        }
+        let n = item.name.to_string();
+        if seen.contains(&n) {
+            cx.error(&item.name, format!("label `{n}` is given twice; keep one"));
+            continue;
+        }
+        seen.push(n.clone());
+        let ArgValue::Expr(e) = &item.value else {
+            cx.error(&item.name, format!("label `{n}` needs a value: write `{n} = \"value\"`"));
+            continue;
+        };
+        if let Some(v) = label_value(cx, &n, e, "value") {
+            cfg.labels.push((item.name.clone(), v));
+        }
+    }
+    if seen.len() > MAX_LABELS {
+        cx.error(
+            &items[MAX_LABELS].name,
+            format!("at most {MAX_LABELS} extra labels per function: every label multiplies the number of series"),
+        );
+    }
+}
+
+fn fields(cx: &mut Ctxt, items: &[Arg], cfg: &mut Config) {
+    for item in items {
+        let n = item.name.to_string();
+        if cfg.fields.iter().any(|(i, _)| *i == item.name) {
+            cx.error(&item.name, format!("field `{n}` is given twice; keep one"));
+            continue;
+        }
+        match &item.value {
+            ArgValue::Expr(e) => cfg.fields.push((item.name.clone(), e.clone())),
+            _ => cx.error(
+                &item.name,
+                format!("field `{n}` needs a value: write `{n} = expr` (recorded with its Debug form)"),
+            ),
+        }
+    }
+}
+
+fn unknown_argument(cx: &mut Ctxt, kind: Kind, name: &Ident) {
+    let n = name.to_string();
+    let owners: Vec<String> = ALL_KINDS
+        .iter()
+        .filter(|k| **k != kind && k.own_args().contains(&n.as_str()))
+        .map(|k| format!("#[{}]", k.macro_name()))
+        .collect();
+    let allowed: Vec<&str> = kind.allowed().collect();
+    let msg = if !owners.is_empty() {
+        let hint = match (kind, n.as_str()) {
+            (Kind::Tool, "model") | (Kind::Agent, "model") => {
+                "; put #[track_llm_call(model = ..)] on the function that calls the model".to_string()
+            }
+            (Kind::Agent, "name") => "; the agent's name is `agent = \"...\"`".to_string(),
+            _ => String::new(),
+        };
+        format!(
+            "`{n}` is an argument of {}, not of #[{}]{hint}; #[{}] takes: {}",
+            owners.join(" and "),
+            kind.macro_name(),
+            kind.macro_name(),
+            allowed.join(", ")
+        )
+    } else if let Some(s) = suggest(&n, allowed.iter().copied()) {
+        format!("unknown argument `{n}` for #[{}]: did you mean `{s}`?", kind.macro_name())
+    } else {
+        format!("unknown argument `{n}` for #[{}]: it takes {}", kind.macro_name(), allowed.join(", "))
+    };
+    cx.error(name, msg);
+}
+
+fn required(cx: &mut Ctxt, kind: Kind, cfg: &Config) {
+    let span = proc_macro2::Span::call_site();
+    match kind {
+        Kind::Agent if cfg.agent.is_none() && !cx.has_errors() => cx.error_at(
+            span,
+            "#[track_execution] needs the agent's name: write #[track_execution(agent = \"researcher\")]",
+        ),
+        Kind::LlmCall if cfg.model.is_none() && !cx.has_errors() => cx.error_at(
+            span,
+            "#[track_llm_call] needs the model: write #[track_llm_call(model = \"gpt-4o\")] (or `model = expr` for a model chosen at run time)",
+        ),
+        _ => {}
+    }
+}

@@ -1,0 +1,288 @@
+//! `init()`: configuration from defaults, environment and a builder; starts
+//! the exporters and turns recording on.
+
+use crate::context::Agent;
+use crate::export::{self, ExportError, ExporterConfig, Running};
+use crate::registry::{sites, FnKind};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static INITIALIZED: AtomicBool = AtomicBool::new(false);
+
+/// Exporters started when neither `OBS_EXPORTERS` nor the builder names any.
+pub const DEFAULT_EXPORTERS: &[&str] = &["logs", "prometheus"];
+
+/// Why `init()` did not start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InitError {
+    /// `init()` already ran in this process; keep the first guard alive.
+    AlreadyInitialized,
+    /// An exporter name that is not linked into this binary.
+    UnknownExporter {
+        /// The name asked for.
+        name: String,
+        /// The names that exist.
+        available: Vec<&'static str>,
+    },
+    /// An environment variable holds a value that cannot be used.
+    InvalidEnv {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        value: String,
+        /// What it should look like.
+        expected: &'static str,
+    },
+    /// An exporter could not start.
+    Exporter(ExportError),
+}
+
+impl std::fmt::Display for InitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InitError::AlreadyInitialized => write!(
+                f,
+                "obs is already initialised in this process: call init() once, at the start of main, and keep its guard alive"
+            ),
+            InitError::UnknownExporter { name, available } => write!(
+                f,
+                "unknown exporter `{name}` in OBS_EXPORTERS: the exporters in this binary are {}",
+                available.join(", ")
+            ),
+            InitError::InvalidEnv { var, value, expected } => {
+                write!(f, "{var}=`{value}` cannot be used: expected {expected}")
+            }
+            InitError::Exporter(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for InitError {}
+
+/// Configuration for [`Builder::init`]; [`crate::init`] is `Builder::from_env().init()`.
+///
+/// ```no_run
+/// let _obs = obs_runtime::Builder::from_env()
+///     .service_name("research-agent")
+///     .prometheus_addr("127.0.0.1:9464")
+///     .init()
+///     .expect("obs");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Builder {
+    cfg: ExporterConfig,
+    exporters: Option<Vec<String>>,
+    cardinality_limit: Option<usize>,
+    errors: Vec<InitError>,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder::new()
+    }
+}
+
+fn env(var: &str) -> Option<String> {
+    std::env::var(var).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Builder {
+    /// Embedded defaults only; the environment is not read.
+    pub fn new() -> Builder {
+        Builder {
+            cfg: ExporterConfig { service_name: "unknown_service".into(), ..ExporterConfig::default() },
+            exporters: None,
+            cardinality_limit: None,
+            errors: Vec::new(),
+        }
+    }
+
+    /// Defaults overridden by `OTEL_SERVICE_NAME`, `RUST_LOG`, `OBS_EXPORTERS`,
+    /// `OBS_PROMETHEUS_ADDR`, `OBS_LOG_FORMAT`, `OBS_LOG_SPANS`,
+    /// `OBS_NAMESPACE` and `OBS_CARDINALITY_LIMIT`. Builder calls made after
+    /// this override the environment.
+    pub fn from_env() -> Builder {
+        let mut b = Builder::new();
+        if let Some(v) = env("OTEL_SERVICE_NAME") {
+            b.cfg.service_name = v;
+        }
+        b.cfg.log_filter = env("RUST_LOG");
+        b.cfg.prometheus_addr = env("OBS_PROMETHEUS_ADDR");
+        b.cfg.log_format = env("OBS_LOG_FORMAT");
+        b.cfg.namespace = env("OBS_NAMESPACE");
+        if let Some(v) = env("OBS_EXPORTERS") {
+            b.exporters = Some(v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect());
+        }
+        if let Some(v) = env("OBS_LOG_SPANS") {
+            match v.as_str() {
+                "1" | "true" => b.cfg.log_spans = true,
+                "0" | "false" => b.cfg.log_spans = false,
+                _ => b.errors.push(InitError::InvalidEnv { var: "OBS_LOG_SPANS", value: v, expected: "true or false" }),
+            }
+        }
+        if let Some(v) = env("OBS_CARDINALITY_LIMIT") {
+            match v.parse::<usize>() {
+                Ok(n) if n > 0 => b.cardinality_limit = Some(n),
+                _ => b.errors.push(InitError::InvalidEnv {
+                    var: "OBS_CARDINALITY_LIMIT",
+                    value: v,
+                    expected: "a positive number of series per metric",
+                }),
+            }
+        }
+        b
+    }
+
+    /// `service.name` of this process.
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.cfg.service_name = name.into();
+        self
+    }
+    /// Prefix for every metric name (`{namespace}_llm_calls_total`).
+    pub fn namespace(mut self, ns: impl Into<String>) -> Self {
+        self.cfg.namespace = Some(ns.into());
+        self
+    }
+    /// Where `/metrics` is served (`127.0.0.1:9464` by default; port 0 picks a free port).
+    pub fn prometheus_addr(mut self, addr: impl Into<String>) -> Self {
+        self.cfg.prometheus_addr = Some(addr.into());
+        self
+    }
+    /// The exporters to start, by name (default: `logs`, `prometheus`).
+    pub fn exporters(mut self, names: &[&str]) -> Self {
+        self.exporters = Some(names.iter().map(|s| s.to_string()).collect());
+        self
+    }
+    /// `json` or `console`.
+    pub fn log_format(mut self, format: impl Into<String>) -> Self {
+        self.cfg.log_format = Some(format.into());
+        self
+    }
+    /// `RUST_LOG`-style filter directives.
+    pub fn log_filter(mut self, directives: impl Into<String>) -> Self {
+        self.cfg.log_filter = Some(directives.into());
+        self
+    }
+    /// Series per metric before new label sets share the overflow series.
+    pub fn cardinality_limit(mut self, n: usize) -> Self {
+        self.cardinality_limit = Some(n);
+        self
+    }
+
+    /// Starts the exporters and turns recording on. Fails without side
+    /// effects when the configuration is wrong or an exporter cannot start,
+    /// so a corrected call can follow; a second successful call is
+    /// [`InitError::AlreadyInitialized`].
+    pub fn init(self) -> Result<ObsGuard, InitError> {
+        if let Some(e) = self.errors.into_iter().next() {
+            return Err(e);
+        }
+        let names: Vec<String> =
+            self.exporters.unwrap_or_else(|| DEFAULT_EXPORTERS.iter().map(|s| s.to_string()).collect());
+        let mut chosen = Vec::new();
+        for n in &names {
+            match export::find(n) {
+                Some(e) => chosen.push(e),
+                None => return Err(InitError::UnknownExporter { name: n.clone(), available: export::available() }),
+            }
+        }
+        if INITIALIZED.swap(true, Ordering::AcqRel) {
+            return Err(InitError::AlreadyInitialized);
+        }
+        let mut running: Vec<Box<dyn Running>> = Vec::new();
+        for e in chosen {
+            match e.start(&self.cfg) {
+                Ok(r) => running.push(r),
+                Err(err) => {
+                    for mut r in running {
+                        r.shutdown();
+                    }
+                    INITIALIZED.store(false, Ordering::Release);
+                    return Err(InitError::Exporter(err));
+                }
+            }
+        }
+        if let Some(n) = self.cardinality_limit {
+            crate::metrics::registry::set_cardinality_limit(n);
+        }
+        // Another recorder may already be installed by the application: keep it.
+        let _ = metrics::set_global_recorder(crate::metrics::facade::ObsRecorder);
+        materialize();
+        crate::record::enable();
+        if env("OTEL_EXPORTER_OTLP_ENDPOINT").is_some() && export::find("otlp").is_none() {
+            tracing::warn!(
+                target: "obs_runtime",
+                "OTEL_EXPORTER_OTLP_ENDPOINT is set but this build of obs has no OTLP exporter; traces and metrics stay local"
+            );
+        }
+        for r in &running {
+            tracing::info!(target: "obs_runtime", service = %self.cfg.service_name, "obs: {}", r.describe());
+        }
+        Ok(ObsGuard { running })
+    }
+}
+
+/// Creates every series of every registered function at zero, so dashboards
+/// and alerts see them before the first call. Agent-labelled series of model
+/// and tool calls are created for `none` and for every registered agent.
+pub(crate) fn materialize() {
+    for b in crate::metrics::names::ALL {
+        b.family();
+    }
+    let agents: Vec<Agent> =
+        sites().filter(|s| s.info().kind == FnKind::Agent).filter_map(|s| s.info().agent).map(Agent::intern).collect();
+    for site in sites() {
+        let info = site.info();
+        if !info.metrics {
+            continue;
+        }
+        match info.kind {
+            FnKind::Agent => {
+                if let Some(a) = info.agent {
+                    site.warm(Agent::intern(a));
+                }
+            }
+            FnKind::LlmCall | FnKind::Tool => {
+                site.warm(Agent::NONE);
+                for a in &agents {
+                    site.warm(*a);
+                }
+            }
+            FnKind::Function => site.warm(Agent::NONE),
+        }
+    }
+}
+
+/// Keeps the exporters running; flushes and stops them when dropped.
+#[must_use = "exporters stop when the guard is dropped: bind it, e.g. `let _obs = obs_runtime::init()?;`"]
+pub struct ObsGuard {
+    running: Vec<Box<dyn Running>>,
+}
+
+impl ObsGuard {
+    /// The address `/metrics` is served on, when the Prometheus exporter runs.
+    pub fn prometheus_addr(&self) -> Option<SocketAddr> {
+        self.running.iter().find_map(|r| r.local_addr())
+    }
+
+    /// One line per running exporter.
+    pub fn describe(&self) -> Vec<String> {
+        self.running.iter().map(|r| r.describe()).collect()
+    }
+
+    /// Flushes every exporter now.
+    pub fn flush(&mut self) {
+        for r in &mut self.running {
+            r.flush();
+        }
+    }
+}
+
+impl Drop for ObsGuard {
+    fn drop(&mut self) {
+        for r in &mut self.running {
+            r.flush();
+            r.shutdown();
+        }
+    }
+}

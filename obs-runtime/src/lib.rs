@@ -1,0 +1,71 @@
+//! # obs: instrumentation for AI-agent code
+//!
+//! Put `#[track_execution(agent = "...")]` on agent entry points,
+//! `#[track_llm_call(model = "...")]` on model calls, `#[track_tool(name = "...")]`
+//! on tools and `#[traced]` on anything else; call [`init()`] once. Each call then
+//! produces a `tracing` span named per the OpenTelemetry GenAI conventions and
+//! updates counters and histograms served on an embedded Prometheus endpoint.
+//!
+//! ```no_run
+//! use obs_runtime::{track_execution, track_llm_call, track_tool};
+//!
+//! #[derive(Debug)]
+//! struct AgentError;
+//!
+//! #[track_tool(name = "web_search")]
+//! async fn search(q: &str) -> Result<Vec<String>, AgentError> { Ok(vec![q.to_string()]) }
+//!
+//! #[track_llm_call(model = "gpt-4o", provider = "openai")]
+//! async fn ask(prompt: &str) -> Result<String, AgentError> { Ok(prompt.to_uppercase()) }
+//!
+//! #[track_execution(agent = "researcher")]
+//! async fn research(topic: &str) -> Result<String, AgentError> {
+//!     let hits = search(topic).await?;
+//!     ask(&hits.join("\n")).await // counted with agent="researcher"
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() {
+//!     let _obs = obs_runtime::init().expect("obs"); // logs + http://127.0.0.1:9464/metrics
+//!     research("rust").await.unwrap();
+//! }
+//! ```
+
+pub mod context;
+pub mod export;
+mod init;
+pub mod labels;
+pub mod metrics;
+mod record;
+mod registry;
+pub mod testing;
+
+pub use context::{current_agent, spawn};
+pub use init::{Builder, InitError, ObsGuard, DEFAULT_EXPORTERS};
+pub use labels::{LabelValue, UnboundedLabelValue};
+pub use metrics::names::SEMCONV_VERSION;
+pub use obs_macros::{traced, track_execution, track_llm_call, track_tool};
+pub use record::{enabled, Status};
+pub use registry::{catalog, infer_provider, FnInfo, FnKind};
+
+/// Starts obs with the embedded defaults, overridden by the environment
+/// (see [`Builder::from_env`]): console logs on stderr and Prometheus on
+/// `127.0.0.1:9464`. Keep the returned guard alive for the life of the
+/// program; it flushes and stops the exporters when dropped.
+///
+/// Calling it a second time returns [`InitError::AlreadyInitialized`];
+/// never calling it is fine: instrumented functions then record nothing and
+/// cost one relaxed atomic load beyond their span.
+pub fn init() -> Result<ObsGuard, InitError> {
+    Builder::from_env().init()
+}
+
+/// What generated code uses. Not a public API: it may change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::labels::__private::{bounded, unbounded};
+    pub use crate::record::{once, typed, Call, Outcome, PlainOutcome, Probe, ResultOutcome, Site, Tracked};
+    pub use crate::registry::{FnInfo, FnKind, Registration};
+    pub use inventory;
+    pub use tracing;
+}

@@ -1,0 +1,136 @@
+//! Every metric obs generates: names, label names, help texts and buckets.
+//!
+//! This is the one place that documents them; the README's metric table and
+//! the exporters read from here. Names are Prometheus names; a namespace
+//! prefix (`{ns}_`) is applied at export time, never in the hot path.
+
+use super::registry::{registry, Family, MetricKind};
+use std::sync::OnceLock;
+
+/// OpenTelemetry semantic conventions version the span and metric names follow.
+pub const SEMCONV_VERSION: &str = "1.41.0";
+
+/// Bucket bounds (seconds) for agent executions: 5 ms to 10 min.
+pub const AGENT_DURATION_BUCKETS: &[f64] =
+    &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0];
+
+/// Bucket bounds (seconds) for model calls: the GenAI semconv
+/// `gen_ai.client.operation.duration` boundaries, 10 ms to 82 s.
+pub const LLM_DURATION_BUCKETS: &[f64] =
+    &[0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
+
+/// Bucket bounds (seconds) for tool and plain function calls: 100 µs to 30 s.
+pub const FUNCTION_DURATION_BUCKETS: &[f64] =
+    &[0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+
+/// Default bucket bounds for users' own histograms (Prometheus client defaults).
+pub const DEFAULT_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+/// A built-in metric: name, help, kind and label names (in export order;
+/// a function's extra `labels(...)` follow these).
+pub struct Builtin {
+    /// Metric name.
+    pub name: &'static str,
+    /// Help text.
+    pub help: &'static str,
+    /// Kind and buckets.
+    pub kind: MetricKind,
+    /// Label names, in order.
+    pub labels: &'static [&'static str],
+    family: OnceLock<&'static Family>,
+}
+
+impl Builtin {
+    const fn new(name: &'static str, help: &'static str, kind: MetricKind, labels: &'static [&'static str]) -> Self {
+        Builtin { name, help, kind, labels, family: OnceLock::new() }
+    }
+
+    /// The registered family.
+    pub fn family(&'static self) -> &'static Family {
+        self.family.get_or_init(|| {
+            // Built-in names are valid and unique; a user who registered one of
+            // them first with another type gets a clear error from their own call,
+            // while ours stays registered under the same name.
+            registry()
+                .family(self.name, self.help, self.kind)
+                .unwrap_or_else(|e| panic!("obs: built-in metric clashes with a user metric: {e}"))
+        })
+    }
+}
+
+const fn seconds(bounds: &'static [f64]) -> MetricKind {
+    MetricKind::Histogram { bounds, scale: 1e-9, float_sum: false }
+}
+
+/// `agent_executions_total{agent, status}`.
+pub static AGENT_EXECUTIONS: Builtin = Builtin::new(
+    "agent_executions_total",
+    "Agent executions (#[track_execution]) by agent and status.",
+    MetricKind::Counter,
+    &["agent", "status"],
+);
+/// `agent_execution_duration_seconds{agent, status}`.
+pub static AGENT_DURATION: Builtin = Builtin::new(
+    "agent_execution_duration_seconds",
+    "Duration of agent executions in seconds.",
+    seconds(AGENT_DURATION_BUCKETS),
+    &["agent", "status"],
+);
+/// `agent_executions_in_flight{agent}`.
+pub static AGENT_IN_FLIGHT: Builtin =
+    Builtin::new("agent_executions_in_flight", "Agent executions currently running.", MetricKind::UpDown, &["agent"]);
+/// `llm_calls_total{agent, model, provider, status}`.
+pub static LLM_CALLS: Builtin = Builtin::new(
+    "llm_calls_total",
+    "Model calls (#[track_llm_call]) by calling agent, model, provider and status.",
+    MetricKind::Counter,
+    &["agent", "model", "provider", "status"],
+);
+/// `llm_call_duration_seconds{model, provider, status}`.
+pub static LLM_DURATION: Builtin = Builtin::new(
+    "llm_call_duration_seconds",
+    "Duration of model calls in seconds (GenAI semconv buckets).",
+    seconds(LLM_DURATION_BUCKETS),
+    &["model", "provider", "status"],
+);
+/// `tool_calls_total{agent, tool, status}`.
+pub static TOOL_CALLS: Builtin = Builtin::new(
+    "tool_calls_total",
+    "Tool calls (#[track_tool]) by calling agent, tool and status.",
+    MetricKind::Counter,
+    &["agent", "tool", "status"],
+);
+/// `tool_call_duration_seconds{tool, status}`.
+pub static TOOL_DURATION: Builtin = Builtin::new(
+    "tool_call_duration_seconds",
+    "Duration of tool calls in seconds.",
+    seconds(FUNCTION_DURATION_BUCKETS),
+    &["tool", "status"],
+);
+/// `function_calls_total{function, module, status}`.
+pub static FUNCTION_CALLS: Builtin = Builtin::new(
+    "function_calls_total",
+    "Calls of #[traced(metrics)] functions by function, module and status.",
+    MetricKind::Counter,
+    &["function", "module", "status"],
+);
+/// `function_call_duration_seconds{function, module, status}`.
+pub static FUNCTION_DURATION: Builtin = Builtin::new(
+    "function_call_duration_seconds",
+    "Duration of #[traced(metrics)] function calls in seconds.",
+    seconds(FUNCTION_DURATION_BUCKETS),
+    &["function", "module", "status"],
+);
+
+/// Every built-in family, in the order the README documents them.
+pub static ALL: &[&Builtin] = &[
+    &AGENT_EXECUTIONS,
+    &AGENT_DURATION,
+    &AGENT_IN_FLIGHT,
+    &LLM_CALLS,
+    &LLM_DURATION,
+    &TOOL_CALLS,
+    &TOOL_DURATION,
+    &FUNCTION_CALLS,
+    &FUNCTION_DURATION,
+];

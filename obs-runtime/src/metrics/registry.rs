@@ -1,0 +1,384 @@
+//! The metric registry: families (a name, a type, help text) and their series.
+//!
+//! Looking a series up takes a family lock and hashes the label values; that
+//! is the cold path, taken once per call site (or per call for dynamic label
+//! values). The returned [`Series`] points at cells that live for the rest of
+//! the process, so the hot path holds plain `&'static` references. Memory is
+//! bounded by the per-family cardinality limit: past it, new label sets share
+//! one overflow series and `obs_cardinality_overflow_total` counts them.
+
+use super::cells::{CounterCells, GaugeCells, HistogramCells, SumMode, UpDownCells};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::{LazyLock, Mutex, OnceLock, RwLock};
+
+/// The label value that stands for every label set past the cardinality limit.
+pub const OVERFLOW_VALUE: &str = "__overflow__";
+
+/// Series per family before new label sets go to the overflow series.
+pub const DEFAULT_CARDINALITY_LIMIT: usize = 2000;
+
+static CARDINALITY_LIMIT: AtomicUsize = AtomicUsize::new(DEFAULT_CARDINALITY_LIMIT);
+/// Families (metric names) before new names are refused.
+const FAMILY_LIMIT: usize = 1000;
+
+pub(crate) fn set_cardinality_limit(n: usize) {
+    CARDINALITY_LIMIT.store(n.max(1), Relaxed);
+}
+
+/// What kind of metric a family holds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum MetricKind {
+    /// Monotonic counter (`_total`).
+    Counter,
+    /// Gauge moved by increments and decrements (for example calls in flight).
+    UpDown,
+    /// Gauge set to absolute values.
+    Gauge,
+    /// Histogram with fixed buckets.
+    Histogram {
+        /// Upper bucket bounds, in the exported unit.
+        bounds: &'static [f64],
+        /// Exported value = recorded integer * scale.
+        scale: f64,
+        /// Whether the sum is exact-integer or float.
+        float_sum: bool,
+    },
+}
+
+impl MetricKind {
+    pub(crate) fn prometheus_type(&self) -> &'static str {
+        match self {
+            MetricKind::Counter => "counter",
+            MetricKind::UpDown | MetricKind::Gauge => "gauge",
+            MetricKind::Histogram { .. } => "histogram",
+        }
+    }
+
+    fn same_shape(&self, other: &MetricKind) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+    }
+}
+
+/// One series' cells.
+#[derive(Clone, Copy)]
+pub enum Series {
+    /// A counter.
+    Counter(&'static CounterCells),
+    /// An up/down gauge.
+    UpDown(&'static UpDownCells),
+    /// A settable gauge.
+    Gauge(&'static GaugeCells),
+    /// A histogram.
+    Histogram(&'static HistogramCells),
+}
+
+impl Series {
+    fn new(kind: &MetricKind) -> Series {
+        // Leaked on purpose: series are never removed, and their number is capped.
+        match *kind {
+            MetricKind::Counter => Series::Counter(Box::leak(Box::new(CounterCells::new()))),
+            MetricKind::UpDown => Series::UpDown(Box::leak(Box::new(UpDownCells::new()))),
+            MetricKind::Gauge => Series::Gauge(Box::leak(Box::new(GaugeCells::new()))),
+            MetricKind::Histogram { bounds, scale, float_sum } => {
+                let mode = if float_sum { SumMode::Float } else { SumMode::Integer };
+                Series::Histogram(Box::leak(Box::new(HistogramCells::new(bounds, scale, mode))))
+            }
+        }
+    }
+
+    pub(crate) fn counter(self) -> &'static CounterCells {
+        match self {
+            Series::Counter(c) => c,
+            _ => unreachable_series(),
+        }
+    }
+    pub(crate) fn updown(self) -> &'static UpDownCells {
+        match self {
+            Series::UpDown(c) => c,
+            _ => unreachable_series(),
+        }
+    }
+    pub(crate) fn histogram(self) -> &'static HistogramCells {
+        match self {
+            Series::Histogram(c) => c,
+            _ => unreachable_series(),
+        }
+    }
+}
+
+#[cold]
+fn unreachable_series() -> ! {
+    // Families are typed at creation and looked up by the same kind; reaching
+    // this is a bug in obs itself, never the user's input.
+    unreachable!("obs: series kind mismatch (bug in obs-runtime)")
+}
+
+/// A label name and value as stored in a series.
+pub type Label = (Cow<'static, str>, Box<str>);
+
+struct Entry {
+    labels: Box<[Label]>,
+    series: Series,
+}
+
+#[derive(Default)]
+struct SeriesMap {
+    by_hash: HashMap<u64, Vec<Entry>>,
+    len: usize,
+    overflow: Option<Entry>,
+}
+
+/// A metric family: one name, one type, many label sets.
+pub struct Family {
+    name: Cow<'static, str>,
+    help: RwLock<Cow<'static, str>>,
+    kind: MetricKind,
+    series: Mutex<SeriesMap>,
+}
+
+fn hash_labels(labels: &[(&str, &str)]) -> u64 {
+    static STATE: LazyLock<std::collections::hash_map::RandomState> = LazyLock::new(Default::default);
+    let mut h = STATE.build_hasher();
+    for (k, v) in labels {
+        k.hash(&mut h);
+        v.hash(&mut h);
+    }
+    h.finish()
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding a registry lock cannot leave the maps inconsistent
+    // (every insert is a single push), so a poisoned lock is still usable.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Family {
+    fn new(name: Cow<'static, str>, help: Cow<'static, str>, kind: MetricKind) -> Self {
+        Family { name, help: RwLock::new(help), kind, series: Mutex::new(SeriesMap::default()) }
+    }
+
+    /// The metric name, without namespace.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The help text.
+    pub fn help(&self) -> String {
+        self.help.read().unwrap_or_else(|e| e.into_inner()).to_string()
+    }
+
+    /// Replaces the help text (`metrics::describe_*!` may come after the first use).
+    pub fn set_help(&self, help: &str) {
+        if !help.is_empty() {
+            *self.help.write().unwrap_or_else(|e| e.into_inner()) = Cow::Owned(help.into());
+        }
+    }
+    /// The metric kind.
+    pub fn kind(&self) -> MetricKind {
+        self.kind
+    }
+
+    /// The series for these labels, created at zero on first use. Past the
+    /// cardinality limit, the overflow series.
+    pub fn series(&self, labels: &[(&str, &str)]) -> Series {
+        let h = hash_labels(labels);
+        let mut map = lock(&self.series);
+        if let Some(e) = map.by_hash.get(&h).and_then(|v| v.iter().find(|e| same_labels(&e.labels, labels))) {
+            return e.series;
+        }
+        if map.len >= CARDINALITY_LIMIT.load(Relaxed) {
+            let series = match &map.overflow {
+                Some(e) => e.series,
+                None => {
+                    let labels: Box<[Label]> =
+                        labels.iter().map(|(k, _)| (Cow::Owned(k.to_string()), OVERFLOW_VALUE.into())).collect();
+                    let series = Series::new(&self.kind);
+                    map.overflow = Some(Entry { labels, series });
+                    series
+                }
+            };
+            drop(map);
+            if self.name != OVERFLOW_FAMILY {
+                overflow_family().series(&[("metric", &self.name)]).counter().add(super::cells::shard(), 1);
+            }
+            return series;
+        }
+        let series = Series::new(&self.kind);
+        let owned = labels.iter().map(|(k, v)| (Cow::Owned(k.to_string()), Box::<str>::from(*v))).collect();
+        map.by_hash.entry(h).or_default().push(Entry { labels: owned, series });
+        map.len += 1;
+        series
+    }
+
+    /// Calls `f` with every series, in a stable order (sorted by labels).
+    pub fn for_each_series(&self, mut f: impl FnMut(&[Label], Series)) {
+        let map = lock(&self.series);
+        let mut all: Vec<&Entry> = map.by_hash.values().flatten().chain(map.overflow.as_ref()).collect();
+        all.sort_by(|a, b| a.labels.cmp(&b.labels));
+        for e in all {
+            f(&e.labels, e.series);
+        }
+    }
+}
+
+fn same_labels(stored: &[Label], labels: &[(&str, &str)]) -> bool {
+    stored.len() == labels.len() && stored.iter().zip(labels).all(|((k, v), (k2, v2))| k == k2 && &**v == *v2)
+}
+
+const OVERFLOW_FAMILY: &str = "obs_cardinality_overflow_total";
+
+fn overflow_family() -> &'static Family {
+    static F: OnceLock<&'static Family> = OnceLock::new();
+    F.get_or_init(|| {
+        registry()
+            .family(
+                OVERFLOW_FAMILY,
+                "Label sets that went to a metric's overflow series because it reached its cardinality limit.",
+                MetricKind::Counter,
+            )
+            .unwrap_or_else(|_| unreachable_series())
+    })
+}
+
+/// Why a family could not be registered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FamilyError {
+    /// The name is already registered with another metric kind.
+    KindConflict {
+        /// The metric name.
+        name: String,
+        /// The existing kind.
+        existing: MetricKind,
+    },
+    /// The name is not a valid Prometheus metric name.
+    InvalidName(String),
+    /// A label name is not valid (or starts with the reserved `__`).
+    InvalidLabel(String),
+    /// Histogram buckets are empty, unsorted or not finite.
+    InvalidBuckets(String),
+    /// Too many distinct metric names.
+    TooManyFamilies,
+}
+
+impl std::fmt::Display for FamilyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FamilyError::KindConflict { name, existing } => write!(
+                f,
+                "metric `{name}` is already registered as a {}; use another name for a metric of another type",
+                existing.prometheus_type()
+            ),
+            FamilyError::InvalidName(n) => {
+                write!(f, "`{n}` is not a valid metric name: use [a-zA-Z_:][a-zA-Z0-9_:]*")
+            }
+            FamilyError::InvalidLabel(n) => {
+                write!(f, "`{n}` is not a valid label name: use [a-zA-Z_][a-zA-Z0-9_]* not starting with `__`")
+            }
+            FamilyError::InvalidBuckets(m) => write!(f, "{m}"),
+            FamilyError::TooManyFamilies => {
+                write!(f, "more than {FAMILY_LIMIT} metric names registered: metric names must not be built from runtime data")
+            }
+        }
+    }
+}
+
+impl std::error::Error for FamilyError {}
+
+/// Whether `name` is a valid Prometheus metric name.
+pub fn valid_metric_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+}
+
+/// Whether `name` is a valid Prometheus label name (and not reserved).
+pub fn valid_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with("__")
+}
+
+/// All metric families of the process.
+pub struct Registry {
+    families: RwLock<Vec<&'static Family>>,
+}
+
+/// The process-wide registry.
+pub fn registry() -> &'static Registry {
+    static R: Registry = Registry { families: RwLock::new(Vec::new()) };
+    &R
+}
+
+impl Registry {
+    /// The family named `name`, registered on first use. Names are matched
+    /// exactly; a second registration with another kind is an error.
+    pub fn family(&self, name: &str, help: &str, kind: MetricKind) -> Result<&'static Family, FamilyError> {
+        if let Some(f) = self.find(name) {
+            return if f.kind.same_shape(&kind) {
+                Ok(f)
+            } else {
+                Err(FamilyError::KindConflict { name: name.into(), existing: f.kind })
+            };
+        }
+        if !valid_metric_name(name) {
+            return Err(FamilyError::InvalidName(name.into()));
+        }
+        let mut fams = self.families.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(f) = fams.iter().find(|f| f.name == name) {
+            return if f.kind.same_shape(&kind) {
+                Ok(f)
+            } else {
+                Err(FamilyError::KindConflict { name: name.into(), existing: f.kind })
+            };
+        }
+        if fams.len() >= FAMILY_LIMIT {
+            return Err(FamilyError::TooManyFamilies);
+        }
+        let f: &'static Family =
+            Box::leak(Box::new(Family::new(Cow::Owned(name.into()), Cow::Owned(help.into()), kind)));
+        fams.push(f);
+        Ok(f)
+    }
+
+    /// The family named `name`, if registered.
+    pub fn find(&self, name: &str) -> Option<&'static Family> {
+        self.families.read().unwrap_or_else(|e| e.into_inner()).iter().copied().find(|f| f.name == name)
+    }
+
+    /// Every family, sorted by name.
+    pub fn families(&self) -> Vec<&'static Family> {
+        let mut v = self.families.read().unwrap_or_else(|e| e.into_inner()).clone();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_labels_same_series_and_kind_conflicts_are_errors() {
+        let f = registry().family("test_reg_total", "h", MetricKind::Counter).unwrap();
+        let a = f.series(&[("a", "1")]).counter();
+        let b = f.series(&[("a", "1")]).counter();
+        assert!(std::ptr::eq(a, b));
+        let c = f.series(&[("a", "2")]).counter();
+        assert!(!std::ptr::eq(a, c));
+        let err = registry().family("test_reg_total", "h", MetricKind::Gauge).err().unwrap();
+        assert!(err.to_string().contains("already registered as a counter"), "{err}");
+        assert!(registry().family("bad-name", "h", MetricKind::Gauge).is_err());
+    }
+
+    #[test]
+    fn names_are_validated() {
+        assert!(valid_label_name("team"));
+        assert!(!valid_label_name("__x"));
+        assert!(!valid_label_name("1x"));
+        assert!(valid_metric_name("a:b_c"));
+        assert!(!valid_metric_name("a-b"));
+    }
+}

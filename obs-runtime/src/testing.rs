@@ -1,0 +1,168 @@
+//! A test kit: read the registry's current values and capture spans in
+//! memory, to assert on what instrumented code recorded.
+//!
+//! ```
+//! use obs_runtime::testing;
+//!
+//! #[obs_runtime::track_tool(name = "doc_lookup")]
+//! fn lookup(q: &str) -> Result<usize, std::fmt::Error> { Ok(q.len()) }
+//!
+//! testing::enable();
+//! let spans = testing::SpanCapture::new();
+//! let _guard = spans.set_default();
+//! lookup("abc").unwrap();
+//! let m = testing::snapshot();
+//! assert_eq!(m.counter("tool_calls_total", &[("agent", "none"), ("tool", "doc_lookup"), ("status", "success")]), Some(1));
+//! let span = spans.find("execute_tool doc_lookup").unwrap();
+//! assert_eq!(span.field("gen_ai.tool.name"), Some("doc_lookup"));
+//! ```
+
+pub use crate::metrics::{snapshot, Snapshot, Value};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use tracing::span::{Attributes, Id, Record};
+use tracing::Subscriber;
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::Layer;
+
+/// Turns recording on without starting any exporter and creates every
+/// registered function's series at zero. Idempotent; harmless after `init()`.
+pub fn enable() {
+    crate::init::materialize();
+    crate::record::enable();
+}
+
+/// A captured span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpanData {
+    /// Span id (unique while the capture lives).
+    pub id: u64,
+    /// Span name.
+    pub name: String,
+    /// Target (the module that created it).
+    pub target: String,
+    /// Level.
+    pub level: tracing::Level,
+    /// The parent span's id.
+    pub parent: Option<u64>,
+    /// Field values as strings (strings raw, everything else formatted).
+    pub fields: BTreeMap<String, String>,
+    /// Whether the span has closed.
+    pub closed: bool,
+}
+
+impl SpanData {
+    /// A field's value.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields.get(name).map(String::as_str)
+    }
+}
+
+#[derive(Default)]
+struct Store {
+    spans: Vec<SpanData>,
+}
+
+/// Captures spans in memory.
+#[derive(Clone, Default)]
+pub struct SpanCapture {
+    store: Arc<Mutex<Store>>,
+}
+
+struct FieldVisitor<'a>(&'a mut BTreeMap<String, String>);
+
+impl tracing::field::Visit for FieldVisitor<'_> {
+    fn record_str(&mut self, f: &tracing::field::Field, v: &str) {
+        self.0.insert(f.name().into(), v.into());
+    }
+    fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
+        self.0.insert(f.name().into(), format!("{v:?}"));
+    }
+}
+
+struct CaptureLayer(Arc<Mutex<Store>>);
+
+impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for CaptureLayer {
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let mut fields = BTreeMap::new();
+        attrs.record(&mut FieldVisitor(&mut fields));
+        let parent = if let Some(p) = attrs.parent() {
+            Some(p.into_u64())
+        } else if attrs.is_contextual() {
+            ctx.current_span().id().map(Id::into_u64)
+        } else {
+            None
+        };
+        let meta = attrs.metadata();
+        let data = SpanData {
+            id: id.into_u64(),
+            name: meta.name().into(),
+            target: meta.target().into(),
+            level: *meta.level(),
+            parent,
+            fields,
+            closed: false,
+        };
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).spans.push(data);
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, _ctx: Context<'_, S>) {
+        let mut store = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = store.spans.iter_mut().rev().find(|s| s.id == id.into_u64() && !s.closed) {
+            values.record(&mut FieldVisitor(&mut s.fields));
+        }
+    }
+
+    fn on_close(&self, id: Id, _ctx: Context<'_, S>) {
+        let mut store = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = store.spans.iter_mut().rev().find(|s| s.id == id.into_u64() && !s.closed) {
+            s.closed = true;
+        }
+    }
+}
+
+impl SpanCapture {
+    /// An empty capture.
+    pub fn new() -> SpanCapture {
+        SpanCapture::default()
+    }
+
+    /// A subscriber that records into this capture.
+    pub fn dispatch(&self) -> tracing::Dispatch {
+        tracing::Dispatch::new(tracing_subscriber::registry().with(CaptureLayer(self.store.clone())))
+    }
+
+    /// Captures spans of the current thread until the guard drops (use a
+    /// current-thread runtime for async tests).
+    pub fn set_default(&self) -> tracing::dispatcher::DefaultGuard {
+        tracing::dispatcher::set_default(&self.dispatch())
+    }
+
+    /// Captures spans of every thread for the rest of the process; `false`
+    /// if a global subscriber was already set.
+    pub fn set_global(&self) -> bool {
+        tracing::dispatcher::set_global_default(self.dispatch()).is_ok()
+    }
+
+    /// Every span captured so far, in creation order.
+    pub fn spans(&self) -> Vec<SpanData> {
+        self.store.lock().unwrap_or_else(|e| e.into_inner()).spans.clone()
+    }
+
+    /// The first span named `name`.
+    pub fn find(&self, name: &str) -> Option<SpanData> {
+        self.spans().into_iter().find(|s| s.name == name)
+    }
+
+    /// Every span named `name`.
+    pub fn find_all(&self, name: &str) -> Vec<SpanData> {
+        self.spans().into_iter().filter(|s| s.name == name).collect()
+    }
+
+    /// The parent of `span`.
+    pub fn parent_of(&self, span: &SpanData) -> Option<SpanData> {
+        let p = span.parent?;
+        self.spans().into_iter().rev().find(|s| s.id == p)
+    }
+}

@@ -1,0 +1,94 @@
+//! A warm instrumented call allocates nothing and takes no lock it could
+//! wait on: measured with a counting global allocator.
+
+use obs_runtime::{track_execution, track_llm_call, track_tool};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        unsafe { System.dealloc(p, l) }
+    }
+}
+
+#[global_allocator]
+static A: Counting = Counting;
+
+fn allocations() -> u64 {
+    ALLOCS.with(Cell::get)
+}
+
+#[derive(Debug)]
+struct E;
+
+#[track_tool(name = "na_tool")]
+fn tool(x: u64) -> Result<u64, E> {
+    if x.is_multiple_of(3) {
+        Err(E)
+    } else {
+        Ok(x)
+    }
+}
+
+#[track_llm_call(model = "gpt-4o")]
+fn llm(x: u64) -> u64 {
+    x + 1
+}
+
+#[track_execution(agent = "na_agent")]
+fn agent(x: u64) -> u64 {
+    llm(x) + tool(x).unwrap_or(0)
+}
+
+#[track_execution(agent = "na_async_agent")]
+async fn async_agent(x: u64) -> u64 {
+    llm(x)
+}
+
+fn poll_once<F: std::future::Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match f.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(v) => v,
+        std::task::Poll::Pending => unreachable!("never pending"),
+    }
+}
+
+#[test]
+fn warm_calls_do_not_allocate() {
+    obs_runtime::testing::enable();
+    // Warm every call site (first calls resolve and cache their series).
+    for x in 0..3 {
+        agent(x);
+        poll_once(async_agent(x));
+        llm(x);
+        let _ = tool(x);
+    }
+    let before = allocations();
+    let mut acc = 0;
+    for x in 0..10_000 {
+        acc += agent(x);
+        acc += poll_once(async_agent(x));
+        acc += llm(x);
+        acc += tool(x).unwrap_or(0);
+    }
+    let after = allocations();
+    assert!(acc > 0);
+    assert_eq!(after - before, 0, "allocations in 40,000 warm instrumented calls");
+    let m = obs_runtime::metrics::snapshot();
+    assert_eq!(m.counter("agent_executions_total", &[("agent", "na_agent"), ("status", "success")]), Some(10_003));
+    assert_eq!(
+        m.counter("tool_calls_total", &[("agent", "na_agent"), ("tool", "na_tool"), ("status", "error")]),
+        Some(3335)
+    );
+}
