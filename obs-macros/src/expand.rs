@@ -230,7 +230,10 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
         let v = format_ident!("__obs_value{}", i, span = Span::mixed_site());
         bindings.push(quote_spanned!(expr.span()=> let #v = &(#expr);));
         let conv = if *unbounded { quote!(unbounded) } else { quote!(bounded) };
-        values.push(quote_spanned!(expr.span()=> #p::#conv(#v)));
+        // Same hygiene, but located at the user's expression, so a type that
+        // cannot be a label value is reported on that expression.
+        let at = format_ident!("__obs_value{}", i, span = Span::mixed_site().located_at(expr.span()));
+        values.push(quote_spanned!(expr.span()=> #p::#conv(#at)));
     }
 
     // The span.

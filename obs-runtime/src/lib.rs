@@ -65,7 +65,7 @@ pub fn init() -> Result<ObsGuard, InitError> {
 pub mod __private {
     pub use crate::labels::__private::{bounded, unbounded};
     pub use crate::record::{once, typed, Call, Outcome, PlainOutcome, Probe, ResultOutcome, Site, Tracked};
-    pub use crate::registry::{FnInfo, FnKind, Registration};
+    pub use crate::registry::{infer_provider, FnInfo, FnKind, Registration};
     pub use inventory;
     pub use tracing;
 }

@@ -149,7 +149,10 @@ pub fn histogram_with_buckets(
     labels: &[(&str, &str)],
 ) -> Result<Histogram, FamilyError> {
     check_labels(labels)?;
-    if buckets.is_empty() || buckets.windows(2).any(|w| w[0].partial_cmp(&w[1]) != Some(std::cmp::Ordering::Less)) || buckets.iter().any(|b| !b.is_finite()) {
+    if buckets.is_empty()
+        || buckets.windows(2).any(|w| w[0].partial_cmp(&w[1]) != Some(std::cmp::Ordering::Less))
+        || buckets.iter().any(|b| !b.is_finite())
+    {
         return Err(FamilyError::InvalidBuckets(format!(
             "{name}: buckets must be finite and strictly increasing, got {buckets:?}"
         )));

@@ -1,0 +1,8 @@
+use obs_runtime::traced;
+
+#[traced]
+struct Planner {
+    steps: u32,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use obs_runtime::track_execution;
+
+#[track_execution(agnet = "researcher")]
+fn research() {}
+
+fn main() {}
