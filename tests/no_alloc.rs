@@ -50,6 +50,11 @@ fn agent(x: u64) -> u64 {
     llm(x) + tool(x).unwrap_or(0)
 }
 
+#[track_llm_call(model = model)]
+fn dynamic_llm(model: &'static str) -> usize {
+    model.len()
+}
+
 #[track_execution(agent = "na_async_agent")]
 async fn async_agent(x: u64) -> u64 {
     llm(x)
@@ -73,6 +78,8 @@ fn warm_calls_do_not_allocate() {
         poll_once(async_agent(x));
         llm(x);
         let _ = tool(x);
+        dynamic_llm("gpt-4o");
+        dynamic_llm("claude-haiku-4-5");
     }
     let before = allocations();
     let mut acc = 0;
@@ -81,10 +88,11 @@ fn warm_calls_do_not_allocate() {
         acc += poll_once(async_agent(x));
         acc += llm(x);
         acc += tool(x).unwrap_or(0);
+        acc += dynamic_llm(if x % 2 == 0 { "gpt-4o" } else { "claude-haiku-4-5" }) as u64;
     }
     let after = allocations();
     assert!(acc > 0);
-    assert_eq!(after - before, 0, "allocations in 40,000 warm instrumented calls");
+    assert_eq!(after - before, 0, "allocations in 50,000 warm instrumented calls");
     let m = obs_runtime::metrics::snapshot();
     assert_eq!(m.counter("agent_executions_total", &[("agent", "na_agent"), ("status", "success")]), Some(10_003));
     assert_eq!(

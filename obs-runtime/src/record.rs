@@ -13,7 +13,6 @@ use crate::metrics::names::{self, Builtin};
 use crate::metrics::registry::Series;
 use crate::registry::{FnInfo, FnKind};
 use std::borrow::Cow;
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -224,7 +223,25 @@ impl ExtraNames {
 /// resolved per call instead of cached (keeps memory bounded).
 const DYNAMIC_CACHE_LIMIT: usize = 1024;
 
-type DynamicCache = HashMap<(u32, Box<[Box<str>]>), &'static SiteSeries>;
+/// Resolved label sets by hash of (agent, values); the values are kept to
+/// tell hash collisions apart. A hit allocates nothing.
+#[derive(Default)]
+struct DynamicCache {
+    by_hash: HashMap<u64, Vec<(u32, Box<[Box<str>]>, &'static SiteSeries)>>,
+    len: usize,
+}
+
+fn hash_values(agent: u32, values: &[Cow<'_, str>]) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    static STATE: std::sync::LazyLock<std::collections::hash_map::RandomState> =
+        std::sync::LazyLock::new(Default::default);
+    let mut h = STATE.build_hasher();
+    agent.hash(&mut h);
+    for v in values {
+        v.hash(&mut h);
+    }
+    h.finish()
+}
 
 /// The per-call-site state the macros generate as a `static`.
 pub struct Site {
@@ -316,19 +333,28 @@ impl Site {
             return c;
         }
         let agent = self.call_agent(own);
-        let others: Box<[Box<str>]> = values.iter().map(|v| Box::<str>::from(&**v)).collect();
-        let cache = self.dynamic.get_or_init(|| Mutex::new(HashMap::new()));
-        let key = (agent.id, others);
+        let cache = self.dynamic.get_or_init(Default::default);
+        let h = hash_values(agent.id, values);
         let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
-        let series = match map.get(&key) {
+        let hit = map.by_hash.get(&h).and_then(|bucket| {
+            bucket
+                .iter()
+                .find(|(a, vs, _)| {
+                    *a == agent.id && vs.len() == values.len() && vs.iter().zip(values).all(|(x, y)| **x == **y)
+                })
+                .map(|(_, _, s)| *s)
+        });
+        let series = match hit {
             Some(s) => SeriesRef::Static(s),
             None => {
                 let labels =
                     Labels { info: self.info, agent, provider: self.dynamic_provider(values), dynamic: values };
                 let resolved = labels.resolve();
-                if map.len() < DYNAMIC_CACHE_LIMIT {
+                if map.len < DYNAMIC_CACHE_LIMIT {
                     let leaked: &'static SiteSeries = Box::leak(Box::new(resolved));
-                    map.insert(key, leaked);
+                    let key: Box<[Box<str>]> = values.iter().map(|v| Box::<str>::from(&**v)).collect();
+                    map.by_hash.entry(h).or_default().push((agent.id, key, leaked));
+                    map.len += 1;
                     SeriesRef::Static(leaked)
                 } else {
                     SeriesRef::Owned(Box::new(resolved))
@@ -378,7 +404,7 @@ pub struct Call {
     start: Option<quanta::Instant>,
     agent: Agent,
     sets_agent: bool,
-    panicked: Cell<bool>,
+    panicked: AtomicBool,
     done: bool,
     span: tracing::Span,
 }
@@ -390,7 +416,7 @@ impl Call {
             start: None,
             agent: Agent::NONE,
             sets_agent: false,
-            panicked: Cell::new(false),
+            panicked: AtomicBool::new(false),
             done: false,
             span,
         }
@@ -406,7 +432,7 @@ impl Call {
             start: Some(quanta::Instant::now()),
             agent,
             sets_agent,
-            panicked: Cell::new(false),
+            panicked: AtomicBool::new(false),
             done: false,
             span,
         }
@@ -473,8 +499,11 @@ impl SeriesRef {
 impl Drop for Call {
     fn drop(&mut self) {
         if !self.done {
-            let status =
-                if self.panicked.get() || std::thread::panicking() { Status::Panic } else { Status::Cancelled };
+            let status = if self.panicked.load(Ordering::Relaxed) || std::thread::panicking() {
+                Status::Panic
+            } else {
+                Status::Cancelled
+            };
             self.record(status, None);
         }
     }
@@ -504,12 +533,12 @@ impl<F: Future> Tracked<F> {
     }
 }
 
-struct PanicMark<'a>(&'a Cell<bool>);
+struct PanicMark<'a>(&'a AtomicBool);
 
 impl Drop for PanicMark<'_> {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            self.0.set(true);
+            self.0.store(true, Ordering::Relaxed);
         }
     }
 }

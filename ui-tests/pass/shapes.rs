@@ -129,8 +129,10 @@ pub async fn sendable() -> u8 {
 }
 
 fn assert_send<T: Send>(_: T) {}
+fn assert_sync<T: Sync>(_: &T) {}
 
 fn main() {
+    assert_sync(&sendable());
     assert_send(sendable());
     assert_send(all_llm_options(1));
     let s = S { name: "a", v: vec![1] };
