@@ -225,9 +225,12 @@ const DYNAMIC_CACHE_LIMIT: usize = 1024;
 
 /// Resolved label sets by hash of (agent, values); the values are kept to
 /// tell hash collisions apart. A hit allocates nothing.
+/// (agent id, runtime label values, their series).
+type DynamicEntry = (u32, Box<[Box<str>]>, &'static SiteSeries);
+
 #[derive(Default)]
 struct DynamicCache {
-    by_hash: HashMap<u64, Vec<(u32, Box<[Box<str>]>, &'static SiteSeries)>>,
+    by_hash: HashMap<u64, Vec<DynamicEntry>>,
     len: usize,
 }
 
