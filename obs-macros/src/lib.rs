@@ -1,9 +1,9 @@
 //! Procedural macros of obs. Use them through `obs-runtime`, which
 //! re-exports them: `use obs_runtime::{track_execution, track_llm_call, track_tool, traced};`
 //!
-//! Each macro runs three stages: [`attr`] parses the arguments, [`valid`]
+//! Each macro runs three stages: `attr` parses the arguments, `valid`
 //! checks them (collecting every mistake, each spanned on its token), and
-//! [`expand`] generates the instrumented function.
+//! `expand` generates the instrumented function.
 
 mod attr;
 mod ctxt;

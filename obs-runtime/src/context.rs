@@ -14,7 +14,8 @@ use std::pin::Pin;
 use std::sync::RwLock;
 use std::task::Poll;
 
-/// Agent names beyond this many share the overflow label.
+/// Size of the agent table: `none` plus `MAX_AGENTS - 1` names; later
+/// names share the overflow label (and id `MAX_AGENTS`).
 pub const MAX_AGENTS: usize = 255;
 
 /// The `agent` label of calls made outside any `#[track_execution]`.

@@ -57,7 +57,7 @@ impl<T: LabelValue + ?Sized> LabelValue for &T {
 /// `unbounded(expr)`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be turned into a label value",
-    note = "`unbounded(...)` takes strings, integers, `char`, `bool` or a type implementing `obs_runtime::LabelValue`"
+    note = "`unbounded(...)` takes strings, integers, `char` or `bool`; a type implementing `obs_runtime::LabelValue` is bounded and needs no `unbounded(...)`"
 )]
 pub trait UnboundedLabelValue {
     /// The label value.

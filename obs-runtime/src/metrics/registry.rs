@@ -227,6 +227,9 @@ fn same_labels(stored: &[Label], labels: &[(&str, &str)]) -> bool {
     stored.len() == labels.len() && stored.iter().zip(labels).all(|((k, v), (k2, v2))| k == k2 && &**v == *v2)
 }
 
+/// Counts label sets sent to an overflow series. Created at the first
+/// overflow (absent means zero, as for any labelled counter), so the page does
+/// not carry a zero series for every metric.
 const OVERFLOW_FAMILY: &str = "obs_cardinality_overflow_total";
 
 fn overflow_family() -> &'static Family {

@@ -1,0 +1,185 @@
+//! The end-of-run summary, read back from the metrics registry with
+//! `obs_runtime::metrics::snapshot()`: what a dashboard would show.
+
+use obs_runtime::metrics::{HistogramSnapshot, Snapshot, Value};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+type Labels = [(String, String)];
+
+/// One line of a section: calls of one agent, model or tool.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Row {
+    /// The agent, `model (provider)` or tool.
+    pub name: String,
+    /// Calls, every status.
+    pub calls: u64,
+    /// Calls whose status is not `success`.
+    pub errors: u64,
+    /// Median duration in seconds, estimated from the histogram buckets.
+    pub p50: Option<f64>,
+    /// 95th percentile duration in seconds, estimated from the buckets.
+    pub p95: Option<f64>,
+    /// Mean duration in seconds (exact: the histogram's sum over its count).
+    pub mean: Option<f64>,
+    /// Calls by the `agent` label (model and tool calls only).
+    pub callers: BTreeMap<String, u64>,
+}
+
+fn label<'a>(ls: &'a Labels, name: &str) -> Option<&'a str> {
+    ls.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+fn merge(into: &mut Option<HistogramSnapshot>, h: &HistogramSnapshot) {
+    match into {
+        None => *into = Some(h.clone()),
+        Some(acc) => {
+            for (a, b) in acc.buckets.iter_mut().zip(&h.buckets) {
+                *a += b;
+            }
+            acc.count += h.count;
+            acc.sum += h.sum;
+        }
+    }
+}
+
+/// Rows of one section: `counter` summed over statuses (and agents), and
+/// the quantiles of `histogram` merged over statuses, grouped by `key`.
+pub fn rows(snap: &Snapshot, counter: &str, histogram: &str, key: fn(&Labels) -> Option<String>) -> Vec<Row> {
+    let mut rows: BTreeMap<String, Row> = BTreeMap::new();
+    for (ls, v) in snap.series(counter, &[]) {
+        let (Value::Counter(n), Some(k)) = (v, key(ls)) else { continue };
+        let row = rows.entry(k.clone()).or_insert_with(|| Row { name: k, ..Row::default() });
+        row.calls += n;
+        if label(ls, "status") != Some("success") {
+            row.errors += n;
+        }
+        // Model and tool calls carry the agent that made them.
+        let is_call = label(ls, "model").or(label(ls, "tool")).is_some();
+        if let (Some(agent), true) = (label(ls, "agent"), is_call && *n > 0) {
+            *row.callers.entry(agent.to_string()).or_default() += n;
+        }
+    }
+    let mut hists: BTreeMap<String, Option<HistogramSnapshot>> = BTreeMap::new();
+    for (ls, v) in snap.series(histogram, &[]) {
+        if let (Value::Histogram(h), Some(k)) = (v, key(ls)) {
+            merge(hists.entry(k).or_default(), h);
+        }
+    }
+    for (k, h) in hists {
+        if let (Some(row), Some(h)) = (rows.get_mut(&k), h) {
+            row.p50 = h.quantile(0.5);
+            row.p95 = h.quantile(0.95);
+            row.mean = (h.count > 0).then(|| h.sum / h.count as f64);
+        }
+    }
+    rows.into_values().filter(|r| r.calls > 0).collect()
+}
+
+fn agent_key(ls: &Labels) -> Option<String> {
+    label(ls, "agent").map(str::to_string)
+}
+
+fn model_key(ls: &Labels) -> Option<String> {
+    Some(format!("{} ({})", label(ls, "model")?, label(ls, "provider")?))
+}
+
+fn tool_key(ls: &Labels) -> Option<String> {
+    label(ls, "tool").map(str::to_string)
+}
+
+/// Agents: `agent_executions_total` and `agent_execution_duration_seconds`.
+pub fn agents(snap: &Snapshot) -> Vec<Row> {
+    rows(snap, "agent_executions_total", "agent_execution_duration_seconds", agent_key)
+}
+
+/// Models: `llm_calls_total` and `llm_call_duration_seconds`.
+pub fn models(snap: &Snapshot) -> Vec<Row> {
+    rows(snap, "llm_calls_total", "llm_call_duration_seconds", model_key)
+}
+
+/// Tools: `tool_calls_total` and `tool_call_duration_seconds`.
+pub fn tools(snap: &Snapshot) -> Vec<Row> {
+    rows(snap, "tool_calls_total", "tool_call_duration_seconds", tool_key)
+}
+
+/// `412 ms`, `1.84 s`, or `-`.
+pub fn duration(secs: Option<f64>) -> String {
+    match secs {
+        None => "-".into(),
+        Some(s) if s < 1.0 => format!("{:.0} ms", s * 1000.0),
+        Some(s) => format!("{s:.2} s"),
+    }
+}
+
+fn section(out: &mut String, title: &str, first: &str, rows: &[Row], callers: bool) {
+    let _ = writeln!(out, "{title}");
+    if rows.is_empty() {
+        let _ = writeln!(out, "  (no calls)\n");
+        return;
+    }
+    let mut header =
+        vec![first.to_string(), "calls".into(), "errors".into(), "mean".into(), "p50".into(), "p95".into()];
+    if callers {
+        header.push("called by (agent label)".into());
+    }
+    let mut table = vec![header];
+    for r in rows {
+        let mut line = vec![
+            r.name.clone(),
+            r.calls.to_string(),
+            r.errors.to_string(),
+            duration(r.mean),
+            duration(r.p50),
+            duration(r.p95),
+        ];
+        if callers {
+            line.push(r.callers.iter().map(|(a, n)| format!("{a} {n}")).collect::<Vec<_>>().join(", "));
+        }
+        table.push(line);
+    }
+    let widths: Vec<usize> =
+        (0..table[0].len()).map(|c| table.iter().map(|l| l[c].chars().count()).max().unwrap_or(0)).collect();
+    for line in &table {
+        let mut s = String::from(" ");
+        for (c, cell) in line.iter().enumerate() {
+            let w = widths[c];
+            // Names and the callers list to the left, numbers to the right.
+            if c == 0 || c == 6 {
+                let _ = write!(s, " {cell:<w$}");
+            } else {
+                let _ = write!(s, " {cell:>w$}");
+            }
+        }
+        let _ = writeln!(out, "{}", s.trim_end());
+    }
+    out.push('\n');
+}
+
+/// The three sections as an aligned plain-text table.
+pub fn render(snap: &Snapshot) -> String {
+    let mut out = String::new();
+    section(
+        &mut out,
+        "Agents (agent_executions_total, agent_execution_duration_seconds)",
+        "agent",
+        &agents(snap),
+        false,
+    );
+    section(&mut out, "Models (llm_calls_total, llm_call_duration_seconds)", "model", &models(snap), true);
+    section(&mut out, "Tools (tool_calls_total, tool_call_duration_seconds)", "tool", &tools(snap), true);
+    out.push_str("errors: calls whose status is not `success`. mean: exact (sum / count). p50, p95: estimated\nfrom the histogram buckets by linear interpolation, as PromQL's histogram_quantile() does.\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration;
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(duration(None), "-");
+        assert_eq!(duration(Some(0.4123)), "412 ms");
+        assert_eq!(duration(Some(1.837)), "1.84 s");
+    }
+}
