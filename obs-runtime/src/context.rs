@@ -1,4 +1,5 @@
-//! The current agent: which `#[track_execution]` a call runs inside.
+//! The current agent (which `#[track_execution]` a call runs inside) and the
+//! current request ([`RequestContext`]: request id, user, tenant, conversation).
 //!
 //! A thread-local holds the innermost agent. Sync agent functions set it for
 //! their body; async ones set it around every poll of their body, so it follows
@@ -6,12 +7,18 @@
 //! Work handed to another task keeps it when spawned with [`spawn`] or wrapped
 //! with [`Context::wrap`]. Agent names are interned into a bounded table, so a
 //! label can be a `&'static str` and an index, never an allocation per call.
+//!
+//! A [`RequestContext`] is set for a future ([`RequestContext::scope`]) or a
+//! synchronous scope ([`RequestContext::in_scope`]) the same way: a
+//! thread-local swapped in around every poll. Log lines read it, spans created
+//! inside it keep it, and [`spawn`] carries it to the new task. Nothing on the
+//! instrumented hot path reads it.
 
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::task::Poll;
 
 /// Size of the agent table: `none` plus `MAX_AGENTS - 1` names; later
@@ -89,8 +96,259 @@ impl Drop for AgentScope {
     }
 }
 
-/// A snapshot of the caller's context (agent and current tracing span) that
-/// can be carried into another task.
+// ------------------------------------------------------------- requests
+
+/// Longest request id accepted from outside (an `X-Request-ID` header, say).
+pub const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// What one request (or job, or conversation turn) is: its id, and who it is
+/// for. Set it for a future with [`RequestContext::scope`] or for a block with
+/// [`RequestContext::in_scope`]; every log line and span inside carries it,
+/// and [`spawn`] hands it to the tasks started inside.
+///
+/// Cloning is cheap (one reference count).
+///
+/// ```
+/// use obs_runtime::context::RequestContext;
+/// # async fn run_agent() {}
+/// # async fn demo() {
+/// let ctx = RequestContext::new().user_id("u-42").conversation_id("conv-7");
+/// let id = ctx.request_id().to_string(); // a UUID v7, generated
+/// ctx.scope(async {
+///     tracing::info!("starting"); // {"request_id":"…","user_id":"u-42","conversation_id":"conv-7",…}
+///     run_agent().await;
+/// })
+/// .await;
+/// # let _ = id;
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestContext {
+    inner: Arc<RequestInner>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct RequestInner {
+    request_id: Box<str>,
+    user_id: Option<Box<str>>,
+    tenant_id: Option<Box<str>>,
+    conversation_id: Option<Box<str>>,
+}
+
+impl Default for RequestContext {
+    fn default() -> Self {
+        RequestContext::new()
+    }
+}
+
+impl RequestContext {
+    /// A context with a freshly generated request id (a UUID v7: time-ordered).
+    pub fn new() -> RequestContext {
+        RequestContext::with_id(new_request_id().into_boxed_str())
+    }
+
+    /// A context with the given request id, kept when it is a usable id (1 to
+    /// [`MAX_REQUEST_ID_LEN`] visible ASCII characters, see
+    /// [`is_valid_request_id`]); otherwise a new id is generated, so an id from
+    /// outside can never inject line breaks or unbounded text into the logs.
+    pub fn from_request_id(id: &str) -> RequestContext {
+        if is_valid_request_id(id) {
+            RequestContext::with_id(id.into())
+        } else {
+            RequestContext::new()
+        }
+    }
+
+    fn with_id(request_id: Box<str>) -> RequestContext {
+        RequestContext {
+            inner: Arc::new(RequestInner { request_id, user_id: None, tenant_id: None, conversation_id: None }),
+        }
+    }
+
+    fn edit(mut self, f: impl FnOnce(&mut RequestInner)) -> Self {
+        f(Arc::make_mut(&mut self.inner));
+        self
+    }
+
+    /// Sets the user the request is for (`user_id` in log lines).
+    pub fn user_id(self, id: impl Into<String>) -> Self {
+        let id = id.into().into_boxed_str();
+        self.edit(|i| i.user_id = Some(id))
+    }
+
+    /// Sets the tenant (`tenant_id` in log lines).
+    pub fn tenant_id(self, id: impl Into<String>) -> Self {
+        let id = id.into().into_boxed_str();
+        self.edit(|i| i.tenant_id = Some(id))
+    }
+
+    /// Sets the conversation (`conversation_id` in log lines).
+    pub fn conversation_id(self, id: impl Into<String>) -> Self {
+        let id = id.into().into_boxed_str();
+        self.edit(|i| i.conversation_id = Some(id))
+    }
+
+    /// The request id.
+    pub fn request_id(&self) -> &str {
+        &self.inner.request_id
+    }
+
+    /// The user id, when set.
+    pub fn get_user_id(&self) -> Option<&str> {
+        self.inner.user_id.as_deref()
+    }
+
+    /// The tenant id, when set.
+    pub fn get_tenant_id(&self) -> Option<&str> {
+        self.inner.tenant_id.as_deref()
+    }
+
+    /// The conversation id, when set.
+    pub fn get_conversation_id(&self) -> Option<&str> {
+        self.inner.conversation_id.as_deref()
+    }
+
+    /// The request context of the caller, if one is set.
+    pub fn current() -> Option<RequestContext> {
+        REQUEST
+            .try_with(|c| {
+                let cur = c.take();
+                let copy = cur.clone();
+                c.set(cur);
+                copy
+            })
+            .ok()
+            .flatten()
+    }
+
+    /// Runs `fut` with this context current on every poll.
+    pub fn scope<F: Future>(self, fut: F) -> InRequest<F> {
+        InRequest { request: Some(self), fut }
+    }
+
+    /// Runs `f` with this context current.
+    pub fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        let mut slot = Some(self.clone());
+        let _swap = RequestSwap::new(&mut slot);
+        f()
+    }
+
+    /// Makes this context current on this thread until the guard drops
+    /// (for synchronous code; across `.await`, use [`RequestContext::scope`]).
+    pub fn enter(&self) -> RequestGuard {
+        let prev = REQUEST.try_with(|c| c.replace(Some(self.clone()))).ok().flatten();
+        RequestGuard { prev, _not_send: std::marker::PhantomData }
+    }
+
+    /// The fields a log line shows for this context, in order.
+    pub fn fields(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        let i = &*self.inner;
+        [
+            ("request_id", Some(&*i.request_id)),
+            ("user_id", i.user_id.as_deref()),
+            ("tenant_id", i.tenant_id.as_deref()),
+            ("conversation_id", i.conversation_id.as_deref()),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+    }
+}
+
+/// Whether `id` can be used as a request id as given: 1 to
+/// [`MAX_REQUEST_ID_LEN`] characters, each visible ASCII (`!` to `~`).
+pub fn is_valid_request_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_REQUEST_ID_LEN && id.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// A new request id: a UUID v7 (48 bits of Unix milliseconds, then random
+/// bits), so ids sort by creation time.
+pub fn new_request_id() -> String {
+    use opentelemetry_sdk::trace::{IdGenerator, RandomIdGenerator};
+    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+    let random = RandomIdGenerator::default().new_trace_id().to_bytes();
+    let mut b = [0u8; 16];
+    b[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
+    b[6..].copy_from_slice(&random[..10]);
+    b[6] = 0x70 | (b[6] & 0x0f); // version 7
+    b[8] = 0x80 | (b[8] & 0x3f); // RFC 9562 variant
+    let mut s = String::with_capacity(36);
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            s.push('-');
+        }
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        s.push(HEX[(byte >> 4) as usize] as char);
+        s.push(HEX[(byte & 0xf) as usize] as char);
+    }
+    s
+}
+
+thread_local! {
+    static REQUEST: Cell<Option<RequestContext>> = const { Cell::new(None) };
+}
+
+/// Swaps a slot with the thread-local request context; swaps back on drop.
+/// Swapping is its own inverse, so nesting and panics restore the outer value.
+pub(crate) struct RequestSwap<'a>(&'a mut Option<RequestContext>);
+
+impl<'a> RequestSwap<'a> {
+    #[inline]
+    pub(crate) fn new(slot: &'a mut Option<RequestContext>) -> RequestSwap<'a> {
+        Self::swap(slot);
+        RequestSwap(slot)
+    }
+    #[inline]
+    fn swap(slot: &mut Option<RequestContext>) {
+        let _ = REQUEST.try_with(|c| {
+            let cur = c.take();
+            c.set(slot.take());
+            *slot = cur;
+        });
+    }
+}
+
+impl Drop for RequestSwap<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        Self::swap(self.0);
+    }
+}
+
+/// Returned by [`RequestContext::enter`]; restores the previous context on drop.
+pub struct RequestGuard {
+    prev: Option<RequestContext>,
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl Drop for RequestGuard {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        let _ = REQUEST.try_with(|c| c.set(prev));
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A future running inside a [`RequestContext`]; see [`RequestContext::scope`].
+    pub struct InRequest<F> {
+        request: Option<RequestContext>,
+        #[pin]
+        fut: F,
+    }
+}
+
+impl<F: Future> Future for InRequest<F> {
+    type Output = F::Output;
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let _swap = RequestSwap::new(this.request);
+        this.fut.poll(cx)
+    }
+}
+
+// ------------------------------------------------------ carrying context
+
+/// A snapshot of the caller's context (agent, request and current tracing
+/// span) that can be carried into another task.
 ///
 /// ```
 /// # async fn demo() {
@@ -102,13 +360,14 @@ impl Drop for AgentScope {
 #[derive(Clone, Debug)]
 pub struct Context {
     agent: Agent,
+    request: Option<RequestContext>,
     span: tracing::Span,
 }
 
 impl Context {
     /// The context of the caller.
     pub fn current() -> Context {
-        Context { agent: current_agent(), span: tracing::Span::current() }
+        Context { agent: current_agent(), request: RequestContext::current(), span: tracing::Span::current() }
     }
 
     /// The agent this context carries.
@@ -116,8 +375,14 @@ impl Context {
         self.agent
     }
 
-    /// Runs `fut` inside this context: on every poll the agent is current and
-    /// the span is entered, so spans created inside get it as their parent.
+    /// The request this context carries.
+    pub fn request(&self) -> Option<&RequestContext> {
+        self.request.as_ref()
+    }
+
+    /// Runs `fut` inside this context: on every poll the agent and request are
+    /// current and the span is entered, so spans created inside get it as
+    /// their parent.
     pub fn wrap<F: Future>(self, fut: F) -> WithContext<F> {
         WithContext { ctx: self, fut }
     }
@@ -136,13 +401,15 @@ impl<F: Future> Future for WithContext<F> {
     type Output = F::Output;
     fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let _span = this.ctx.span.enter();
-        let _agent = AgentScope::enter(this.ctx.agent);
+        let ctx = this.ctx;
+        let _span = ctx.span.enter();
+        let _agent = AgentScope::enter(ctx.agent);
+        let _request = RequestSwap::new(&mut ctx.request);
         this.fut.poll(cx)
     }
 }
 
-/// `tokio::spawn` that keeps the caller's agent and parent span.
+/// `tokio::spawn` that keeps the caller's agent, request and parent span.
 ///
 /// Must be called from inside a tokio runtime, as `tokio::spawn` must.
 pub fn spawn<F>(fut: F) -> tokio::task::JoinHandle<F::Output>
@@ -173,5 +440,84 @@ mod tests {
             assert_eq!(current_agent().name(), "ctx-test-a");
         }
         assert_eq!(current_agent(), Agent::NONE);
+    }
+
+    #[test]
+    fn request_ids_are_uuid_v7_and_unique() {
+        let a = new_request_id();
+        let b = new_request_id();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 36);
+        let parts: Vec<&str> = a.split('-').collect();
+        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12]);
+        assert!(parts[2].starts_with('7'), "{a}");
+        assert!(matches!(parts[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'), "{a}");
+        assert!(a.bytes().all(|c| c == b'-' || c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+    }
+
+    #[test]
+    fn given_ids_are_kept_only_when_usable() {
+        assert_eq!(RequestContext::from_request_id("req-123").request_id(), "req-123");
+        for bad in ["", "has space", "line\nbreak", &"x".repeat(MAX_REQUEST_ID_LEN + 1)] {
+            let id = RequestContext::from_request_id(bad).request_id().to_string();
+            assert_ne!(id, bad);
+            assert_eq!(id.len(), 36);
+        }
+    }
+
+    #[test]
+    fn scopes_nest_and_restore() {
+        assert_eq!(RequestContext::current(), None);
+        let outer = RequestContext::from_request_id("outer").user_id("u1");
+        outer.in_scope(|| {
+            assert_eq!(RequestContext::current().unwrap().request_id(), "outer");
+            let inner = RequestContext::from_request_id("inner");
+            {
+                let _g = inner.enter();
+                assert_eq!(RequestContext::current().unwrap().request_id(), "inner");
+            }
+            let r = std::panic::catch_unwind(|| {
+                RequestContext::from_request_id("panics").in_scope(|| panic!("boom"));
+            });
+            assert!(r.is_err());
+            let cur = RequestContext::current().unwrap();
+            assert_eq!((cur.request_id(), cur.get_user_id()), ("outer", Some("u1")));
+        });
+        assert_eq!(RequestContext::current(), None);
+    }
+
+    #[test]
+    fn futures_and_spawned_tasks_carry_the_request() {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async {
+            let ctx = RequestContext::from_request_id("r-spawn").tenant_id("t1");
+            let (here, there) = ctx
+                .scope(async {
+                    tokio::task::yield_now().await;
+                    let here = RequestContext::current().map(|c| c.request_id().to_string());
+                    let there = spawn(async {
+                        tokio::task::yield_now().await;
+                        RequestContext::current()
+                            .map(|c| (c.request_id().to_string(), c.get_tenant_id().map(String::from)))
+                    })
+                    .await
+                    .unwrap();
+                    (here, there)
+                })
+                .await;
+            assert_eq!(here.as_deref(), Some("r-spawn"));
+            assert_eq!(there, Some(("r-spawn".to_string(), Some("t1".to_string()))));
+            assert_eq!(RequestContext::current(), None);
+            // A plain tokio::spawn does not carry it.
+            let plain = ctx_free().await;
+            assert_eq!(plain, None);
+        });
+        async fn ctx_free() -> Option<String> {
+            RequestContext::from_request_id("x")
+                .scope(async {
+                    tokio::spawn(async { RequestContext::current().map(|c| c.request_id().to_string()) }).await.unwrap()
+                })
+                .await
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! the exporters and turns recording on.
 
 use crate::context::Agent;
+use crate::export::logs::{LogFormat, LogOutput, LogSpans, Rotation};
 use crate::export::{self, ExportError, ExporterConfig, Running};
 use crate::registry::{sites, FnKind};
 use std::net::SocketAddr;
@@ -98,28 +99,31 @@ impl Builder {
     }
 
     /// Defaults overridden by `OTEL_SERVICE_NAME`, `RUST_LOG`, `OBS_EXPORTERS`,
-    /// `OBS_PROMETHEUS_ADDR`, `OBS_LOG_FORMAT`, `OBS_LOG_SPANS`,
-    /// `OBS_NAMESPACE` and `OBS_CARDINALITY_LIMIT`. Builder calls made after
-    /// this override the environment.
+    /// `OBS_PROMETHEUS_ADDR`, `OBS_NAMESPACE`, `OBS_CARDINALITY_LIMIT` and
+    /// the log settings below. Builder calls made after this override the
+    /// environment.
+    ///
+    /// | variable | values | default |
+    /// |---|---|---|
+    /// | `OBS_LOG_FORMAT` | `console`, `json` | `console` |
+    /// | `RUST_LOG` | directives: `info,obs_runtime=debug,my_agent::planner=trace` | `info` |
+    /// | `OBS_LOG_OUTPUT` | `stderr`, `stdout`, or a file path | `stderr` |
+    /// | `OBS_LOG_ROTATION` | `never`, `daily`, or a size (`100MB`, `512KiB`) | `never` |
+    /// | `OBS_LOG_MAX_FILES` | rotated files kept | `7` |
+    /// | `OBS_LOG_SPANS` | instrumented spans lines see: `none`, `genai`, `all` | `none` (console), `genai` (json) |
+    /// | `OBS_LOG_QUEUE` | lines queued for the writer before new ones are dropped | `8192` |
     pub fn from_env() -> Builder {
         let mut b = Builder::new();
         if let Some(v) = env("OTEL_SERVICE_NAME") {
             b.cfg.service_name = v;
         }
-        b.cfg.log_filter = env("RUST_LOG");
+        b.cfg.log.filter = env("RUST_LOG");
         b.cfg.prometheus_addr = env("OBS_PROMETHEUS_ADDR");
-        b.cfg.log_format = env("OBS_LOG_FORMAT");
         b.cfg.namespace = env("OBS_NAMESPACE");
         if let Some(v) = env("OBS_EXPORTERS") {
             b.exporters = Some(v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect());
         }
-        if let Some(v) = env("OBS_LOG_SPANS") {
-            match v.as_str() {
-                "1" | "true" => b.cfg.log_spans = true,
-                "0" | "false" => b.cfg.log_spans = false,
-                _ => b.errors.push(InitError::InvalidEnv { var: "OBS_LOG_SPANS", value: v, expected: "true or false" }),
-            }
-        }
+        b.log_env();
         if let Some(v) = env("OBS_CARDINALITY_LIMIT") {
             match v.parse::<usize>() {
                 Ok(n) if n > 0 => b.cardinality_limit = Some(n),
@@ -153,15 +157,93 @@ impl Builder {
         self.exporters = Some(names.iter().map(|s| s.to_string()).collect());
         self
     }
-    /// `json` or `console`.
+    /// `json` or `console` (a [`LogFormat`] works too).
     pub fn log_format(mut self, format: impl Into<String>) -> Self {
-        self.cfg.log_format = Some(format.into());
+        self.cfg.log.format = Some(format.into());
         self
     }
     /// `RUST_LOG`-style filter directives.
     pub fn log_filter(mut self, directives: impl Into<String>) -> Self {
-        self.cfg.log_filter = Some(directives.into());
+        self.cfg.log.filter = Some(directives.into());
         self
+    }
+    /// Where log lines go: stderr (default), stdout, a file, a buffer.
+    pub fn log_output(mut self, output: LogOutput) -> Self {
+        self.cfg.log.output = output;
+        self
+    }
+    /// When a log file rotates (daily, or by size).
+    pub fn log_rotation(mut self, rotation: Rotation) -> Self {
+        self.cfg.log.rotation = rotation;
+        self
+    }
+    /// Rotated log files kept.
+    pub fn log_max_files(mut self, n: usize) -> Self {
+        self.cfg.log.max_files = n;
+        self
+    }
+    /// Which spans of instrumented calls log lines see.
+    pub fn log_spans(mut self, spans: LogSpans) -> Self {
+        self.cfg.log.spans = Some(spans);
+        self
+    }
+    /// Lines queued for the log writer thread before new lines are dropped
+    /// (and counted in `obs_log_lines_dropped_total`).
+    pub fn log_queue_lines(mut self, n: usize) -> Self {
+        self.cfg.log.queue_lines = n.max(1);
+        self
+    }
+
+    /// Reads the `OBS_LOG_*` variables.
+    fn log_env(&mut self) {
+        if let Some(v) = env("OBS_LOG_FORMAT") {
+            match LogFormat::parse(&v) {
+                Some(f) => self.cfg.log.format = Some(f.into()),
+                None => self.errors.push(InitError::InvalidEnv {
+                    var: "OBS_LOG_FORMAT",
+                    value: v,
+                    expected: "json or console",
+                }),
+            }
+        }
+        if let Some(v) = env("OBS_LOG_SPANS") {
+            match LogSpans::parse(&v) {
+                Some(s) => self.cfg.log.spans = Some(s),
+                None => self.errors.push(InitError::InvalidEnv {
+                    var: "OBS_LOG_SPANS",
+                    value: v,
+                    expected: "none, genai or all (false and true also work)",
+                }),
+            }
+        }
+        if let Some(v) = env("OBS_LOG_OUTPUT") {
+            self.cfg.log.output = LogOutput::parse(&v);
+        }
+        if let Some(v) = env("OBS_LOG_ROTATION") {
+            match Rotation::parse(&v) {
+                Some(r) => self.cfg.log.rotation = r,
+                None => self.errors.push(InitError::InvalidEnv {
+                    var: "OBS_LOG_ROTATION",
+                    value: v,
+                    expected: "never, daily, or a size such as 100MB",
+                }),
+            }
+        }
+        for (var, slot, zero_ok) in [
+            ("OBS_LOG_MAX_FILES", &mut self.cfg.log.max_files, true),
+            ("OBS_LOG_QUEUE", &mut self.cfg.log.queue_lines, false),
+        ] {
+            if let Some(v) = env(var) {
+                match v.trim().parse::<usize>() {
+                    Ok(n) if zero_ok || n > 0 => *slot = n,
+                    _ => self.errors.push(InitError::InvalidEnv {
+                        var,
+                        value: v,
+                        expected: if zero_ok { "a number of files" } else { "a positive number of lines" },
+                    }),
+                }
+            }
+        }
     }
     /// Series per metric before new label sets share the overflow series.
     pub fn cardinality_limit(mut self, n: usize) -> Self {

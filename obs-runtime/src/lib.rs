@@ -32,6 +32,7 @@
 //! ```
 
 pub mod context;
+pub mod events;
 pub mod export;
 mod init;
 pub mod labels;
@@ -39,7 +40,11 @@ pub mod metrics;
 mod record;
 mod registry;
 pub mod testing;
+#[cfg(feature = "tower")]
+pub mod tower;
+pub mod trace;
 
+pub use context::RequestContext;
 pub use context::{current_agent, spawn};
 pub use init::{Builder, InitError, ObsGuard, DEFAULT_EXPORTERS};
 pub use labels::{LabelValue, UnboundedLabelValue};
@@ -64,6 +69,7 @@ pub fn init() -> Result<ObsGuard, InitError> {
 /// What generated code uses. Not a public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::events::slow_call;
     pub use crate::labels::__private::{bounded, unbounded};
     pub use crate::record::{once, typed, Call, Outcome, PlainOutcome, Probe, ResultOutcome, Site, Tracked};
     pub use crate::registry::{infer_provider, FnInfo, FnKind, Registration};

@@ -18,12 +18,8 @@ pub struct ExporterConfig {
     pub namespace: Option<String>,
     /// Prometheus listen address (`OBS_PROMETHEUS_ADDR`).
     pub prometheus_addr: Option<String>,
-    /// `json` or `console` (`OBS_LOG_FORMAT`).
-    pub log_format: Option<String>,
-    /// Log filter directives (`RUST_LOG`).
-    pub log_filter: Option<String>,
-    /// Whether log lines show the spans of instrumented calls (`OBS_LOG_SPANS`).
-    pub log_spans: bool,
+    /// The log exporter's settings (`OBS_LOG_*`, `RUST_LOG`).
+    pub log: logs::LogConfig,
 }
 
 /// An exporter that could not start: which one, and what to do about it.

@@ -1,0 +1,198 @@
+//! Trace context: W3C trace and span ids for `tracing` spans, and
+//! `traceparent`/`tracestate` propagation.
+//!
+//! The ids come from the OpenTelemetry SDK: the log exporter bridges
+//! `tracing` spans into one [`SdkTracerProvider`] with `tracing-opentelemetry`,
+//! so the `trace_id`/`span_id` of a log line are the ids an OpenTelemetry
+//! exporter added to that provider sends. There is no span exporter yet: the
+//! provider only assigns ids, samples (parent-based, always on) and tags
+//! spans started inside a [`RequestContext`](crate::context::RequestContext)
+//! with its ids.
+//!
+//! Without a subscriber that bridges spans (no `logs` exporter, or the
+//! application's own subscriber), [`current`] is `None` and [`inject`] writes
+//! nothing. This module never panics and never blocks.
+
+use crate::context::RequestContext;
+use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
+use opentelemetry::KeyValue;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanData, SpanProcessor};
+use std::sync::OnceLock;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+pub use opentelemetry::trace::{SpanId, TraceId};
+
+static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
+
+/// The process's tracer provider; the first caller names the service.
+pub(crate) fn provider(service_name: &str) -> &'static SdkTracerProvider {
+    PROVIDER.get_or_init(|| {
+        let resource = opentelemetry_sdk::Resource::builder().with_service_name(service_name.to_string()).build();
+        SdkTracerProvider::builder().with_resource(resource).with_span_processor(RequestAttributes).build()
+    })
+}
+
+/// The `tracing` layer that gives spans their OpenTelemetry ids. Per-span
+/// extras that cost without an exporter (thread names, inactivity timings,
+/// code locations) are off.
+pub(crate) fn layer<S>(service_name: &str) -> tracing_opentelemetry::OpenTelemetryLayer<S, SdkTracer>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    let tracer = provider(service_name).tracer("obs");
+    tracing_opentelemetry::layer()
+        .with_tracer(tracer)
+        .with_tracked_inactivity(false)
+        .with_threads(false)
+        .with_location(false)
+        .with_level(false)
+        .with_target(false)
+}
+
+/// The W3C ids of a span.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceIds {
+    /// 16 bytes; shown as 32 lowercase hex digits.
+    pub trace_id: TraceId,
+    /// 8 bytes; shown as 16 lowercase hex digits.
+    pub span_id: SpanId,
+    /// The sampled flag.
+    pub sampled: bool,
+}
+
+impl TraceIds {
+    /// The `traceparent` header value (`00-{trace_id}-{span_id}-{flags}`).
+    pub fn traceparent(&self) -> String {
+        format!("00-{}-{}-{:02x}", self.trace_id, self.span_id, u8::from(self.sampled))
+    }
+
+    pub(crate) fn of_context(cx: &opentelemetry::Context) -> Option<TraceIds> {
+        let span = cx.span();
+        let sc = span.span_context();
+        sc.is_valid().then(|| TraceIds { trace_id: sc.trace_id(), span_id: sc.span_id(), sampled: sc.is_sampled() })
+    }
+}
+
+/// The ids of the current `tracing` span, when it has them.
+///
+/// ```
+/// // Without `init()` there is no bridge, hence no ids.
+/// assert_eq!(obs_runtime::trace::current(), None);
+/// ```
+pub fn current() -> Option<TraceIds> {
+    ids_of(&tracing::Span::current())
+}
+
+/// The ids of `span`, when it has them.
+pub fn ids_of(span: &tracing::Span) -> Option<TraceIds> {
+    if span.is_disabled() {
+        return None;
+    }
+    TraceIds::of_context(&span.context())
+}
+
+/// Writes `traceparent` (and `tracestate`, when not empty) for the current
+/// span into `carrier`; writes nothing outside a span with ids.
+pub fn inject(carrier: &mut dyn Injector) {
+    let span = tracing::Span::current();
+    if span.is_disabled() {
+        return;
+    }
+    let cx = span.context();
+    if cx.span().span_context().is_valid() {
+        TraceContextPropagator::new().inject_context(&cx, carrier);
+    }
+}
+
+/// Reads `traceparent`/`tracestate` from `carrier`: the remote parent, as an
+/// OpenTelemetry context (empty when absent or malformed).
+pub fn extract(carrier: &dyn Extractor) -> opentelemetry::Context {
+    TraceContextPropagator::new().extract(carrier)
+}
+
+/// Makes `span` continue the trace in `carrier` (`traceparent` from a caller).
+/// Must be called before the span is entered. Returns whether a valid remote
+/// parent was found and set.
+pub fn continue_trace(span: &tracing::Span, carrier: &dyn Extractor) -> bool {
+    let parent = extract(carrier);
+    if span.is_disabled() || !parent.span().span_context().is_valid() {
+        return false;
+    }
+    span.set_parent(parent).is_ok()
+}
+
+/// Tags every span started inside a request with the request's ids
+/// (`obs.request_id`, `user.id`, `obs.tenant_id`, `gen_ai.conversation.id`),
+/// so an exporter sends them on each span.
+#[derive(Debug)]
+struct RequestAttributes;
+
+impl SpanProcessor for RequestAttributes {
+    fn on_start(&self, span: &mut opentelemetry_sdk::trace::Span, _cx: &opentelemetry::Context) {
+        use opentelemetry::trace::Span as _;
+        let Some(rc) = RequestContext::current() else { return };
+        for (k, v) in rc.fields() {
+            let key = match k {
+                "request_id" => "obs.request_id",
+                "user_id" => "user.id",
+                "tenant_id" => "obs.tenant_id",
+                "conversation_id" => "gen_ai.conversation.id",
+                _ => continue,
+            };
+            span.set_attribute(KeyValue::new(key, v.to_string()));
+        }
+    }
+    fn on_end(&self, _span: SpanData) {}
+    fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
+        Ok(())
+    }
+    fn shutdown_with_timeout(&self, _timeout: std::time::Duration) -> opentelemetry_sdk::error::OTelSdkResult {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    #[test]
+    fn ids_propagate_through_headers_and_children() {
+        let subscriber = tracing_subscriber::registry().with(layer("trace-test"));
+        tracing::subscriber::with_default(subscriber, || {
+            let mut incoming = HashMap::new();
+            incoming.insert(
+                "traceparent".to_string(),
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_string(),
+            );
+            let server = tracing::info_span!("server");
+            assert!(continue_trace(&server, &incoming));
+            let _e = server.enter();
+            let ids = current().expect("ids");
+            assert_eq!(ids.trace_id.to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+            assert_ne!(ids.span_id.to_string(), "00f067aa0ba902b7");
+            let child = tracing::info_span!("child");
+            let child_ids = ids_of(&child).unwrap();
+            assert_eq!(child_ids.trace_id, ids.trace_id);
+            assert_ne!(child_ids.span_id, ids.span_id);
+            let mut out: HashMap<String, String> = HashMap::new();
+            inject(&mut out);
+            assert_eq!(out.get("traceparent"), Some(&ids.traceparent()));
+        });
+    }
+
+    #[test]
+    fn malformed_traceparent_starts_a_new_trace() {
+        let subscriber = tracing_subscriber::registry().with(layer("trace-test"));
+        tracing::subscriber::with_default(subscriber, || {
+            let mut incoming = HashMap::new();
+            incoming.insert("traceparent".to_string(), "00-zzzz-01".to_string());
+            let server = tracing::info_span!("server");
+            assert!(!continue_trace(&server, &incoming));
+            assert!(ids_of(&server).is_some());
+        });
+    }
+}
