@@ -13,6 +13,7 @@ pub mod agents;
 pub mod args;
 pub mod llm;
 pub mod rng;
+pub mod service;
 pub mod summary;
 pub mod tools;
 
