@@ -8,6 +8,7 @@
 mod attr;
 mod ctxt;
 mod expand;
+mod redact;
 mod valid;
 
 use proc_macro::TokenStream;
@@ -53,4 +54,18 @@ pub fn track_tool(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn traced(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::instrument(Kind::Function, args.into(), item.into()).into()
+}
+
+/// Redacts a type in every sink: generates `Debug`, `Serialize`,
+/// `obs_runtime::redact::Redact`, `obs_runtime::UnboundedLabelValue` and,
+/// with `#[redact(display)]`, `Display`, all writing the redacted form.
+///
+/// Field options: `#[redact]` (`[REDACTED]`), `partial(last = 4)` /
+/// `partial(first = 4)`, `fixed`, `hash`, `scan`, `with = path::to::fn`,
+/// `skip`, `allow`; fields named like secrets are redacted by default. Type
+/// options: `display`, `crate = path`, and any field strategy as a default
+/// for every field (also on an enum variant). See `obs_runtime::redact`.
+#[proc_macro_derive(Redact, attributes(redact))]
+pub fn derive_redact(input: TokenStream) -> TokenStream {
+    redact::derive(input.into()).into()
 }

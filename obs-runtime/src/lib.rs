@@ -38,6 +38,7 @@ mod init;
 pub mod labels;
 pub mod metrics;
 mod record;
+pub mod redact;
 mod registry;
 pub mod testing;
 #[cfg(feature = "tower")]
@@ -50,6 +51,7 @@ pub use init::{Builder, InitError, ObsGuard, DEFAULT_EXPORTERS};
 pub use labels::{LabelValue, UnboundedLabelValue};
 pub use metrics::names::SEMCONV_VERSION;
 pub use obs_macros::{traced, track_execution, track_llm_call, track_tool};
+pub use obs_macros::Redact;
 pub use record::{enabled, Status};
 pub use registry::{catalog, infer_provider, FnInfo, FnKind};
 
@@ -73,6 +75,7 @@ pub mod __private {
     pub use crate::labels::__private::{bounded, unbounded};
     pub use crate::record::{once, typed, Call, Outcome, PlainOutcome, Probe, ResultOutcome, Site, Tracked};
     pub use crate::registry::{infer_provider, FnInfo, FnKind, Registration};
+    pub use crate::redact::__private as redact;
     pub use inventory;
     pub use tracing;
 }

@@ -1,0 +1,433 @@
+//! Content capture, the runtime half: prompts, completions and tool
+//! arguments and results go on spans (`gen_ai.input.messages`,
+//! `gen_ai.output.messages`, ...) only when the user opted in, only after the
+//! detectors ran over them, and cut to a size limit that keeps JSON valid.
+//!
+//! Following the OpenTelemetry GenAI rule, capture is off by default:
+//! `OBS_CAPTURE_CONTENT=true` (or [`set_capture`]) turns it on, and
+//! `OBS_CAPTURE_MAX_BYTES` (or [`set_capture_max_bytes`]) sets the limit,
+//! 16 KiB by default.
+
+use super::detectors::{self, Kind};
+use super::is_secret_name;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use std::borrow::Cow;
+use std::fmt::{self, Write};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering::Relaxed};
+
+/// The size limit when neither `OBS_CAPTURE_MAX_BYTES` nor
+/// [`set_capture_max_bytes`] sets one.
+pub const DEFAULT_CAPTURE_MAX_BYTES: usize = 16 * 1024;
+/// Smaller limits are raised to this, so that the output can always be valid
+/// JSON with a truncation mark.
+const MIN_BYTES: usize = 16;
+/// Ends a cut string; stands for dropped array elements.
+const MARK: &str = "…";
+/// The closing bracket or brace of a container.
+const CLOSE: usize = 1;
+
+static ENABLED: AtomicU8 = AtomicU8::new(0);
+static MAX_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether content is captured: [`set_capture`] if called, else
+/// `OBS_CAPTURE_CONTENT` (`true` or `1`), else off.
+pub fn capture_enabled() -> bool {
+    match ENABLED.load(Relaxed) {
+        1 => false,
+        2 => true,
+        _ => {
+            let on = std::env::var("OBS_CAPTURE_CONTENT").is_ok_and(|v| matches!(v.trim(), "1" | "true" | "TRUE"));
+            // A racing `set_capture` wins over the environment.
+            let _ = ENABLED.compare_exchange(0, if on { 2 } else { 1 }, Relaxed, Relaxed);
+            ENABLED.load(Relaxed) == 2
+        }
+    }
+}
+
+/// Turns content capture on or off for the process (overrides
+/// `OBS_CAPTURE_CONTENT`).
+pub fn set_capture(on: bool) {
+    ENABLED.store(if on { 2 } else { 1 }, Relaxed);
+}
+
+/// The size limit of captured content, in bytes.
+pub fn capture_max_bytes() -> usize {
+    match MAX_BYTES.load(Relaxed) {
+        0 => {
+            let n = std::env::var("OBS_CAPTURE_MAX_BYTES")
+                .ok()
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .filter(|n| *n > 0)
+                .unwrap_or(DEFAULT_CAPTURE_MAX_BYTES)
+                .max(MIN_BYTES);
+            let _ = MAX_BYTES.compare_exchange(0, n, Relaxed, Relaxed);
+            MAX_BYTES.load(Relaxed)
+        }
+        n => n,
+    }
+}
+
+/// Sets the size limit of captured content (overrides
+/// `OBS_CAPTURE_MAX_BYTES`; at least 16).
+pub fn set_capture_max_bytes(n: usize) {
+    MAX_BYTES.store(n.max(MIN_BYTES), Relaxed);
+}
+
+/// `value` as captured content, or `None` when capture is off: serialized
+/// to JSON (a `#[derive(Redact)]` type serializes redacted), then
+/// [`prepare_content`] with [`capture_max_bytes`].
+///
+/// ```
+/// use obs_runtime::redact::{capture, set_capture};
+/// set_capture(true);
+/// let messages = vec![("user", "my card is 4111 1111 1111 1111")];
+/// assert_eq!(capture(&messages).unwrap(), r#"[["user","my card is [REDACTED:card]"]]"#);
+/// ```
+pub fn capture<T: serde::Serialize + ?Sized>(value: &T) -> Option<String> {
+    if !capture_enabled() {
+        return None;
+    }
+    let json = serde_json::to_string(value).ok()?;
+    Some(prepare_content(&json, capture_max_bytes()))
+}
+
+/// Prepares content for a span: runs the detectors over it, then cuts it to
+/// at most `max_bytes` bytes (at least 16).
+///
+/// Valid JSON (an object, array or string) stays valid JSON: the detectors
+/// run over every string, key and long number in it, the values of keys for
+/// which [`is_secret_name`] holds become `"[REDACTED:secret]"`, and it is
+/// written compact. When too long, every string is cut to one common length
+/// (ending with `…`), the longest that fits; if even empty strings do not
+/// fit, array elements and object members are dropped from the end, marked
+/// by a last `"…"` element or a `"…":"…"` member. Other text is cut at a
+/// character boundary and ends with `…`.
+///
+/// ```
+/// use obs_runtime::redact::prepare_content;
+/// let json = r#"{"messages":[{"role":"user","content":"reach me at bob@example.com"}],"api_key":"k-1"}"#;
+/// assert_eq!(
+///     prepare_content(json, 1024),
+///     r#"{"messages":[{"role":"user","content":"reach me at [REDACTED:email]"}],"api_key":"[REDACTED:secret]"}"#
+/// );
+/// let long = format!(r#"["{}","{}"]"#, "a".repeat(100), "b".repeat(100));
+/// assert_eq!(prepare_content(&long, 32), r#"["aaaaaaaaa…","bbbbbbbbb…"]"#);
+/// assert_eq!(prepare_content("plain text, cut here", 16), "plain text, c…");
+/// ```
+pub fn prepare_content(json_or_text: &str, max_bytes: usize) -> String {
+    let max = max_bytes.max(MIN_BYTES);
+    let looks_json = matches!(json_or_text.trim_start().as_bytes().first(), Some(b'{' | b'[' | b'"'));
+    if looks_json {
+        if let Ok(mut node) = serde_json::from_str::<Node>(json_or_text) {
+            redact_node(&mut node);
+            return fit_json(&node, max);
+        }
+    }
+    cut_text(&detectors::scan(json_or_text), max)
+}
+
+fn cut_text(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut cut = max - MARK.len();
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}{MARK}", &text[..cut])
+}
+
+/// A JSON value that keeps the order of object members.
+enum Node {
+    Null,
+    Bool(bool),
+    Num(serde_json::Number),
+    Str(String),
+    Arr(Vec<Node>),
+    Obj(Vec<(String, Node)>),
+}
+
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Node, E> {
+        Ok(Node::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Node, E> {
+        Ok(Node::Num(v.into()))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Node, E> {
+        Ok(Node::Num(v.into()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Node, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Node::Null, Node::Num))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Node, E> {
+        Ok(Node::Str(v.to_string()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Node, E> {
+        Ok(Node::Str(v))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut v = Vec::new();
+        while let Some(x) = seq.next_element()? {
+            v.push(x);
+        }
+        Ok(Node::Arr(v))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let mut v = Vec::new();
+        while let Some((k, x)) = map.next_entry::<String, Node>()? {
+            v.push((k, x));
+        }
+        Ok(Node::Obj(v))
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Node, D::Error> {
+        d.deserialize_any(NodeVisitor)
+    }
+}
+
+fn scan_in_place(s: &mut String) {
+    if let Cow::Owned(o) = detectors::scan(s) {
+        *s = o;
+    }
+}
+
+fn redact_node(node: &mut Node) {
+    match node {
+        Node::Str(s) => scan_in_place(s),
+        // A card number written as a JSON number.
+        Node::Num(n) => {
+            let t = n.to_string();
+            if t.len() >= 13 {
+                if let Cow::Owned(o) = detectors::scan(&t) {
+                    *node = Node::Str(o);
+                }
+            }
+        }
+        Node::Arr(v) => v.iter_mut().for_each(redact_node),
+        Node::Obj(members) => {
+            for (k, v) in members.iter_mut() {
+                if is_secret_name(k) && !matches!(v, Node::Null) {
+                    *v = Node::Str(Kind::Secret.replacement().to_string());
+                    detectors::count(Kind::Secret);
+                } else {
+                    redact_node(v);
+                }
+                scan_in_place(k);
+            }
+        }
+        Node::Null | Node::Bool(_) => {}
+    }
+}
+
+fn write_str(out: &mut String, s: &str, max_chars: usize) {
+    out.push('"');
+    let mut cut = false;
+    for (n, c) in s.chars().enumerate() {
+        if n == max_chars {
+            cut = true;
+            break;
+        }
+        escape(out, c);
+    }
+    if cut {
+        out.push_str(MARK);
+    }
+    out.push('"');
+}
+
+fn escape(out: &mut String, c: char) {
+    match c {
+        '"' => out.push_str("\\\""),
+        '\\' => out.push_str("\\\\"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c if (c as u32) < 0x20 => {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        }
+        c => out.push(c),
+    }
+}
+
+fn escaped_len(c: char) -> usize {
+    match c {
+        '"' | '\\' | '\n' | '\r' | '\t' => 2,
+        c if (c as u32) < 0x20 => 6,
+        c => c.len_utf8(),
+    }
+}
+
+/// Writes `node` with every string cut to `max_chars` characters.
+fn render(node: &Node, max_chars: usize, out: &mut String) {
+    match node {
+        Node::Null => out.push_str("null"),
+        Node::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Node::Num(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Node::Str(s) => write_str(out, s, max_chars),
+        Node::Arr(v) => {
+            out.push('[');
+            for (i, x) in v.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                render(x, max_chars, out);
+            }
+            out.push(']');
+        }
+        Node::Obj(m) => {
+            out.push('{');
+            for (i, (k, x)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_str(out, k, usize::MAX);
+                out.push(':');
+                render(x, max_chars, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn longest_string(node: &Node) -> usize {
+    match node {
+        Node::Str(s) => s.chars().count(),
+        Node::Arr(v) => v.iter().map(longest_string).max().unwrap_or(0),
+        Node::Obj(m) => m.iter().map(|(_, x)| longest_string(x)).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+fn rendered(node: &Node, max_chars: usize) -> String {
+    let mut s = String::new();
+    render(node, max_chars, &mut s);
+    s
+}
+
+fn fit_json(node: &Node, max: usize) -> String {
+    let full = rendered(node, usize::MAX);
+    if full.len() <= max {
+        return full;
+    }
+    // The longest common string length that fits, by bisection.
+    let (mut lo, mut hi) = (0usize, longest_string(node));
+    let mut best = None;
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let s = rendered(node, mid);
+        if s.len() <= max {
+            best = Some(s);
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    if let Some(s) = best {
+        return s;
+    }
+    fit(node, max).unwrap_or_else(|| format!("\"{MARK}\""))
+}
+
+/// `node` in at most `budget` bytes, dropping from the end; `None` if even
+/// its smallest form does not fit.
+fn fit(node: &Node, budget: usize) -> Option<String> {
+    match node {
+        Node::Str(s) => {
+            let mut out = String::new();
+            write_str(&mut out, s, usize::MAX);
+            if out.len() <= budget {
+                return Some(out);
+            }
+            // Quotes and the mark are 5 bytes.
+            let room = budget.checked_sub(2 + MARK.len())?;
+            let (mut used, mut chars) = (0, 0);
+            for c in s.chars() {
+                if used + escaped_len(c) > room {
+                    break;
+                }
+                used += escaped_len(c);
+                chars += 1;
+            }
+            out.clear();
+            write_str(&mut out, s, chars);
+            Some(out)
+        }
+        Node::Arr(v) => {
+            let mut out = String::from("[");
+            // `,"…"` and the closing bracket.
+            let reserve = 1 + 2 + MARK.len() + 1;
+            for (i, x) in v.iter().enumerate() {
+                let comma = usize::from(i > 0);
+                let tail = if i + 1 == v.len() { 1 } else { reserve };
+                let piece = budget.checked_sub(out.len() + comma + tail).and_then(|room| fit(x, room));
+                match piece {
+                    Some(p) => {
+                        out.push_str(&",".repeat(comma));
+                        out.push_str(&p);
+                    }
+                    None => {
+                        if out.len() + comma + 2 + MARK.len() + CLOSE <= budget {
+                            out.push_str(&",".repeat(comma));
+                            let _ = write!(out, "\"{MARK}\"");
+                        }
+                        break;
+                    }
+                }
+            }
+            out.push(']');
+            (out.len() <= budget).then_some(out)
+        }
+        Node::Obj(m) => {
+            let mut out = String::from("{");
+            // `,"…":"…"` and the closing brace.
+            let marker = 2 * (2 + MARK.len()) + 1;
+            for (i, (k, x)) in m.iter().enumerate() {
+                let comma = usize::from(i > 0);
+                let tail = if i + 1 == m.len() { 1 } else { 1 + marker + 1 };
+                let mut key = String::new();
+                write_str(&mut key, k, usize::MAX);
+                let piece = budget
+                    .checked_sub(out.len() + comma + key.len() + 1 + tail)
+                    .and_then(|room| fit(x, room))
+                    .map(|v| format!("{key}:{v}"));
+                match piece {
+                    Some(p) => {
+                        out.push_str(&",".repeat(comma));
+                        out.push_str(&p);
+                    }
+                    None => {
+                        if out.len() + comma + marker + CLOSE <= budget {
+                            out.push_str(&",".repeat(comma));
+                            let _ = write!(out, "\"{MARK}\":\"{MARK}\"");
+                        }
+                        break;
+                    }
+                }
+            }
+            out.push('}');
+            (out.len() <= budget).then_some(out)
+        }
+        scalar => {
+            let s = rendered(scalar, usize::MAX);
+            (s.len() <= budget).then_some(s)
+        }
+    }
+}
