@@ -290,3 +290,28 @@ fn slow_call_names_the_function_and_its_labels() {
     assert_eq!((l["duration_ms"].as_f64(), l["threshold_ms"].as_f64()), (Some(1200.0), Some(500.0)));
     assert_eq!(s(&l, "message"), "slow call: ask took 1200.0 ms (threshold 500.0 ms)");
 }
+
+#[derive(obs_runtime::Redact)]
+struct Credentials {
+    user: String,
+    #[redact]
+    api_key: String,
+}
+
+#[track_tool(name = "login", fields(creds = creds))]
+fn login(creds: &Credentials) -> usize {
+    tracing::info!(marker = "redacted", request = ?creds, "logging in");
+    creds.api_key.len() // code that needs the secret reads the field
+}
+
+#[test]
+fn fields_of_a_redact_type_are_redacted_in_the_line() {
+    logs();
+    let creds = Credentials { user: "alice".into(), api_key: "sk-live-9f8e7d6c5b4a".into() };
+    assert_eq!(login(&creds), 20);
+    let l = line("redacted");
+    let shown = r#"Credentials { user: "alice", api_key: [REDACTED] }"#;
+    assert_eq!(s(&l, "request"), shown, "the event's field");
+    assert_eq!(s(&l, "creds"), shown, "the instrumented span's `fields(...)`");
+    assert!(!logs().contents().contains("sk-live-9f8e7d6c5b4a"), "the key reached the logs");
+}

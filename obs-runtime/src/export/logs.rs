@@ -403,6 +403,9 @@ enum Msg {
     Stop,
 }
 
+/// How long the writer lets lines gather after writing a batch.
+const GATHER: Duration = Duration::from_millis(1);
+
 /// Lines waiting for one write to a standard stream.
 const BATCH_BYTES: usize = 64 * 1024;
 
@@ -488,6 +491,10 @@ fn writer_loop(rx: Receiver<Msg>, mut out: Output, write_error: Option<crate::me
         if out.flush().is_err() {
             failed(1);
         }
+        // Let lines gather before waiting on the queue again: a sender only
+        // wakes this thread (a system call) when it is parked in `recv`, so
+        // a burst costs at most one wake-up per millisecond.
+        std::thread::sleep(GATHER);
     }
 }
 
