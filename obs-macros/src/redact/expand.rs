@@ -182,7 +182,13 @@ pub fn expand(c: &Container) -> TokenStream {
     };
     let ident = c.ident;
     let ty_name = unraw(ident);
-    let params: Vec<Ident> = c.generics.type_params().map(|t| t.ident.clone()).collect();
+    // Type and const parameters: `[u8; N]` needs a bound as much as `T`.
+    let params: Vec<Ident> = c
+        .generics
+        .type_params()
+        .map(|t| t.ident.clone())
+        .chain(c.generics.const_params().map(|p| p.ident.clone()))
+        .collect();
     let (impl_g, ty_g, where_clause) = c.generics.split_for_impl();
     let existing: Vec<TokenStream> =
         where_clause.map(|w| w.predicates.iter().map(|p| p.to_token_stream()).collect()).unwrap_or_default();

@@ -94,7 +94,7 @@ pub fn capture<T: serde::Serialize + ?Sized>(value: &T) -> Option<String> {
 /// Prepares content for a span: runs the detectors over it, then cuts it to
 /// at most `max_bytes` bytes (at least 16).
 ///
-/// Valid JSON (an object, array or string) stays valid JSON: the detectors
+/// Valid JSON stays valid JSON: the detectors
 /// run over every string, key and long number in it, the values of keys for
 /// which [`is_secret_name`] holds become `"[REDACTED:secret]"`, and it is
 /// written compact. When too long, every string is cut to one common length
@@ -116,7 +116,10 @@ pub fn capture<T: serde::Serialize + ?Sized>(value: &T) -> Option<String> {
 /// ```
 pub fn prepare_content(json_or_text: &str, max_bytes: usize) -> String {
     let max = max_bytes.max(MIN_BYTES);
-    let looks_json = matches!(json_or_text.trim_start().as_bytes().first(), Some(b'{' | b'[' | b'"'));
+    let looks_json = matches!(
+        json_or_text.trim_start().as_bytes().first(),
+        Some(b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n')
+    );
     if looks_json {
         if let Ok(mut node) = serde_json::from_str::<Node>(json_or_text) {
             redact_node(&mut node);

@@ -208,38 +208,52 @@ fn builtin(text: &str, out: &mut Vec<Hit>) {
     let mut i = 0;
     let mut prev_word = false;
     let mut floor = 0;
-    while i < b.len() {
-        let c = b[i];
-        let cls = CLASS[c as usize];
-        if cls & (START | ANY) != 0 {
-            let step = if cls & ANY != 0 {
-                let hit = match c {
-                    b'@' => email(b, i, floor).map(|(s, e)| (Kind::Email, s, e)),
-                    b'-' => pem(text, i).map(|e| (Kind::PrivateKey, i, e)),
-                    _ => secret_param(text, i, floor).map(|(s, e)| (Kind::Secret, s, e)),
-                };
-                hit.map_or(Step::Miss, |(k, s, e)| Step::Hit(k, s, e))
-            } else if !prev_word {
-                word_start(b, i)
-            } else {
-                Step::Miss
-            };
-            if let Step::Skip(e) = step {
-                i = e;
-                prev_word = true;
-                continue;
+    loop {
+        // The hot loop: one table lookup per byte until a byte that can
+        // start a finding; the detectors live out of line so that this loop
+        // keeps its state in registers.
+        while i < b.len() {
+            let cls = CLASS[b[i] as usize];
+            if cls & ANY != 0 || (cls & START != 0 && !prev_word) {
+                break;
             }
-            if let Step::Hit(kind, s, e) = step {
+            prev_word = cls & WORD != 0;
+            i += 1;
+        }
+        if i >= b.len() {
+            break;
+        }
+        match detect(text, i, floor) {
+            Step::Hit(kind, s, e) => {
                 out.push(Hit { start: s, end: e, kind: kind.name(), counter: counters[kind.index()] });
                 floor = e;
                 i = e;
                 prev_word = e > 0 && is_word(b[e - 1]);
-                continue;
+            }
+            Step::Skip(e) => {
+                i = e;
+                prev_word = true;
+            }
+            Step::Miss => {
+                prev_word = is_word(b[i]);
+                i += 1;
             }
         }
-        prev_word = cls & WORD != 0;
-        i += 1;
     }
+}
+
+/// The detectors for the byte at `i`, which is `@`, `=`, `:`, `-` or the
+/// start of a word.
+#[inline(never)]
+fn detect(text: &str, i: usize, floor: usize) -> Step {
+    let b = text.as_bytes();
+    let hit = match b[i] {
+        b'@' => email(b, i, floor).map(|(s, e)| (Kind::Email, s, e)),
+        b'-' => pem(text, i).map(|e| (Kind::PrivateKey, i, e)),
+        b'=' | b':' => secret_param(text, i, floor).map(|(s, e)| (Kind::Secret, s, e)),
+        _ => return word_start(b, i),
+    };
+    hit.map_or(Step::Miss, |(k, s, e)| Step::Hit(k, s, e))
 }
 
 /// What a detector at the start of a word decided.
@@ -317,7 +331,13 @@ fn is_file_extension(tld: &[u8]) -> bool {
 }
 
 fn card(b: &[u8], i: usize) -> Option<usize> {
-    if i > 0 && matches!(b[i - 1], b'.' | b',' | b'-' | b'+' | b'/') {
+    // Issuers' prefixes start with 2 to 6; most numbers in text end here.
+    if !(b'2'..=b'6').contains(&b[i]) || (i > 0 && matches!(b[i - 1], b'.' | b',' | b'-' | b'+' | b'/')) {
+        return None;
+    }
+    let first = run(b, i, |c| c.is_ascii_digit());
+    let grouped = matches!(b.get(first), Some(b' ' | b'-')) && b.get(first + 1).is_some_and(u8::is_ascii_digit);
+    if first - i < 13 && !grouped {
         return None;
     }
     if continues_a_number(b, i) {
@@ -377,9 +397,9 @@ fn card(b: &[u8], i: usize) -> Option<usize> {
                 continue;
             }
         }
-        // Groups of 1 or 2 digits are a separate number (a quantity before
-        // the card), except the last one (`3600 0000 0000 04`).
-        if k > 0 && groups[..k].iter().any(|g| g.2 < 3) {
+        // A group of 1 or 2 digits is a separate number (a quantity before
+        // the card, a day after it): printed cards group by 3 to 6.
+        if k > 0 && groups[..=k].iter().any(|g| g.2 < 3) {
             continue;
         }
         let d = &digits[..count];

@@ -1,0 +1,9 @@
+use obs_runtime::Redact;
+
+#[derive(Redact)]
+struct Query {
+    text: String,
+    limit: u32,
+}
+
+fn main() {}
