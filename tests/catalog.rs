@@ -9,7 +9,7 @@ fn planner() {}
 #[track_execution(agent = "cat_writer")]
 async fn writer() {}
 
-#[track_llm_call(model = "gpt-4o-mini")]
+#[track_llm_call(model = "gpt-4o-mini", usage = none)]
 fn ask() {}
 
 #[track_tool(name = "cat_lookup")]

@@ -8,7 +8,7 @@ use std::time::Duration;
 #[derive(Debug, PartialEq)]
 struct LlmError;
 
-#[track_llm_call(model = "claude-sonnet-4-5")]
+#[track_llm_call(model = "claude-sonnet-4-5", usage = none)]
 async fn ask(prompt: &str) -> Result<String, LlmError> {
     tokio::task::yield_now().await;
     if prompt == "fail" {

@@ -12,7 +12,7 @@ fn search(q: &str) -> Result<usize, ToolError> {
     Ok(q.len())
 }
 
-#[track_llm_call(model = "gpt-4o-mini")]
+#[track_llm_call(model = "gpt-4o-mini", usage = none)]
 fn ask(prompt: &str) -> String {
     prompt.to_uppercase()
 }

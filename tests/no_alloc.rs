@@ -40,24 +40,32 @@ fn tool(x: u64) -> Result<u64, E> {
     }
 }
 
+struct Resp(u64);
+
+impl obs_runtime::LlmUsage for Resp {
+    fn usage(&self) -> Option<obs_runtime::TokenUsage> {
+        Some(obs_runtime::TokenUsage::openai(1000 + self.0, 200, Some(800), Some(50)))
+    }
+}
+
 #[track_llm_call(model = "gpt-4o")]
-fn llm(x: u64) -> u64 {
-    x + 1
+fn llm(x: u64) -> Resp {
+    Resp(x + 1)
 }
 
 #[track_execution(agent = "na_agent")]
 fn agent(x: u64) -> u64 {
-    llm(x) + tool(x).unwrap_or(0)
+    llm(x).0 + tool(x).unwrap_or(0)
 }
 
 #[track_llm_call(model = model)]
-fn dynamic_llm(model: &'static str) -> usize {
-    model.len()
+fn dynamic_llm(model: &'static str) -> Resp {
+    Resp(model.len() as u64)
 }
 
 #[track_execution(agent = "na_async_agent")]
 async fn async_agent(x: u64) -> u64 {
-    llm(x)
+    llm(x).0
 }
 
 fn poll_once<F: std::future::Future>(f: F) -> F::Output {
@@ -86,9 +94,9 @@ fn warm_calls_do_not_allocate() {
     for x in 0..10_000 {
         acc += agent(x);
         acc += poll_once(async_agent(x));
-        acc += llm(x);
+        acc += llm(x).0;
         acc += tool(x).unwrap_or(0);
-        acc += dynamic_llm(if x % 2 == 0 { "gpt-4o" } else { "claude-haiku-4-5" }) as u64;
+        acc += dynamic_llm(if x % 2 == 0 { "gpt-4o" } else { "claude-haiku-4-5" }).0;
     }
     let after = allocations();
     assert!(acc > 0);

@@ -17,7 +17,7 @@ fn search(ok: bool) -> Result<u32, Failed> {
     }
 }
 
-#[track_llm_call(model = "gpt-4o")]
+#[track_llm_call(model = "gpt-4o", usage = none)]
 fn ask() -> u32 {
     std::thread::sleep(std::time::Duration::from_millis(15));
     2

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 #[derive(Debug)]
 struct E;
 
-#[track_llm_call(model = "gpt-4o-mini")]
+#[track_llm_call(model = "gpt-4o-mini", usage = none)]
 async fn ask() -> Result<u32, E> {
     Ok(1)
 }

@@ -7,23 +7,37 @@ use obs_runtime::{traced, track_execution, track_llm_call, track_tool};
 #[derive(Debug)]
 struct E;
 
+struct Reply;
+
+impl obs_runtime::LlmUsage for Reply {
+    fn usage(&self) -> Option<obs_runtime::TokenUsage> {
+        Some(obs_runtime::TokenUsage::openai(1200, 300, Some(1000), Some(100)))
+    }
+    fn response_model(&self) -> Option<&str> {
+        Some("gpt-4o-2024-08-06")
+    }
+    fn finish_reasons(&self) -> Vec<&str> {
+        vec!["stop"]
+    }
+}
+
 #[track_llm_call(model = "gpt-4o", provider = "openai", server_address = "api.openai.com", server_port = 443)]
-async fn chat(ok: bool) -> Result<u32, E> {
+async fn chat(ok: bool) -> Result<Reply, E> {
     if ok {
-        Ok(1)
+        Ok(Reply)
     } else {
         Err(E)
     }
 }
 
-#[track_llm_call(model = "text-embedding-3-small", operation = "embeddings")]
+#[track_llm_call(model = "text-embedding-3-small", operation = "embeddings", usage = none)]
 fn embed() -> Vec<f32> {
     vec![0.0; 4]
 }
 
 #[track_tool(name = "span_search")]
 async fn search() -> Result<u32, E> {
-    chat(true).await
+    chat(true).await.map(|_| 1)
 }
 
 #[traced(fields(n = n, doubled = n * 2))]
@@ -40,7 +54,8 @@ async fn run() -> Result<u32, E> {
 
 #[tokio::test(flavor = "current_thread")]
 async fn spans_follow_the_genai_conventions_and_nest() {
-    // Spans are created whether or not metrics are enabled.
+    // Late attributes (usage, cost) are recorded once obs is enabled.
+    obs_runtime::testing::enable();
     let cap = SpanCapture::new();
     let _g = cap.set_default();
     run().await.unwrap();
@@ -77,6 +92,19 @@ async fn spans_follow_the_genai_conventions_and_nest() {
     assert_eq!(tool.parent, Some(agent.id));
     assert_eq!(chats[1].parent, Some(tool.id), "the tool's model call nests under the tool");
     assert_eq!(chats[1].field("obs.status"), Some("success"));
+    // Late attributes: usage (OpenAI semantics: cached inside input), response, cost.
+    // gpt-4o: 200 uncached input at $2.50/M, 1000 cached at $1.25/M, 300 output at $10/M
+    // = 0.0005 + 0.00125 + 0.003 = $0.00475.
+    let ok = &chats[1];
+    assert_eq!(ok.field("gen_ai.usage.input_tokens"), Some("1200"));
+    assert_eq!(ok.field("gen_ai.usage.output_tokens"), Some("300"));
+    assert_eq!(ok.field("gen_ai.usage.cache_read.input_tokens"), Some("1000"));
+    assert_eq!(ok.field("gen_ai.usage.reasoning.output_tokens"), Some("100"));
+    assert_eq!(ok.field("gen_ai.usage.cache_creation.input_tokens"), None);
+    assert_eq!(ok.field("gen_ai.response.model"), Some("gpt-4o-2024-08-06"));
+    assert_eq!(ok.field("gen_ai.response.finish_reasons"), Some("[\"stop\"]"));
+    assert_eq!(ok.field("obs.cost.usd"), Some("0.00475"));
+    assert_eq!(failed.field("gen_ai.usage.input_tokens"), None);
 
     let h = cap.find("helper").unwrap();
     assert_eq!(h.field("code.function"), Some("helper"));

@@ -33,6 +33,18 @@ pub struct Completion {
     pub output_tokens: u64,
 }
 
+impl obs_runtime::LlmUsage for Completion {
+    fn usage(&self) -> Option<obs_runtime::TokenUsage> {
+        Some(obs_runtime::TokenUsage::new(self.input_tokens, self.output_tokens))
+    }
+    fn response_model(&self) -> Option<&str> {
+        Some(self.model)
+    }
+    fn finish_reasons(&self) -> Vec<&str> {
+        vec!["stop"]
+    }
+}
+
 /// Why a model call failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LlmError {

@@ -156,7 +156,58 @@ fn section(out: &mut String, title: &str, first: &str, rows: &[Row], callers: bo
     out.push('\n');
 }
 
-/// The three sections as an aligned plain-text table.
+/// `$0.0123`, with enough digits for sub-cent model calls.
+pub fn usd(v: f64) -> String {
+    if v >= 1.0 {
+        format!("${v:.2}")
+    } else {
+        format!("${v:.5}")
+    }
+}
+
+/// Tokens and cost per agent and model, from the model-call ledger
+/// (`obs_runtime::ledger`, also served as JSON at `/summary`).
+pub fn cost_section(out: &mut String, stats: &obs_runtime::ledger::Stats) {
+    let _ = writeln!(out, "Tokens and cost (obs_runtime::ledger, priced from the built-in table)");
+    let mut table = vec![["agent", "model", "calls", "input tok", "output tok", "cost"].map(String::from).to_vec()];
+    for (agent, models) in &stats.by_agent_model {
+        for (model, t) in models {
+            table.push(vec![
+                agent.clone(),
+                model.clone(),
+                t.calls.to_string(),
+                t.input_tokens.to_string(),
+                t.output_tokens.to_string(),
+                usd(t.cost_usd),
+            ]);
+        }
+    }
+    let t = &stats.totals;
+    table.push(vec![
+        "total".into(),
+        String::new(),
+        t.calls.to_string(),
+        t.input_tokens.to_string(),
+        t.output_tokens.to_string(),
+        usd(t.cost_usd),
+    ]);
+    let widths: Vec<usize> = (0..6).map(|c| table.iter().map(|l| l[c].chars().count()).max().unwrap_or(0)).collect();
+    for line in &table {
+        let mut s = String::from(" ");
+        for (c, cell) in line.iter().enumerate() {
+            let w = widths[c];
+            if c < 2 {
+                let _ = write!(s, " {cell:<w$}");
+            } else {
+                let _ = write!(s, " {cell:>w$}");
+            }
+        }
+        let _ = writeln!(out, "{}", s.trim_end());
+    }
+    out.push('\n');
+}
+
+/// The sections as an aligned plain-text table.
 pub fn render(snap: &Snapshot) -> String {
     let mut out = String::new();
     section(
@@ -168,6 +219,7 @@ pub fn render(snap: &Snapshot) -> String {
     );
     section(&mut out, "Models (llm_calls_total, llm_call_duration_seconds)", "model", &models(snap), true);
     section(&mut out, "Tools (tool_calls_total, tool_call_duration_seconds)", "tool", &tools(snap), true);
+    cost_section(&mut out, &obs_runtime::ledger::stats());
     out.push_str("errors: calls whose status is not `success`. mean: exact (sum / count). p50, p95: estimated\nfrom the histogram buckets by linear interpolation, as PromQL's histogram_quantile() does.\n");
     out
 }

@@ -85,6 +85,22 @@ fn check_signature(cx: &mut Ctxt, kind: Kind, f: &ItemFn) {
     }
 }
 
+/// The same tokens, located at `span` (hygiene unchanged).
+fn respan(ts: TokenStream, span: Span) -> TokenStream {
+    ts.into_iter()
+        .map(|mut t| {
+            if let TokenTree::Group(g) = &t {
+                let mut ng = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                ng.set_span(span);
+                t = TokenTree::Group(ng);
+            } else {
+                t.set_span(t.span().located_at(span));
+            }
+            t
+        })
+        .collect()
+}
+
 fn contains_impl(ty: &Type) -> bool {
     fn walk(ts: TokenStream) -> bool {
         ts.into_iter().any(|t| match t {
@@ -137,6 +153,83 @@ impl Gen<'_> {
             Some(Value::Lit(s)) => Some(s.value()),
             _ => None,
         }
+    }
+}
+
+/// The statements that end the call and produce the function's value.
+fn finish_tokens(
+    cfg: &Config,
+    p: &TokenStream,
+    sig: &syn::Signature,
+    ret: &syn::Ident,
+    call: &syn::Ident,
+    outcome: &TokenStream,
+) -> TokenStream {
+    if cfg.kind != Kind::LlmCall {
+        return quote! {
+            #call.finish(#outcome);
+            #ret
+        };
+    }
+    let ret_ty: Option<&Type> = match &sig.output {
+        ReturnType::Type(_, ty) => Some(ty),
+        ReturnType::Default => None,
+    };
+    let ty_span = ret_ty.map_or_else(Span::call_site, |t| t.span());
+    if cfg.stream {
+        let stream = format_ident!("__obs_stream", span = Span::mixed_site());
+        let err = format_ident!("__obs_err", span = Span::mixed_site());
+        return match ret_ty {
+            Some(Type::ImplTrait(_)) => quote!(#p::TrackedStream::new(#ret, #call)),
+            Some(ty) if result_of_impl(ty) => quote! {
+                match #ret {
+                    ::core::result::Result::Ok(#stream) => ::core::result::Result::Ok(#p::TrackedStream::new(#stream, #call)),
+                    ::core::result::Result::Err(#err) => {
+                        #call.finish_llm_unreported(#p::Outcome::Error(#p::error_type_of(&#err)));
+                        ::core::result::Result::Err(#err)
+                    }
+                }
+            },
+            _ => quote_spanned!(ty_span=> #p::TrackReturn::track(#ret, #call)),
+        };
+    }
+    match &cfg.usage {
+        Some(None) => quote! {
+            #call.finish_llm_unreported(#outcome);
+            #ret
+        },
+        Some(Some(expr)) => {
+            let u = format_ident!("__obs_usage", span = Span::mixed_site());
+            let apply = quote_spanned!(expr.span()=> #p::apply_usage(&#ret, #expr));
+            quote! {
+                let #u = #apply;
+                #call.finish_llm(#outcome, &#u);
+                #ret
+            }
+        }
+        None => {
+            let at = syn::Ident::new(&ret.to_string(), Span::mixed_site().located_at(ty_span));
+            let usage = quote_spanned!(ty_span=> #p::as_usage(&#at));
+            quote! {
+                #call.finish_llm(#outcome, #usage);
+                #ret
+            }
+        }
+    }
+}
+
+/// `Result<impl Stream, E>`.
+fn result_of_impl(ty: &Type) -> bool {
+    let Type::Path(p) = ty else { return false };
+    let Some(last) = p.path.segments.last() else { return false };
+    if last.ident != "Result" {
+        return false;
+    }
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(a) => {
+            matches!(a.args.first(), Some(syn::GenericArgument::Type(Type::ImplTrait(_))))
+        }
+        _ => false,
     }
 }
 
@@ -199,6 +292,8 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
     });
     let dyn_names = g.dynamic.iter().map(|(n, _, _)| n);
     let metrics = cfg.metrics;
+    let batch = cfg.batch;
+    let budget = opt_str(cfg.budget.as_ref().map(|b| b.value()));
     let info = format_ident!("__OBS_INFO", span = Span::mixed_site());
     let site = format_ident!("__OBS_SITE", span = Span::mixed_site());
     let statics = quote! {
@@ -216,6 +311,8 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
             labels: &[#(#static_labels),*],
             dynamic: &[#(#dyn_names),*],
             metrics: #metrics,
+            batch: #batch,
+            budget: #budget,
         };
         static #site: #p::Site = #p::Site::new(&#info);
         #p::inventory::submit! { #p::Registration(&#site) }
@@ -363,32 +460,76 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
     }};
 
     let ItemFn { attrs, vis, sig, block } = func;
+    let tail = finish_tokens(cfg, &p, &sig, &ret, &call, &outcome);
+    // A budget check runs first inside the body, so its early `Err` return is
+    // classified like any other error of the function.
+    let check = cfg.budget.as_ref().map(|b| {
+        let name = b.value();
+        let e = format_ident!("__obs_budget", span = Span::mixed_site().located_at(b.span()));
+        // Every token located at `budget = ".."`, so an error type that cannot
+        // carry `BudgetExceeded` is reported there.
+        let pb = respan(p.clone(), b.span());
+        quote_spanned! {b.span()=>
+            if let ::core::result::Result::Err(#e) = #pb::budget_check(#name) {
+                return #pb::BudgetReturn::budget_exceeded(#e);
+            }
+        }
+    });
+    let async_trait = async_trait_body(&sig, &block);
+    let orig = block;
+    let block: TokenStream = match &check {
+        Some(check) => quote!({ #check #orig }),
+        None => orig.to_token_stream(),
+    };
     let body = if sig.asyncness.is_some() {
-        let out = match &sig.output {
-            ReturnType::Default => quote!(()),
-            ReturnType::Type(_, ty) if contains_impl(ty) => quote!(_),
-            ReturnType::Type(_, ty) => quote!(#ty),
+        // The body's output type is pinned to the declared return type before
+        // any of the user's code (a never-taken `return` of that type comes
+        // first, as async-trait does), so `?`, early returns and unsizing
+        // coercions (`Ok(Box::pin(stream))` to `Pin<Box<dyn Stream>>`) behave
+        // exactly as in the original `async fn`.
+        let fut = match &sig.output {
+            ReturnType::Type(_, ty) if contains_impl(ty) => quote!(async move #block),
+            output => {
+                let out = match output {
+                    ReturnType::Default => quote!(()),
+                    ReturnType::Type(_, ty) => quote!(#ty),
+                };
+                let never = format_ident!("__obs_never", span = Span::mixed_site());
+                let r = format_ident!("__obs_body", span = Span::mixed_site());
+                quote! {
+                    async move {
+                        #[allow(unreachable_code, clippy::diverging_sub_expression, clippy::needless_return)]
+                        if let ::core::option::Option::Some(#never) = ::core::option::Option::None::<#out> {
+                            return #never;
+                        }
+                        let #r: #out = #block;
+                        #r
+                    }
+                }
+            }
         };
         quote! {
             #statics
             #begin
-            let (#ret, #call) = #p::Tracked::new(#call, #p::typed::<#out, _>(async move #block)).await;
-            #call.finish(#outcome);
-            #ret
+            let (#ret, #call) = #p::Tracked::new(#call, #fut).await;
+            #tail
         }
-    } else if let Some(idx) = async_trait_body(&sig, &block) {
-        let mut stmts = block.stmts.clone();
+    } else if let Some(idx) = async_trait {
+        let mut stmts = orig.stmts.clone();
         let Stmt::Expr(Expr::Call(pin_call), None) = stmts.remove(idx) else { unreachable!("checked") };
         let func_path = &pin_call.func;
         let inner = &pin_call.args[0];
+        let inner = match &check {
+            Some(check) => quote!(async move { #check (#inner).await }),
+            None => inner.to_token_stream(),
+        };
         quote! {
             #statics
             #begin
             #(#stmts)*
             #func_path(async move {
                 let (#ret, #call) = #p::Tracked::new(#call, #inner).await;
-                #call.finish(#outcome);
-                #ret
+                #tail
             })
         }
     } else {
@@ -405,8 +546,7 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
                 let #entered = #call.enter();
                 #p::once::<#out, _>(move || #block)
             };
-            #call.finish(#outcome);
-            #ret
+            #tail
         }
     };
     quote! {

@@ -27,7 +27,17 @@ impl Kind {
     fn own_args(self) -> &'static [&'static str] {
         match self {
             Kind::Agent => &["agent"],
-            Kind::LlmCall => &["model", "provider", "operation", "server_address", "server_port"],
+            Kind::LlmCall => &[
+                "model",
+                "provider",
+                "operation",
+                "server_address",
+                "server_port",
+                "usage",
+                "stream",
+                "budget",
+                "batch",
+            ],
             Kind::Tool => &["name"],
             Kind::Function => &["name", "metrics"],
         }
@@ -69,6 +79,11 @@ pub struct Config {
     /// `track_tool`'s `name` (the tool name) or `traced`'s span name.
     pub name: Option<Value>,
     pub metrics: bool,
+    /// `usage = expr` (Some(Some)) or `usage = none` (Some(None)).
+    pub usage: Option<Option<Expr>>,
+    pub stream: bool,
+    pub budget: Option<LitStr>,
+    pub batch: bool,
     pub labels: Vec<(Ident, Value)>,
     pub fields: Vec<(Ident, Expr)>,
     pub level: Option<LitStr>,
@@ -226,6 +241,10 @@ pub fn validate(cx: &mut Ctxt, kind: Kind, args: &[Arg]) -> Config {
         server_port: None,
         name: None,
         metrics: kind != Kind::Function,
+        usage: None,
+        stream: false,
+        budget: None,
+        batch: false,
         labels: Vec::new(),
         fields: Vec::new(),
         level: None,
@@ -294,6 +313,30 @@ pub fn validate(cx: &mut Ctxt, kind: Kind, args: &[Arg]) -> Config {
                     };
                 }
             }
+            "usage" => match &arg.value {
+                ArgValue::Expr(Expr::Path(p)) if p.path.is_ident("none") => cfg.usage = Some(None),
+                ArgValue::Expr(e) => cfg.usage = Some(Some(e.clone())),
+                _ => cx.error(
+                    &arg.name,
+                    "`usage` takes a closure or function from the return value to its usage, like `usage = |resp| resp.usage`, or `usage = none`",
+                ),
+            },
+            "stream" | "batch" => {
+                let on = match &arg.value {
+                    ArgValue::Flag => true,
+                    ArgValue::Expr(Expr::Lit(ExprLit { lit: Lit::Bool(b), .. })) => b.value,
+                    _ => {
+                        cx.error(&arg.name, format!("`{name}` is a flag: write `{name}` (or `{name} = false`)"));
+                        false
+                    }
+                };
+                if name == "stream" {
+                    cfg.stream = on;
+                } else {
+                    cfg.batch = on;
+                }
+            }
+            "budget" => cfg.budget = literal_string(cx, arg, "budget = \"daily\""),
             "metrics" => match &arg.value {
                 ArgValue::Flag => cfg.metrics = true,
                 ArgValue::Expr(Expr::Lit(ExprLit { lit: Lit::Bool(b), .. })) => cfg.metrics = b.value,
@@ -329,6 +372,11 @@ pub fn validate(cx: &mut Ctxt, kind: Kind, args: &[Arg]) -> Config {
                 _ => cx.error(&arg.name, "write fields as a list: `fields(user_id = req.user_id)`"),
             },
             _ => unknown_argument(cx, kind, &arg.name),
+        }
+    }
+    if cfg.stream && cfg.usage.is_some() {
+        if let Some(a) = args.iter().find(|a| a.name == "usage") {
+            cx.error(&a.name, "`usage` does not apply with `stream`: a streamed call reads usage from its chunks (`obs_runtime::LlmChunk`); remove `usage`");
         }
     }
     required(cx, kind, &cfg);

@@ -145,7 +145,7 @@ fn obs_tool_call(x: u64) -> u64 {
     black_box(x) + 1
 }
 
-#[track_llm_call(model = "gpt-4o")]
+#[track_llm_call(model = "gpt-4o", usage = none)]
 #[inline(never)]
 fn obs_llm(x: u64) -> u64 {
     black_box(x) + 1

@@ -36,6 +36,9 @@ pub enum InitError {
     },
     /// An exporter could not start.
     Exporter(ExportError),
+    /// The pricing file (`OBS_PRICING_FILE`) could not be loaded; the
+    /// built-in prices stay in force.
+    Pricing(crate::pricing::PricingError),
 }
 
 impl std::fmt::Display for InitError {
@@ -54,6 +57,7 @@ impl std::fmt::Display for InitError {
                 write!(f, "{var}=`{value}` cannot be used: expected {expected}")
             }
             InitError::Exporter(e) => write!(f, "{e}"),
+            InitError::Pricing(e) => write!(f, "{e}"),
         }
     }
 }
@@ -74,6 +78,9 @@ pub struct Builder {
     cfg: ExporterConfig,
     exporters: Option<Vec<String>>,
     cardinality_limit: Option<usize>,
+    pricing_file: Option<std::path::PathBuf>,
+    high_cost_usd: Option<f64>,
+    ledger_capacity: Option<usize>,
     errors: Vec<InitError>,
 }
 
@@ -94,6 +101,9 @@ impl Builder {
             cfg: ExporterConfig { service_name: "unknown_service".into(), ..ExporterConfig::default() },
             exporters: None,
             cardinality_limit: None,
+            pricing_file: None,
+            high_cost_usd: None,
+            ledger_capacity: None,
             errors: Vec::new(),
         }
     }
@@ -119,6 +129,27 @@ impl Builder {
         }
         b.cfg.log.filter = env("RUST_LOG");
         b.cfg.prometheus_addr = env("OBS_PROMETHEUS_ADDR");
+        b.pricing_file = env("OBS_PRICING_FILE").map(Into::into);
+        if let Some(v) = env("OBS_HIGH_COST_USD") {
+            match v.parse::<f64>() {
+                Ok(x) if x.is_finite() && x >= 0.0 => b.high_cost_usd = Some(x),
+                _ => b.errors.push(InitError::InvalidEnv {
+                    var: "OBS_HIGH_COST_USD",
+                    value: v,
+                    expected: "a cost in US dollars, e.g. 1.5",
+                }),
+            }
+        }
+        if let Some(v) = env("OBS_LEDGER_CAPACITY") {
+            match v.parse::<usize>() {
+                Ok(n) if n > 0 => b.ledger_capacity = Some(n),
+                _ => b.errors.push(InitError::InvalidEnv {
+                    var: "OBS_LEDGER_CAPACITY",
+                    value: v,
+                    expected: "a positive number of model calls to keep",
+                }),
+            }
+        }
         b.cfg.namespace = env("OBS_NAMESPACE");
         if let Some(v) = env("OBS_EXPORTERS") {
             b.exporters = Some(v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect());
@@ -250,6 +281,23 @@ impl Builder {
         self.cardinality_limit = Some(n);
         self
     }
+    /// Loads model prices from this file (obs's format or LiteLLM's JSON) over
+    /// the built-in table (`OBS_PRICING_FILE`).
+    pub fn pricing_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.pricing_file = Some(path.into());
+        self
+    }
+    /// Calls costing more than this log a `high-cost model call` warning
+    /// (default $1; `OBS_HIGH_COST_USD`).
+    pub fn high_cost_threshold_usd(mut self, usd: f64) -> Self {
+        self.high_cost_usd = Some(usd);
+        self
+    }
+    /// Model calls kept in the ledger (default 10,000; `OBS_LEDGER_CAPACITY`).
+    pub fn ledger_capacity(mut self, n: usize) -> Self {
+        self.ledger_capacity = Some(n);
+        self
+    }
 
     /// Starts the exporters and turns recording on. Fails without side
     /// effects when the configuration is wrong or an exporter cannot start,
@@ -268,8 +316,22 @@ impl Builder {
                 None => return Err(InitError::UnknownExporter { name: n.clone(), available: export::available() }),
             }
         }
+        if INITIALIZED.load(Ordering::Acquire) {
+            return Err(InitError::AlreadyInitialized);
+        }
+        // Prices load before anything starts: a bad file fails init() and,
+        // being all or nothing, leaves the built-in table in force.
+        if let Some(path) = &self.pricing_file {
+            crate::pricing::load_file(path).map_err(InitError::Pricing)?;
+        }
         if INITIALIZED.swap(true, Ordering::AcqRel) {
             return Err(InitError::AlreadyInitialized);
+        }
+        if let Some(usd) = self.high_cost_usd {
+            crate::set_high_cost_threshold_usd(usd);
+        }
+        if let Some(n) = self.ledger_capacity {
+            crate::ledger::set_capacity(n);
         }
         let mut running: Vec<Box<dyn Running>> = Vec::new();
         for e in chosen {

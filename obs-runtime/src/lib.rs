@@ -31,12 +31,17 @@
 //! }
 //! ```
 
+pub mod budget;
+mod clients;
 pub mod context;
 pub mod events;
 pub mod export;
 mod init;
 pub mod labels;
+pub mod ledger;
+mod llm;
 pub mod metrics;
+pub mod pricing;
 mod record;
 pub mod redact;
 mod registry;
@@ -44,16 +49,20 @@ pub mod testing;
 #[cfg(feature = "tower")]
 pub mod tower;
 pub mod trace;
+pub mod usage;
 
+pub use budget::BudgetExceeded;
 pub use context::RequestContext;
 pub use context::{current_agent, spawn};
 pub use init::{Builder, InitError, ObsGuard, DEFAULT_EXPORTERS};
 pub use labels::{LabelValue, UnboundedLabelValue};
+pub use llm::{set_high_cost_threshold_usd, BoxedStream, TrackedStream};
 pub use metrics::names::SEMCONV_VERSION;
-pub use obs_macros::{traced, track_execution, track_llm_call, track_tool};
 pub use obs_macros::Redact;
+pub use obs_macros::{traced, track_execution, track_llm_call, track_tool};
 pub use record::{enabled, Status};
 pub use registry::{catalog, infer_provider, FnInfo, FnKind};
+pub use usage::{LlmChunk, LlmUsage, TokenUsage};
 
 /// Starts obs with the embedded defaults, overridden by the environment
 /// (see [`Builder::from_env`]): console logs on stderr and Prometheus on
@@ -71,11 +80,35 @@ pub fn init() -> Result<ObsGuard, InitError> {
 /// What generated code uses. Not a public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::budget::__private::BudgetReturn;
+    pub use crate::budget::check as budget_check;
     pub use crate::events::slow_call;
     pub use crate::labels::__private::{bounded, unbounded};
+    pub use crate::llm::{TrackReturn, TrackedStream};
+    pub use crate::usage::LlmUsage;
+
+    /// The return value as usage; spanned on the return type by the macro, so
+    /// a type without `LlmUsage` is reported there.
+    #[inline]
+    pub fn as_usage<R: crate::usage::LlmUsage>(ret: &R) -> &dyn crate::usage::LlmUsage {
+        ret
+    }
+
+    /// `error.type` of an error value: its type's short name.
+    #[inline]
+    pub fn error_type_of<E>(_: &E) -> &'static str {
+        crate::record::short_type_name(std::any::type_name::<E>())
+    }
+
+    /// Applies a `usage = expr` closure (or function) to the return value;
+    /// its parameter type comes from here, so `|r| r.usage` needs no annotation.
+    #[inline]
+    pub fn apply_usage<'a, R: ?Sized, U: crate::usage::LlmUsage, F: FnOnce(&'a R) -> U>(ret: &'a R, f: F) -> U {
+        f(ret)
+    }
     pub use crate::record::{once, typed, Call, Outcome, PlainOutcome, Probe, ResultOutcome, Site, Tracked};
-    pub use crate::registry::{infer_provider, FnInfo, FnKind, Registration};
     pub use crate::redact::__private as redact;
+    pub use crate::registry::{infer_provider, FnInfo, FnKind, Registration};
     pub use inventory;
     pub use tracing;
 }

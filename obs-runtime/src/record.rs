@@ -8,10 +8,12 @@
 //! Before `init()` (or `testing::enable()`), a call records nothing.
 
 use crate::context::{current_agent, Agent, AgentScope};
+use crate::llm::{self, LlmEnd, LlmSeries, UsageState};
 use crate::metrics::cells::{shard, CounterCells, HistogramCells, UpDownCells};
 use crate::metrics::names::{self, Builtin};
 use crate::metrics::registry::Series;
 use crate::registry::{FnInfo, FnKind};
+use crate::usage::LlmUsage;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::future::Future;
@@ -118,6 +120,7 @@ struct SiteSeries {
     calls: [&'static CounterCells; 4],
     duration: [&'static HistogramCells; 4],
     in_flight: Option<&'static UpDownCells>,
+    llm: Option<LlmSeries>,
 }
 
 /// Resolves label values by name for one call.
@@ -188,10 +191,22 @@ impl Labels<'_> {
             FnKind::Tool => (&names::TOOL_CALLS, &names::TOOL_DURATION, None),
             FnKind::Function => (&names::FUNCTION_CALLS, &names::FUNCTION_DURATION, None),
         };
+        let llm = (self.info.kind == FnKind::LlmCall).then(|| {
+            let extra: Vec<(&str, &str)> = self.extra().map(|n| (n, self.value(n))).collect();
+            LlmSeries::resolve(
+                self.value("model"),
+                self.provider,
+                self.info.operation.unwrap_or("chat"),
+                self.info.batch,
+                self.agent,
+                &extra,
+            )
+        });
         SiteSeries {
             calls: Status::ALL.map(|s| self.series(calls, Some(s)).counter()),
             duration: Status::ALL.map(|s| self.series(duration, Some(s)).histogram()),
             in_flight: in_flight.map(|b| self.series(b, None).updown()),
+            llm,
         }
     }
 }
@@ -483,15 +498,97 @@ impl Call {
         match outcome {
             Outcome::Success => self.record(Status::Success, None),
             Outcome::Error(ty) => self.record(Status::Error, Some(ty)),
+        };
+    }
+
+    /// Records a model call's outcome and what its return value reports
+    /// (tokens, cost, response model, finish reasons).
+    #[inline]
+    pub fn finish_llm(mut self, outcome: Outcome, ret: &dyn LlmUsage) {
+        self.done = true;
+        let (status, error_type) = match outcome {
+            Outcome::Success => (Status::Success, None),
+            Outcome::Error(ty) => (Status::Error, Some(ty)),
+        };
+        let elapsed = self.record(status, error_type);
+        let usage = match (status, ret.usage()) {
+            (_, Some(u)) if u.is_reported() => UsageState::Reported(u),
+            (Status::Success, _) => UsageState::Missing,
+            _ => UsageState::NotApplicable,
+        };
+        self.end_llm(LlmEnd {
+            status,
+            error_type,
+            elapsed_ns: elapsed.unwrap_or(0),
+            usage,
+            response_model: ret.response_model(),
+            finish_reasons: &|| ret.finish_reasons().into_iter().map(str::to_string).collect(),
+        });
+    }
+
+    /// Records a model call that reports no usage (`usage = none`, or an
+    /// `Err` before a stream started).
+    #[inline]
+    pub fn finish_llm_unreported(mut self, outcome: Outcome) {
+        self.done = true;
+        let (status, error_type) = match outcome {
+            Outcome::Success => (Status::Success, None),
+            Outcome::Error(ty) => (Status::Error, Some(ty)),
+        };
+        let elapsed = self.record(status, error_type);
+        self.end_llm(LlmEnd {
+            status,
+            error_type,
+            elapsed_ns: elapsed.unwrap_or(0),
+            usage: UsageState::NotApplicable,
+            response_model: None,
+            finish_reasons: &Vec::new,
+        });
+    }
+
+    pub(crate) fn finish_stream(
+        mut self,
+        status: Status,
+        usage: UsageState,
+        response_model: Option<&str>,
+        finish_reasons: &dyn Fn() -> Vec<String>,
+    ) {
+        self.done = true;
+        let elapsed = self.record(status, None);
+        self.end_llm(LlmEnd {
+            status,
+            error_type: None,
+            elapsed_ns: elapsed.unwrap_or(0),
+            usage,
+            response_model,
+            finish_reasons,
+        });
+    }
+
+    fn end_llm(&self, end: LlmEnd<'_>) {
+        if let Some(l) = self.series.get().and_then(|s| s.llm.as_ref()) {
+            llm::record_end(l, self.agent, &self.span, end);
+        }
+    }
+
+    /// Marks the first content chunk of a streamed call.
+    pub(crate) fn record_first_token(&self) {
+        if let (Some(l), Some(start)) = (self.series.get().and_then(|s| s.llm.as_ref()), self.start) {
+            l.record_ttft(elapsed_ns(start));
+        }
+        if !self.span.is_disabled() {
+            if let Some(start) = self.start {
+                self.span.record("gen_ai.response.time_to_first_chunk", elapsed_ns(start) as f64 * 1e-9);
+            }
         }
     }
 
     #[inline(always)]
-    fn record(&self, status: Status, error_type: Option<&'static str>) {
+    fn record(&self, status: Status, error_type: Option<&'static str>) -> Option<u64> {
+        let mut elapsed = None;
         if let (Some(s), Some(start)) = (self.series.get(), self.start) {
-            // u64 arithmetic: `Duration::as_nanos` goes through u128.
-            let d = quanta::Instant::now().saturating_duration_since(start);
-            let ns = d.as_secs().saturating_mul(1_000_000_000).saturating_add(u64::from(d.subsec_nanos()));
+            let ns = elapsed_ns(start);
+            elapsed = Some(ns);
             let shard = shard();
             s.calls[status as usize].add(shard, 1);
             s.duration[status as usize].record_int(shard, ns);
@@ -506,7 +603,15 @@ impl Call {
         if !self.span.is_disabled() {
             self.span.record("obs.status", status.as_str());
         }
+        elapsed
     }
+}
+
+/// Nanoseconds since `start`, in u64 arithmetic (`Duration::as_nanos` goes through u128).
+#[inline(always)]
+fn elapsed_ns(start: quanta::Instant) -> u64 {
+    let d = quanta::Instant::now().saturating_duration_since(start);
+    d.as_secs().saturating_mul(1_000_000_000).saturating_add(u64::from(d.subsec_nanos()))
 }
 
 impl SeriesRef {

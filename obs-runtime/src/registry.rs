@@ -64,6 +64,10 @@ pub struct FnInfo {
     /// Whether the function records metrics (always for the `track_*` macros;
     /// for `#[traced]`, only with `metrics`).
     pub metrics: bool,
+    /// A model call priced at the provider's batch rates (`batch`).
+    pub batch: bool,
+    /// The budget a model call checks before it runs (`budget = "name"`).
+    pub budget: Option<&'static str>,
 }
 
 /// What the macros submit to `inventory`.

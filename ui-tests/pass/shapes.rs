@@ -47,12 +47,12 @@ impl S {
     }
 }
 
-#[track_llm_call(model = "gpt-4o", provider = "openai", operation = "chat", server_address = "api.openai.com", server_port = 443, labels(team = "search"), fields(n = n), level = "debug")]
+#[track_llm_call(model = "gpt-4o", provider = "openai", operation = "chat", server_address = "api.openai.com", server_port = 443, labels(team = "search"), fields(n = n), level = "debug", usage = none)]
 pub async fn all_llm_options(n: u32) -> Result<u32, E> {
     Ok(n)
 }
 
-#[track_llm_call(model = model)]
+#[track_llm_call(model = model, usage = none)]
 pub fn dynamic_model(model: &'static str) -> u8 {
     model.len() as u8
 }

@@ -1,12 +1,12 @@
 //! The embedded Prometheus endpoint: `/metrics` (text format 0.0.4),
-//! `/health` and `/ready`, served by hyper on a thread of its own so that
+//! `/summary` (the model-call ledger's statistics, JSON), `/health` and `/ready`, served by hyper on a thread of its own so that
 //! scrapes never run on (or wait for) the application's runtime.
 //!
 //! Rendering reads the sharded cells and sums them; it takes the family locks
 //! only long enough to list the series, never a lock the hot path takes.
 
 use super::{ExportError, Exporter, ExporterConfig, Running};
-use crate::metrics::registry::{registry, Label, Series};
+use crate::metrics::registry::{registry, Label, MetricKind, Series};
 use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper::{Method, Request, Response, StatusCode};
@@ -80,11 +80,24 @@ pub fn render(namespace: Option<&str>) -> String {
             Some(ns) if !ns.is_empty() => format!("{ns}_{}", fam.name()),
             _ => fam.name().to_string(),
         };
+        let scale = match fam.kind() {
+            MetricKind::ScaledCounter { scale } => Some(scale),
+            _ => None,
+        };
         fam.for_each_series(|ls, series| match series {
             Series::Counter(c) => {
                 body.push_str(&name);
                 labels(ls, None, &mut body);
-                let _ = writeln!(body, " {}", c.get());
+                match scale {
+                    Some(s) => {
+                        body.push(' ');
+                        number(c.get() as f64 * s, &mut body);
+                        body.push('\n');
+                    }
+                    None => {
+                        let _ = writeln!(body, " {}", c.get());
+                    }
+                }
             }
             Series::UpDown(g) => {
                 body.push_str(&name);
@@ -249,6 +262,7 @@ async fn handle(
     Ok(match req.uri().path() {
         "/metrics" => reply(StatusCode::OK, CONTENT_TYPE, render(ns.as_deref())),
         "/health" => reply(StatusCode::OK, "application/json", "{\"status\":\"ok\"}\n".into()),
+        "/summary" => reply(StatusCode::OK, "application/json", crate::ledger::stats_json()),
         "/ready" => {
             if crate::record::enabled() {
                 reply(StatusCode::OK, "application/json", "{\"status\":\"ready\"}\n".into())
@@ -256,14 +270,15 @@ async fn handle(
                 reply(StatusCode::SERVICE_UNAVAILABLE, "application/json", "{\"status\":\"starting\"}\n".into())
             }
         }
-        _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found: try /metrics, /health or /ready\n".into()),
+        _ => {
+            reply(StatusCode::NOT_FOUND, "text/plain", "not found: try /metrics, /summary, /health or /ready\n".into())
+        }
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::registry::MetricKind;
 
     #[test]
     fn label_values_and_help_are_escaped() {

@@ -166,6 +166,14 @@ pub fn histogram_with_buckets(
 pub enum Value {
     /// A counter.
     Counter(u64),
+    /// A counter kept as an exact integer, exported as `raw * scale`
+    /// (`llm_cost_usd_total` is kept in picodollars: scale 1e-12).
+    Scaled {
+        /// The exact integer.
+        raw: u64,
+        /// Exported value = raw * scale.
+        scale: f64,
+    },
     /// A gauge.
     Gauge(f64),
     /// A histogram.
@@ -189,7 +197,10 @@ pub fn snapshot() -> Snapshot {
         fam.for_each_series(|ls, series| {
             let labels = ls.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
             let value = match series {
-                Series::Counter(c) => Value::Counter(c.get()),
+                Series::Counter(c) => match fam.kind() {
+                    MetricKind::ScaledCounter { scale } => Value::Scaled { raw: c.get(), scale },
+                    _ => Value::Counter(c.get()),
+                },
                 Series::UpDown(g) => Value::Gauge(g.get() as f64),
                 Series::Gauge(g) => Value::Gauge(g.get()),
                 Series::Histogram(h) => Value::Histogram(h.snapshot()),
@@ -217,6 +228,25 @@ impl Snapshot {
         match self.get(name, labels)? {
             Value::Counter(n) => Some(*n),
             _ => None,
+        }
+    }
+
+    /// The exact integer of a counter; for a scaled counter (cost), the raw
+    /// integer (picodollars for `llm_cost_usd_total`).
+    pub fn raw(&self, name: &str, labels: &[(&str, &str)]) -> Option<u64> {
+        match self.get(name, labels)? {
+            Value::Counter(n) | Value::Scaled { raw: n, .. } => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// The exported value of a counter or gauge (a scaled counter in its unit).
+    pub fn value(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+        match self.get(name, labels)? {
+            Value::Counter(n) => Some(*n as f64),
+            Value::Scaled { raw, scale } => Some(*raw as f64 * scale),
+            Value::Gauge(g) => Some(*g),
+            Value::Histogram(_) => None,
         }
     }
 

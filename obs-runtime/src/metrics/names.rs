@@ -23,6 +23,12 @@ pub const LLM_DURATION_BUCKETS: &[f64] =
 pub const FUNCTION_DURATION_BUCKETS: &[f64] =
     &[0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
 
+/// Bucket bounds (tokens) of `gen_ai.client.token.usage`, from the GenAI semconv.
+pub const TOKEN_BUCKETS: &[f64] = &[
+    1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0, 4194304.0, 16777216.0,
+    67108864.0,
+];
+
 /// Default bucket bounds for users' own histograms (Prometheus client defaults).
 pub const DEFAULT_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
@@ -122,6 +128,56 @@ pub static FUNCTION_DURATION: Builtin = Builtin::new(
     &["function", "module", "status"],
 );
 
+/// `llm_time_to_first_token_seconds{model, provider}`.
+pub static LLM_TTFT: Builtin = Builtin::new(
+    "llm_time_to_first_token_seconds",
+    "Time from the start of a streamed model call to its first content chunk, in seconds.",
+    seconds(LLM_DURATION_BUCKETS),
+    &["model", "provider"],
+);
+/// `llm_tokens_total{agent, model, provider, type}`.
+pub static LLM_TOKENS: Builtin = Builtin::new(
+    "llm_tokens_total",
+    "Tokens of model calls by type: input (cached included), output (reasoning included), cache_read, cache_creation, reasoning.",
+    MetricKind::Counter,
+    &["agent", "model", "provider", "type"],
+);
+/// `llm_cost_usd_total{agent, model, provider}`.
+pub static LLM_COST: Builtin = Builtin::new(
+    "llm_cost_usd_total",
+    "Cost of model calls in US dollars, from the pricing table (summed exactly, in picodollars).",
+    MetricKind::ScaledCounter { scale: 1e-12 },
+    &["agent", "model", "provider"],
+);
+/// `llm_unpriced_calls_total{model, provider}`.
+pub static LLM_UNPRICED: Builtin = Builtin::new(
+    "llm_unpriced_calls_total",
+    "Model calls with usage but no price in the pricing table (their cost is unknown, not zero).",
+    MetricKind::Counter,
+    &["model", "provider"],
+);
+/// `llm_calls_without_usage_total{model, provider, usage}`.
+pub static LLM_NO_USAGE: Builtin = Builtin::new(
+    "llm_calls_without_usage_total",
+    "Successful model calls that reported no usage: usage=\"missing\" (not reported) or usage=\"incomplete\" (a stream that ended before its usage chunk).",
+    MetricKind::Counter,
+    &["model", "provider", "usage"],
+);
+/// `gen_ai_client_token_usage{gen_ai_operation_name, gen_ai_provider_name, gen_ai_request_model, gen_ai_token_type}`.
+pub static GENAI_TOKEN_USAGE: Builtin = Builtin::new(
+    "gen_ai_client_token_usage",
+    "GenAI semconv gen_ai.client.token.usage: input and output tokens per call.",
+    MetricKind::Histogram { bounds: TOKEN_BUCKETS, scale: 1.0, float_sum: false },
+    &["gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "gen_ai_token_type"],
+);
+/// `gen_ai_client_operation_duration_seconds{gen_ai_operation_name, gen_ai_provider_name, gen_ai_request_model}` (+ `error_type` on errors).
+pub static GENAI_DURATION: Builtin = Builtin::new(
+    "gen_ai_client_operation_duration_seconds",
+    "GenAI semconv gen_ai.client.operation.duration, in seconds; failed calls carry error_type.",
+    seconds(LLM_DURATION_BUCKETS),
+    &["gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model"],
+);
+
 /// Every built-in family, in the order the README documents them.
 pub static ALL: &[&Builtin] = &[
     &AGENT_EXECUTIONS,
@@ -129,6 +185,13 @@ pub static ALL: &[&Builtin] = &[
     &AGENT_IN_FLIGHT,
     &LLM_CALLS,
     &LLM_DURATION,
+    &LLM_TTFT,
+    &LLM_TOKENS,
+    &LLM_COST,
+    &LLM_UNPRICED,
+    &LLM_NO_USAGE,
+    &GENAI_TOKEN_USAGE,
+    &GENAI_DURATION,
     &TOOL_CALLS,
     &TOOL_DURATION,
     &FUNCTION_CALLS,

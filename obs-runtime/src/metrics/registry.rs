@@ -33,6 +33,12 @@ pub(crate) fn set_cardinality_limit(n: usize) {
 pub enum MetricKind {
     /// Monotonic counter (`_total`).
     Counter,
+    /// Monotonic counter kept as an exact integer and exported times `scale`
+    /// (cost in picodollars exported as USD).
+    ScaledCounter {
+        /// Exported value = integer * scale.
+        scale: f64,
+    },
     /// Gauge moved by increments and decrements (for example calls in flight).
     UpDown,
     /// Gauge set to absolute values.
@@ -51,7 +57,7 @@ pub enum MetricKind {
 impl MetricKind {
     pub(crate) fn prometheus_type(&self) -> &'static str {
         match self {
-            MetricKind::Counter => "counter",
+            MetricKind::Counter | MetricKind::ScaledCounter { .. } => "counter",
             MetricKind::UpDown | MetricKind::Gauge => "gauge",
             MetricKind::Histogram { .. } => "histogram",
         }
@@ -79,7 +85,9 @@ impl Series {
     fn new(kind: &MetricKind) -> Series {
         // Leaked on purpose: series are never removed, and their number is capped.
         match *kind {
-            MetricKind::Counter => Series::Counter(Box::leak(Box::new(CounterCells::new()))),
+            MetricKind::Counter | MetricKind::ScaledCounter { .. } => {
+                Series::Counter(Box::leak(Box::new(CounterCells::new())))
+            }
             MetricKind::UpDown => Series::UpDown(Box::leak(Box::new(UpDownCells::new()))),
             MetricKind::Gauge => Series::Gauge(Box::leak(Box::new(GaugeCells::new()))),
             MetricKind::Histogram { bounds, scale, float_sum } => {

@@ -1,0 +1,102 @@
+//! `async-openai`: chat completions (plain and streamed) and the Responses API.
+//! OpenAI counts cached tokens inside `prompt_tokens` and reasoning tokens
+//! inside `completion_tokens`, as the GenAI conventions do.
+
+use super::count;
+use crate::usage::{LlmChunk, LlmUsage, TokenUsage};
+use async_openai::types::chat::{
+    CompletionUsage, CreateChatCompletionResponse, CreateChatCompletionStreamResponse, FinishReason,
+};
+use async_openai::types::responses::{Response, ResponseUsage};
+
+fn chat_usage(u: &CompletionUsage) -> TokenUsage {
+    let prompt = u.prompt_tokens_details.as_ref();
+    let completion = u.completion_tokens_details.as_ref();
+    TokenUsage {
+        input: count(u.prompt_tokens),
+        output: count(u.completion_tokens),
+        cache_read: prompt.and_then(|d| d.cached_tokens).and_then(count),
+        // OpenAI-compatible gateways for Anthropic report cache writes here.
+        cache_creation: prompt.and_then(|d| d.cache_write_tokens).and_then(count),
+        cache_creation_1h: None,
+        reasoning: completion.and_then(|d| d.reasoning_tokens).and_then(count),
+    }
+}
+
+fn finish(r: &FinishReason) -> &'static str {
+    match r {
+        FinishReason::Stop => "stop",
+        FinishReason::Length => "length",
+        FinishReason::ToolCalls => "tool_calls",
+        FinishReason::ContentFilter => "content_filter",
+        FinishReason::FunctionCall => "function_call",
+    }
+}
+
+impl LlmUsage for CreateChatCompletionResponse {
+    fn usage(&self) -> Option<TokenUsage> {
+        self.usage.as_ref().map(chat_usage)
+    }
+    fn response_model(&self) -> Option<&str> {
+        Some(&self.model)
+    }
+    fn finish_reasons(&self) -> Vec<&str> {
+        self.choices.iter().filter_map(|c| c.finish_reason.as_ref()).map(finish).collect()
+    }
+}
+
+impl LlmChunk for CreateChatCompletionStreamResponse {
+    fn has_content(&self) -> bool {
+        self.choices.iter().any(|c| {
+            c.delta.content.as_deref().is_some_and(|s| !s.is_empty())
+                || c.delta.tool_calls.as_ref().is_some_and(|t| !t.is_empty())
+        })
+    }
+    fn usage(&self) -> Option<TokenUsage> {
+        self.usage.as_ref().map(chat_usage)
+    }
+    fn response_model(&self) -> Option<&str> {
+        Some(&self.model)
+    }
+    fn finish_reason(&self) -> Option<&str> {
+        self.choices.iter().find_map(|c| c.finish_reason.as_ref()).map(finish)
+    }
+}
+
+fn response_usage(u: &ResponseUsage) -> TokenUsage {
+    TokenUsage {
+        input: count(u.input_tokens),
+        output: count(u.output_tokens),
+        cache_read: count(u.input_tokens_details.cached_tokens),
+        cache_creation: u.input_tokens_details.cache_write_tokens.and_then(count),
+        cache_creation_1h: None,
+        reasoning: count(u.output_tokens_details.reasoning_tokens),
+    }
+}
+
+impl LlmUsage for Response {
+    fn usage(&self) -> Option<TokenUsage> {
+        self.usage.as_ref().map(response_usage)
+    }
+    fn response_model(&self) -> Option<&str> {
+        Some(&self.model)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chat_usage_keeps_openai_semantics() {
+        let body = r#"{"id":"c","object":"chat.completion","created":1,"model":"gpt-4o-2024-08-06",
+            "choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop","logprobs":null}],
+            "usage":{"prompt_tokens":1200,"completion_tokens":300,"total_tokens":1500,
+              "prompt_tokens_details":{"cached_tokens":1000,"audio_tokens":0},
+              "completion_tokens_details":{"reasoning_tokens":100,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}}"#;
+        let r: CreateChatCompletionResponse = serde_json::from_str(body).unwrap();
+        assert_eq!(r.usage(), Some(TokenUsage::openai(1200, 300, Some(1000), Some(100))));
+        assert_eq!(r.response_model(), Some("gpt-4o-2024-08-06"));
+        assert_eq!(r.finish_reasons(), vec!["stop"]);
+    }
+}

@@ -1,0 +1,276 @@
+//! A bounded, in-memory record of recent model calls, with statistics:
+//! totals, per model, per agent and per hour; averages; success and failure
+//! counts. Exported as JSON and JSON Lines, and served at `/summary`.
+//!
+//! Recording takes a short lock per model call (model calls last hundreds of
+//! milliseconds; no other instrumented call touches the ledger). The buffer
+//! is allocated once at its capacity, so memory is bounded.
+
+use crate::pricing::PICO_PER_USD;
+use crate::record::Status;
+use crate::usage::TokenUsage;
+use serde::Serialize;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Model calls kept by default.
+pub const DEFAULT_CAPACITY: usize = 10_000;
+
+static CAPACITY: AtomicUsize = AtomicUsize::new(DEFAULT_CAPACITY);
+static RING: Mutex<VecDeque<CallRecord>> = Mutex::new(VecDeque::new());
+
+/// Keeps the `n` most recent calls (at least 1).
+pub fn set_capacity(n: usize) {
+    let n = n.max(1);
+    CAPACITY.store(n, Ordering::Relaxed);
+    let mut r = RING.lock().unwrap_or_else(|e| e.into_inner());
+    while r.len() > n {
+        r.pop_front();
+    }
+    r.shrink_to(n);
+}
+
+/// One model call.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CallRecord {
+    /// Milliseconds since the Unix epoch, at the end of the call.
+    pub timestamp_ms: u64,
+    /// The calling agent (`none` outside any).
+    pub agent: &'static str,
+    /// The requested model.
+    pub model: Arc<str>,
+    /// The provider.
+    pub provider: Arc<str>,
+    /// Input tokens (cached included), when reported.
+    pub input_tokens: Option<u64>,
+    /// Output tokens (reasoning included), when reported.
+    pub output_tokens: Option<u64>,
+    /// Cache-read input tokens.
+    pub cache_read_tokens: Option<u64>,
+    /// Cache-creation input tokens.
+    pub cache_creation_tokens: Option<u64>,
+    /// Reasoning output tokens.
+    pub reasoning_tokens: Option<u64>,
+    /// Cost in USD; `None` when the model has no price or no usage was reported.
+    pub cost_usd: Option<f64>,
+    /// Exact cost in picodollars.
+    #[serde(skip)]
+    pub cost_pico: Option<u64>,
+    /// Duration in seconds.
+    pub duration_seconds: f64,
+    /// `success`, `error`, `cancelled` or `panic`.
+    pub status: &'static str,
+    /// A stream that ended before its usage chunk.
+    pub usage_incomplete: bool,
+}
+
+impl CallRecord {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        agent: &'static str,
+        model: Arc<str>,
+        provider: Arc<str>,
+        usage: Option<TokenUsage>,
+        cost_pico: Option<u64>,
+        duration_ns: u64,
+        status: Status,
+        usage_incomplete: bool,
+    ) -> Self {
+        let u = usage.unwrap_or_default();
+        CallRecord {
+            timestamp_ms: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64),
+            agent,
+            model,
+            provider,
+            input_tokens: u.input,
+            output_tokens: u.output,
+            cache_read_tokens: u.cache_read,
+            cache_creation_tokens: u.cache_creation,
+            reasoning_tokens: u.reasoning,
+            cost_usd: cost_pico.map(|p| p as f64 / PICO_PER_USD as f64),
+            cost_pico,
+            duration_seconds: duration_ns as f64 * 1e-9,
+            status: status.as_str(),
+            usage_incomplete,
+        }
+    }
+}
+
+pub(crate) fn record(r: CallRecord) {
+    let cap = CAPACITY.load(Ordering::Relaxed);
+    let mut ring = RING.lock().unwrap_or_else(|e| e.into_inner());
+    if ring.capacity() < cap {
+        let len = ring.len();
+        ring.reserve_exact(cap - len);
+    }
+    while ring.len() >= cap {
+        ring.pop_front();
+    }
+    ring.push_back(r);
+}
+
+/// The recorded calls, oldest first.
+pub fn recent() -> Vec<CallRecord> {
+    RING.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
+}
+
+/// Forgets every recorded call.
+pub fn clear() {
+    RING.lock().unwrap_or_else(|e| e.into_inner()).clear();
+}
+
+/// Aggregates over a set of calls.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Totals {
+    /// Calls.
+    pub calls: u64,
+    /// Calls with status `success`.
+    pub successes: u64,
+    /// Calls with any other status.
+    pub failures: u64,
+    /// Input tokens (cached included).
+    pub input_tokens: u64,
+    /// Output tokens (reasoning included).
+    pub output_tokens: u64,
+    /// Cache-read tokens.
+    pub cache_read_tokens: u64,
+    /// Cache-creation tokens.
+    pub cache_creation_tokens: u64,
+    /// Reasoning tokens.
+    pub reasoning_tokens: u64,
+    /// Total cost of the priced calls, USD.
+    pub cost_usd: f64,
+    /// Calls whose cost is unknown (unpriced model, or no usage).
+    pub unpriced_calls: u64,
+    /// Mean duration, seconds.
+    pub avg_duration_seconds: f64,
+    /// Mean cost per priced call, USD.
+    pub avg_cost_usd: f64,
+    /// Mean input tokens per call that reported usage.
+    pub avg_input_tokens: f64,
+    /// Mean output tokens per call that reported usage.
+    pub avg_output_tokens: f64,
+    #[serde(skip)]
+    cost_pico: u128,
+    #[serde(skip)]
+    duration_sum: f64,
+    #[serde(skip)]
+    with_usage: u64,
+}
+
+impl Totals {
+    fn add(&mut self, r: &CallRecord) {
+        self.calls += 1;
+        if r.status == Status::Success.as_str() {
+            self.successes += 1;
+        } else {
+            self.failures += 1;
+        }
+        self.input_tokens += r.input_tokens.unwrap_or(0);
+        self.output_tokens += r.output_tokens.unwrap_or(0);
+        self.cache_read_tokens += r.cache_read_tokens.unwrap_or(0);
+        self.cache_creation_tokens += r.cache_creation_tokens.unwrap_or(0);
+        self.reasoning_tokens += r.reasoning_tokens.unwrap_or(0);
+        if r.input_tokens.is_some() || r.output_tokens.is_some() {
+            self.with_usage += 1;
+        }
+        match r.cost_pico {
+            Some(p) => self.cost_pico += u128::from(p),
+            None if r.status == Status::Success.as_str() => self.unpriced_calls += 1,
+            None => {}
+        }
+        self.duration_sum += r.duration_seconds;
+    }
+
+    fn finish(&mut self) {
+        let priced = self.calls - self.unpriced_calls;
+        self.cost_usd = self.cost_pico as f64 / PICO_PER_USD as f64;
+        let mean = |sum: f64, n: u64| if n == 0 { 0.0 } else { sum / n as f64 };
+        self.avg_duration_seconds = mean(self.duration_sum, self.calls);
+        self.avg_cost_usd = mean(self.cost_usd, priced);
+        self.avg_input_tokens = mean(self.input_tokens as f64, self.with_usage);
+        self.avg_output_tokens = mean(self.output_tokens as f64, self.with_usage);
+    }
+
+    /// Exact total cost in picodollars.
+    pub fn cost_pico(&self) -> u128 {
+        self.cost_pico
+    }
+}
+
+/// Statistics over the recorded calls.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Stats {
+    /// Calls covered (at most the ledger's capacity).
+    pub window_calls: usize,
+    /// Everything.
+    pub totals: Totals,
+    /// By model.
+    pub by_model: BTreeMap<String, Totals>,
+    /// By agent.
+    pub by_agent: BTreeMap<String, Totals>,
+    /// By agent, then model.
+    pub by_agent_model: BTreeMap<String, BTreeMap<String, Totals>>,
+    /// By hour (UTC, `YYYY-MM-DDTHH:00Z`).
+    pub by_hour: BTreeMap<String, Totals>,
+}
+
+fn hour_label(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (y, m, d) = crate::budget::civil_from_days((secs / 86_400) as i64);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:00Z", (secs % 86_400) / 3600)
+}
+
+/// Statistics of the calls in the ledger now.
+pub fn stats() -> Stats {
+    let records = recent();
+    let mut s = Stats { window_calls: records.len(), ..Stats::default() };
+    for r in &records {
+        s.totals.add(r);
+        s.by_model.entry(r.model.to_string()).or_default().add(r);
+        s.by_agent.entry(r.agent.to_string()).or_default().add(r);
+        s.by_agent_model.entry(r.agent.to_string()).or_default().entry(r.model.to_string()).or_default().add(r);
+        s.by_hour.entry(hour_label(r.timestamp_ms)).or_default().add(r);
+    }
+    s.totals.finish();
+    for t in s.by_model.values_mut().chain(s.by_agent.values_mut()).chain(s.by_hour.values_mut()) {
+        t.finish();
+    }
+    for m in s.by_agent_model.values_mut() {
+        m.values_mut().for_each(Totals::finish);
+    }
+    s
+}
+
+/// Statistics as one JSON object.
+pub fn stats_json() -> String {
+    serde_json::to_string_pretty(&stats()).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+/// The recorded calls as one JSON array.
+pub fn to_json() -> String {
+    serde_json::to_string(&recent()).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+/// The recorded calls as JSON Lines (one object per line).
+pub fn to_jsonl() -> String {
+    let mut out = String::new();
+    for r in recent() {
+        if let Ok(line) = serde_json::to_string(&r) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hours_are_utc_labels() {
+        assert_eq!(super::hour_label(0), "1970-01-01T00:00Z");
+        assert_eq!(super::hour_label(1_763_722_800_000), "2025-11-21T11:00Z");
+    }
+}

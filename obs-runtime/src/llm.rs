@@ -1,0 +1,426 @@
+//! What a model call records beyond calls and duration: tokens, cost, the
+//! GenAI semconv histograms, the ledger, budgets; and the stream wrapper.
+//!
+//! Handles are resolved with the call site's other series (once per site and
+//! agent). The price is cached per site and re-resolved only when the pricing
+//! table changes (a generation counter), so a call takes no pricing lock.
+
+use crate::context::Agent;
+use crate::metrics::cells::{shard, CounterCells, HistogramCells};
+use crate::metrics::names;
+use crate::pricing::{self, CostOptions, ModelPrice};
+use crate::record::{Call, Status};
+use crate::usage::{LlmChunk, TokenUsage};
+use std::collections::HashSet;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
+
+/// Bumped whenever the pricing table changes, so cached prices are refreshed.
+pub(crate) static PRICING_GENERATION: AtomicU64 = AtomicU64::new(1);
+
+static HIGH_COST_PICO: AtomicU64 = AtomicU64::new(pricing::PICO_PER_USD);
+
+/// Calls costing more than this log a `high-cost model call` warning
+/// (default $1; `OBS_HIGH_COST_USD`).
+pub fn set_high_cost_threshold_usd(usd: f64) {
+    if usd.is_finite() && usd >= 0.0 {
+        HIGH_COST_PICO.store((usd * pricing::PICO_PER_USD as f64) as u64, Ordering::Relaxed);
+    }
+}
+
+/// Token types of `llm_tokens_total`, in index order.
+pub const TOKEN_TYPES: [&str; 5] = ["input", "output", "cache_read", "cache_creation", "reasoning"];
+
+struct PriceCache {
+    generation: u64,
+    price: Option<Arc<ModelPrice>>,
+}
+
+/// The model-call handles of one call site and agent.
+pub(crate) struct LlmSeries {
+    pub(crate) model: Arc<str>,
+    pub(crate) provider: Arc<str>,
+    operation: &'static str,
+    batch: bool,
+    tokens: [&'static CounterCells; 5],
+    cost: &'static CounterCells,
+    genai_tokens: [&'static HistogramCells; 2],
+    genai_duration: &'static HistogramCells,
+    ttft: &'static HistogramCells,
+    unpriced: &'static CounterCells,
+    missing: &'static CounterCells,
+    incomplete: &'static CounterCells,
+    price: AtomicPtr<PriceCache>,
+    warned_unpriced: AtomicBool,
+}
+
+impl LlmSeries {
+    pub(crate) fn resolve(
+        model: &str,
+        provider: &str,
+        operation: &'static str,
+        batch: bool,
+        agent: Agent,
+        extra: &[(&str, &str)],
+    ) -> Self {
+        fn join<'a>(base: &[(&'a str, &'a str)], extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+            base.iter().chain(extra).copied().collect()
+        }
+        let tokens = TOKEN_TYPES.map(|t| {
+            names::LLM_TOKENS
+                .family()
+                .series(&join(&[("agent", agent.name()), ("model", model), ("provider", provider), ("type", t)], extra))
+                .counter()
+        });
+        let cost = names::LLM_COST
+            .family()
+            .series(&join(&[("agent", agent.name()), ("model", model), ("provider", provider)], extra))
+            .counter();
+        let genai = |t: &str| {
+            names::GENAI_TOKEN_USAGE
+                .family()
+                .series(&[
+                    ("gen_ai_operation_name", operation),
+                    ("gen_ai_provider_name", provider),
+                    ("gen_ai_request_model", model),
+                    ("gen_ai_token_type", t),
+                ])
+                .histogram()
+        };
+        let mp = [("model", model), ("provider", provider)];
+        LlmSeries {
+            model: model.into(),
+            provider: provider.into(),
+            operation,
+            batch,
+            tokens,
+            cost,
+            genai_tokens: [genai("input"), genai("output")],
+            genai_duration: genai_duration(operation, provider, model, None),
+            ttft: names::LLM_TTFT.family().series(&mp).histogram(),
+            unpriced: names::LLM_UNPRICED.family().series(&mp).counter(),
+            missing: names::LLM_NO_USAGE.family().series(&[mp[0], mp[1], ("usage", "missing")]).counter(),
+            incomplete: names::LLM_NO_USAGE.family().series(&[mp[0], mp[1], ("usage", "incomplete")]).counter(),
+            price: AtomicPtr::new(std::ptr::null_mut()),
+            warned_unpriced: AtomicBool::new(false),
+        }
+    }
+
+    fn price(&self) -> Option<Arc<ModelPrice>> {
+        let generation = PRICING_GENERATION.load(Ordering::Acquire);
+        let p = self.price.load(Ordering::Acquire);
+        // SAFETY: non-null pointers come from `Box::leak` below and are never
+        // freed (one small leak per site per pricing-table change).
+        if let Some(c) = unsafe { p.as_ref() } {
+            if c.generation == generation {
+                return c.price.clone();
+            }
+        }
+        let price = pricing::price(&self.model);
+        let fresh = Box::leak(Box::new(PriceCache { generation, price: price.clone() }));
+        self.price.store(fresh, Ordering::Release);
+        price
+    }
+
+    pub(crate) fn record_ttft(&self, ns: u64) {
+        self.ttft.record_int(shard(), ns);
+    }
+}
+
+fn genai_duration(operation: &str, provider: &str, model: &str, error_type: Option<&str>) -> &'static HistogramCells {
+    let base =
+        [("gen_ai_operation_name", operation), ("gen_ai_provider_name", provider), ("gen_ai_request_model", model)];
+    let f = names::GENAI_DURATION.family();
+    match error_type {
+        None => f.series(&base),
+        Some(e) => f.series(&[base[0], base[1], base[2], ("error_type", e)]),
+    }
+    .histogram()
+}
+
+/// How a call's usage is known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum UsageState {
+    Reported(TokenUsage),
+    /// The call succeeded and reported none.
+    Missing,
+    /// A stream ended (or was dropped) before its usage chunk.
+    Incomplete,
+    /// A failed call: no usage expected.
+    NotApplicable,
+}
+
+/// Everything recorded at the end of a model call.
+pub(crate) struct LlmEnd<'a> {
+    pub(crate) status: Status,
+    pub(crate) error_type: Option<&'static str>,
+    pub(crate) elapsed_ns: u64,
+    pub(crate) usage: UsageState,
+    pub(crate) response_model: Option<&'a str>,
+    pub(crate) finish_reasons: &'a dyn Fn() -> Vec<String>,
+}
+
+fn warn_unpriced_once(model: &str, provider: &str) {
+    static SEEN: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    if seen.get_or_insert_with(HashSet::new).insert(model.to_string()) {
+        tracing::warn!(
+            target: "obs_runtime::cost",
+            model,
+            provider,
+            "model `{model}` has no price: its calls count in llm_unpriced_calls_total and their cost is unknown (not $0); add it with a pricing file (OBS_PRICING_FILE) or obs_runtime::pricing::set_price"
+        );
+    }
+}
+
+pub(crate) fn record_end(llm: &LlmSeries, agent: Agent, span: &tracing::Span, end: LlmEnd<'_>) {
+    let shard = shard();
+    match end.error_type {
+        None if end.status == Status::Success => llm.genai_duration.record_int(shard, end.elapsed_ns),
+        _ => {
+            let e = end.error_type.unwrap_or(end.status.as_str());
+            genai_duration(llm.operation, &llm.provider, &llm.model, Some(e)).record_int(shard, end.elapsed_ns);
+        }
+    }
+    let mut cost_pico = None;
+    match end.usage {
+        UsageState::Reported(u) => {
+            let counts = [u.input, u.output, u.cache_read, u.cache_creation, u.reasoning];
+            for (cell, n) in llm.tokens.iter().zip(counts) {
+                if let Some(n) = n {
+                    cell.add(shard, n);
+                }
+            }
+            if let Some(n) = u.input {
+                llm.genai_tokens[0].record_int(shard, n);
+            }
+            if let Some(n) = u.output {
+                llm.genai_tokens[1].record_int(shard, n);
+            }
+            match llm.price() {
+                Some(p) => {
+                    let c = p.cost(&u, CostOptions { batch: llm.batch });
+                    llm.cost.add(shard, c.pico);
+                    cost_pico = Some(c.pico);
+                    if c.pico > HIGH_COST_PICO.load(Ordering::Relaxed) {
+                        tracing::warn!(
+                            target: "obs_runtime::cost",
+                            model = &*llm.model,
+                            agent = agent.name(),
+                            input_tokens = u.input.unwrap_or(0),
+                            output_tokens = u.output.unwrap_or(0),
+                            cost_usd = c.usd(),
+                            "high-cost model call"
+                        );
+                    }
+                }
+                None => {
+                    llm.unpriced.add(shard, 1);
+                    if !llm.warned_unpriced.swap(true, Ordering::Relaxed) {
+                        warn_unpriced_once(&llm.model, &llm.provider);
+                    }
+                }
+            }
+            if !span.is_disabled() {
+                let fields: [(&str, Option<u64>); 5] = [
+                    ("gen_ai.usage.input_tokens", u.input),
+                    ("gen_ai.usage.output_tokens", u.output),
+                    ("gen_ai.usage.cache_read.input_tokens", u.cache_read),
+                    ("gen_ai.usage.cache_creation.input_tokens", u.cache_creation),
+                    ("gen_ai.usage.reasoning.output_tokens", u.reasoning),
+                ];
+                for (f, v) in fields {
+                    if let Some(v) = v {
+                        span.record(f, v as i64);
+                    }
+                }
+                if let Some(c) = cost_pico {
+                    span.record("obs.cost.usd", c as f64 / pricing::PICO_PER_USD as f64);
+                }
+            }
+        }
+        UsageState::Missing => {
+            llm.missing.add(shard, 1);
+            span.record("obs.usage", "missing");
+        }
+        UsageState::Incomplete => {
+            llm.incomplete.add(shard, 1);
+            span.record("obs.usage", "incomplete");
+        }
+        UsageState::NotApplicable => {}
+    }
+    if !span.is_disabled() {
+        if let Some(m) = end.response_model {
+            span.record("gen_ai.response.model", m);
+        }
+        let reasons = (end.finish_reasons)();
+        if !reasons.is_empty() {
+            span.record("gen_ai.response.finish_reasons", format!("{reasons:?}"));
+        }
+    }
+    let usage = match end.usage {
+        UsageState::Reported(u) => Some(u),
+        _ => None,
+    };
+    crate::ledger::record(crate::ledger::CallRecord::new(
+        agent.name(),
+        llm.model.clone(),
+        llm.provider.clone(),
+        usage,
+        cost_pico,
+        end.elapsed_ns,
+        end.status,
+        end.usage == UsageState::Incomplete,
+    ));
+    if let Some(c) = cost_pico {
+        crate::budget::add_cost(agent.name(), &llm.model, c);
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The stream of a `#[track_llm_call(stream)]` function: the call (and its
+    /// span) ends when the stream ends or is dropped. The first content chunk
+    /// sets the time to first token; usage comes from the chunks (the last
+    /// report wins); a stream dropped before its usage chunk is `incomplete`,
+    /// never zero tokens.
+    pub struct TrackedStream<S> {
+        #[pin]
+        inner: S,
+        state: StreamState,
+    }
+}
+
+struct StreamState {
+    call: Option<Call>,
+    first: bool,
+    usage: Option<TokenUsage>,
+    response_model: Option<String>,
+    finish_reasons: Vec<String>,
+    errored: bool,
+}
+
+impl<S> TrackedStream<S> {
+    /// Wraps `inner`; the call ends with the stream.
+    pub fn new(inner: S, call: Call) -> Self {
+        TrackedStream {
+            inner,
+            state: StreamState {
+                call: Some(call),
+                first: true,
+                usage: None,
+                response_model: None,
+                finish_reasons: Vec::new(),
+                errored: false,
+            },
+        }
+    }
+}
+
+impl StreamState {
+    fn end(&mut self, completed: bool) {
+        let Some(call) = self.call.take() else { return };
+        let reasons = std::mem::take(&mut self.finish_reasons);
+        let usage = match (self.usage, completed, self.errored) {
+            (Some(u), _, _) => UsageState::Reported(u),
+            (None, _, true) => UsageState::NotApplicable,
+            (None, true, false) => UsageState::Missing,
+            (None, false, false) => UsageState::Incomplete,
+        };
+        let status = match (completed, self.errored) {
+            (_, true) => Status::Error,
+            (true, false) => Status::Success,
+            (false, false) => Status::Cancelled,
+        };
+        call.finish_stream(status, usage, self.response_model.as_deref(), &move || reasons.clone());
+    }
+
+    fn observe<T: LlmChunk>(&mut self, item: &T) {
+        if self.first && item.has_content() {
+            self.first = false;
+            if let Some(call) = &self.call {
+                call.record_first_token();
+            }
+        }
+        if let Some(u) = item.usage() {
+            self.usage = Some(u);
+        }
+        if let Some(m) = item.response_model() {
+            if self.response_model.as_deref() != Some(m) {
+                self.response_model = Some(m.to_string());
+            }
+        }
+        if let Some(r) = item.finish_reason() {
+            self.finish_reasons.push(r.to_string());
+        }
+        if item.is_error() {
+            self.errored = true;
+        }
+    }
+}
+
+impl Drop for StreamState {
+    fn drop(&mut self) {
+        self.end(false);
+    }
+}
+
+impl<S: futures_core::Stream> futures_core::Stream for TrackedStream<S>
+where
+    S::Item: LlmChunk,
+{
+    type Item = S::Item;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Option<S::Item>> {
+        let this = self.project();
+        let state = this.state;
+        let polled = match &state.call {
+            Some(call) => {
+                let _entered = call.enter();
+                this.inner.poll_next(cx)
+            }
+            None => return Poll::Ready(None),
+        };
+        match polled {
+            Poll::Ready(Some(item)) => {
+                state.observe(&item);
+                Poll::Ready(Some(item))
+            }
+            Poll::Ready(None) => {
+                state.end(true);
+                Poll::Ready(None)
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// A boxed stream as clients return it (`async-openai`'s
+/// `ChatCompletionResponseStream`, for one).
+pub type BoxedStream<'a, T> = Pin<Box<dyn futures_core::Stream<Item = T> + Send + 'a>>;
+
+/// Wraps the value a streaming function returns: a stream, a boxed stream,
+/// or a `Result` of either (an `Err` ends the call as an error at once).
+pub trait TrackReturn: Sized {
+    /// Wraps `self`, moving the call into the stream.
+    fn track(self, call: Call) -> Self;
+}
+
+impl<'a, T: LlmChunk + Send + 'a> TrackReturn for BoxedStream<'a, T> {
+    fn track(self, call: Call) -> Self {
+        Box::pin(TrackedStream::new(self, call))
+    }
+}
+
+impl<S: TrackReturn, E> TrackReturn for Result<S, E> {
+    fn track(self, call: Call) -> Self {
+        match self {
+            Ok(s) => Ok(s.track(call)),
+            Err(e) => {
+                call.finish_stream(Status::Error, UsageState::NotApplicable, None, &Vec::new);
+                Err(e)
+            }
+        }
+    }
+}

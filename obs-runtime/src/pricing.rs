@@ -1,0 +1,555 @@
+//! Model prices and the cost engine.
+//!
+//! Prices are data: a table shipped with the runtime (`pricing/models.json`,
+//! USD per 1M tokens, each entry with its `as_of` date and `source`), which
+//! users extend or override from a file (obs's format, or LiteLLM's
+//! `model_prices_and_context_window.json`) or in code. A file that does not
+//! parse changes nothing and names the file, the entry and the field.
+//!
+//! Arithmetic is exact: a rate is an integer number of micro-dollars per
+//! million tokens, so `tokens * rate` is an integer number of picodollars
+//! (1e-12 USD). Costs are only turned into `f64` at export.
+//!
+//! Model names resolve as: the exact key, then without a provider prefix
+//! (`openai/gpt-4o`), then without a dated-snapshot suffix
+//! (`claude-sonnet-4-5-20250929`, `gpt-4o-2024-08-06`) — a snapshot with its
+//! own entry (`gpt-4o-2024-05-13`) keeps its own price.
+
+use crate::usage::TokenUsage;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, LazyLock, RwLock};
+
+/// The table shipped with this release.
+const BUILTIN: &str = include_str!("../pricing/models.json");
+
+/// Picodollars (1e-12 USD) per dollar.
+pub const PICO_PER_USD: u64 = 1_000_000_000_000;
+
+/// Rates of one price tier, in micro-dollars per 1M tokens (= picodollars per token).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rates {
+    /// Uncached input tokens.
+    pub input: u64,
+    /// Output tokens.
+    pub output: u64,
+    /// Cache reads (falls back to `input` when absent).
+    pub cache_read: Option<u64>,
+    /// Cache writes, 5-minute lifetime (falls back to `input`).
+    pub cache_write: Option<u64>,
+    /// Cache writes, 1-hour lifetime (falls back to `cache_write`).
+    pub cache_write_1h: Option<u64>,
+    /// Reasoning tokens, when priced apart from output.
+    pub reasoning: Option<u64>,
+    /// Batch API input.
+    pub batch_input: Option<u64>,
+    /// Batch API output.
+    pub batch_output: Option<u64>,
+}
+
+/// Rates that apply when a call's input exceeds `above_input_tokens`; fields
+/// left `None` keep the base rate.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tier {
+    /// Threshold on all input tokens (cached included).
+    pub above_input_tokens: u64,
+    /// Overrides of the base rates.
+    pub input: Option<u64>,
+    /// Overrides of the base rates.
+    pub output: Option<u64>,
+    /// Overrides of the base rates.
+    pub cache_read: Option<u64>,
+    /// Overrides of the base rates.
+    pub cache_write: Option<u64>,
+}
+
+/// The price of one model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelPrice {
+    /// `gen_ai.provider.name` of the provider.
+    pub provider: String,
+    /// Base rates.
+    pub rates: Rates,
+    /// Context-size tiers, ascending.
+    pub tiers: Vec<Tier>,
+    /// The date the price was taken.
+    pub as_of: String,
+    /// Where it was taken from.
+    pub source: String,
+}
+
+/// A computed cost.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cost {
+    /// Total, in picodollars.
+    pub pico: u64,
+}
+
+impl Cost {
+    /// In US dollars (for export; do not accumulate the f64).
+    pub fn usd(self) -> f64 {
+        self.pico as f64 / PICO_PER_USD as f64
+    }
+}
+
+/// Options that change which rates apply.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CostOptions {
+    /// The call went through the provider's batch API.
+    pub batch: bool,
+}
+
+impl ModelPrice {
+    /// The cost of `usage` at these prices, tiers applied as the provider
+    /// does (the tier of the whole prompt sets every rate). Cached tokens are
+    /// billed at the cache rate and never also at the input rate; reasoning
+    /// tokens at the output rate unless priced apart.
+    pub fn cost(&self, usage: &TokenUsage, opts: CostOptions) -> Cost {
+        let input = usage.input.unwrap_or(0);
+        let mut r = self.rates;
+        if let Some(t) = self.tiers.iter().rev().find(|t| input > t.above_input_tokens) {
+            r.input = t.input.unwrap_or(r.input);
+            r.output = t.output.unwrap_or(r.output);
+            r.cache_read = t.cache_read.or(r.cache_read);
+            r.cache_write = t.cache_write.or(r.cache_write);
+            // A tier replaces the batch rates too only when it names them; the
+            // base batch discount is not applied on top of a tier price.
+            if t.input.is_some() {
+                r.batch_input = None;
+            }
+            if t.output.is_some() {
+                r.batch_output = None;
+            }
+        }
+        let input_rate = if opts.batch { r.batch_input.unwrap_or(r.input) } else { r.input };
+        let output_rate = if opts.batch { r.batch_output.unwrap_or(r.output) } else { r.output };
+        let cache_read = usage.cache_read.unwrap_or(0).min(input);
+        let cache_creation = usage.cache_creation.unwrap_or(0).min(input - cache_read);
+        let creation_1h = usage.cache_creation_1h.unwrap_or(0).min(cache_creation);
+        let uncached = input - cache_read - cache_creation;
+        let output = usage.output.unwrap_or(0);
+        let reasoning = usage.reasoning.unwrap_or(0).min(output);
+        let write_rate = r.cache_write.unwrap_or(input_rate);
+        let parts: [(u64, u64); 6] = [
+            (uncached, input_rate),
+            (cache_read, r.cache_read.unwrap_or(input_rate)),
+            (cache_creation - creation_1h, write_rate),
+            (creation_1h, r.cache_write_1h.unwrap_or(write_rate)),
+            (output - reasoning, output_rate),
+            (reasoning, r.reasoning.unwrap_or(output_rate)),
+        ];
+        let pico: u128 = parts.iter().map(|&(n, rate)| u128::from(n) * u128::from(rate)).sum();
+        Cost { pico: u64::try_from(pico).unwrap_or(u64::MAX) }
+    }
+}
+
+/// Why a price file was not loaded. The table in force is unchanged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PricingError {
+    /// The file (or `<built-in>` / `<code>`).
+    pub file: String,
+    /// The model entry, when the problem is inside one.
+    pub entry: Option<String>,
+    /// The field, when the problem is one field.
+    pub field: Option<String>,
+    /// What is wrong and what is expected.
+    pub message: String,
+}
+
+impl std::fmt::Display for PricingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "pricing file `{}`", self.file)?;
+        if let Some(e) = &self.entry {
+            write!(f, ", entry `{e}`")?;
+        }
+        if let Some(fld) = &self.field {
+            write!(f, ", field `{fld}`")?;
+        }
+        write!(f, ": {} (the prices in force are unchanged)", self.message)
+    }
+}
+
+impl std::error::Error for PricingError {}
+
+struct Table {
+    models: HashMap<String, Arc<ModelPrice>>,
+}
+
+fn table() -> &'static RwLock<Table> {
+    static T: LazyLock<RwLock<Table>> = LazyLock::new(|| {
+        // The shipped table is checked by a unit test; should it ever not
+        // parse, obs runs with an empty table (every model unpriced, and
+        // counted as such) rather than panic in the application.
+        let models = parse(BUILTIN, "<built-in>").unwrap_or_default();
+        RwLock::new(Table { models })
+    });
+    &T
+}
+
+/// Max USD per 1M tokens accepted in a price file: a guard against prices
+/// written per token or per 1k tokens by mistake being off by 1e6.
+const MAX_USD_PER_MILLION: f64 = 100_000.0;
+
+fn err(file: &str, entry: Option<&str>, field: Option<&str>, message: impl Into<String>) -> PricingError {
+    PricingError {
+        file: file.into(),
+        entry: entry.map(Into::into),
+        field: field.map(Into::into),
+        message: message.into(),
+    }
+}
+
+/// Reads a USD amount into micro-dollars per 1M tokens; `scale` converts the
+/// file's unit to USD per 1M tokens (1 for ours, 1e6 for LiteLLM's per-token).
+fn rate(v: &Value, scale: f64, file: &str, entry: &str, field: &str) -> Result<u64, PricingError> {
+    let per_million = match v {
+        Value::Number(n) => n.as_f64().map(|x| x * scale),
+        Value::String(s) => s.trim().parse::<f64>().ok().map(|x| x * scale),
+        _ => None,
+    };
+    match per_million {
+        Some(x) if x.is_finite() && (0.0..=MAX_USD_PER_MILLION).contains(&x) => Ok((x * 1e6).round() as u64),
+        Some(x) => Err(err(
+            file,
+            Some(entry),
+            Some(field),
+            format!("{x} USD per 1M tokens is out of range: expected 0 to {MAX_USD_PER_MILLION}"),
+        )),
+        None => Err(err(file, Some(entry), Some(field), format!("expected a number of USD, got {v}"))),
+    }
+}
+
+fn opt_rate(
+    obj: &serde_json::Map<String, Value>,
+    key: &str,
+    scale: f64,
+    file: &str,
+    entry: &str,
+) -> Result<Option<u64>, PricingError> {
+    obj.get(key).filter(|v| !v.is_null()).map(|v| rate(v, scale, file, entry, key)).transpose()
+}
+
+fn text(obj: &serde_json::Map<String, Value>, key: &str) -> String {
+    obj.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
+}
+
+const OBS_FIELDS: &[&str] = &[
+    "provider",
+    "input",
+    "output",
+    "cache_read",
+    "cache_write",
+    "cache_write_1h",
+    "reasoning",
+    "batch_input",
+    "batch_output",
+    "tiers",
+    "max_input_tokens",
+    "as_of",
+    "source",
+];
+
+/// Parses obs's format (`{"format": "obs-pricing/1", "models": {...}}`) or
+/// LiteLLM's (`{"gpt-4o": {"input_cost_per_token": ..}, ..}`).
+fn parse(json: &str, file: &str) -> Result<HashMap<String, Arc<ModelPrice>>, PricingError> {
+    let root: Value = serde_json::from_str(json).map_err(|e| {
+        err(file, None, None, format!("not valid JSON at line {} column {}: {e}", e.line(), e.column()))
+    })?;
+    let Value::Object(root) = root else {
+        return Err(err(file, None, None, "expected a JSON object of models"));
+    };
+    match root.get("format").and_then(Value::as_str) {
+        Some("obs-pricing/1") => parse_obs(&root, file),
+        Some(other) => {
+            Err(err(file, None, Some("format"), format!("unknown format `{other}`: expected `obs-pricing/1`")))
+        }
+        None => parse_litellm(&root, file),
+    }
+}
+
+fn parse_obs(
+    root: &serde_json::Map<String, Value>,
+    file: &str,
+) -> Result<HashMap<String, Arc<ModelPrice>>, PricingError> {
+    let Some(Value::Object(models)) = root.get("models") else {
+        return Err(err(file, None, Some("models"), "expected an object mapping model names to prices"));
+    };
+    let default_as_of = text(root, "as_of");
+    let mut out = HashMap::new();
+    for (name, v) in models {
+        let Value::Object(m) = v else {
+            return Err(err(file, Some(name), None, "expected an object with at least `input` and `output`"));
+        };
+        if let Some(unknown) = m.keys().find(|k| !OBS_FIELDS.contains(&k.as_str())) {
+            return Err(err(
+                file,
+                Some(name),
+                Some(unknown),
+                format!("unknown field: the fields are {}", OBS_FIELDS.join(", ")),
+            ));
+        }
+        let need = |k: &str| match m.get(k) {
+            Some(v) => rate(v, 1.0, file, name, k),
+            None => Err(err(
+                file,
+                Some(name),
+                Some(k),
+                "missing: every model needs `input` and `output` (USD per 1M tokens)",
+            )),
+        };
+        let rates = Rates {
+            input: need("input")?,
+            output: need("output")?,
+            cache_read: opt_rate(m, "cache_read", 1.0, file, name)?,
+            cache_write: opt_rate(m, "cache_write", 1.0, file, name)?,
+            cache_write_1h: opt_rate(m, "cache_write_1h", 1.0, file, name)?,
+            reasoning: opt_rate(m, "reasoning", 1.0, file, name)?,
+            batch_input: opt_rate(m, "batch_input", 1.0, file, name)?,
+            batch_output: opt_rate(m, "batch_output", 1.0, file, name)?,
+        };
+        let mut tiers = Vec::new();
+        if let Some(t) = m.get("tiers") {
+            let Value::Array(list) = t else {
+                return Err(err(
+                    file,
+                    Some(name),
+                    Some("tiers"),
+                    "expected a list of {above_input_tokens, input, output, ..}",
+                ));
+            };
+            for t in list {
+                let Value::Object(t) = t else {
+                    return Err(err(file, Some(name), Some("tiers"), "each tier is an object"));
+                };
+                let Some(above) = t.get("above_input_tokens").and_then(Value::as_u64) else {
+                    return Err(err(
+                        file,
+                        Some(name),
+                        Some("tiers.above_input_tokens"),
+                        "expected a whole number of tokens",
+                    ));
+                };
+                tiers.push(Tier {
+                    above_input_tokens: above,
+                    input: opt_rate(t, "input", 1.0, file, name)?,
+                    output: opt_rate(t, "output", 1.0, file, name)?,
+                    cache_read: opt_rate(t, "cache_read", 1.0, file, name)?,
+                    cache_write: opt_rate(t, "cache_write", 1.0, file, name)?,
+                });
+            }
+            tiers.sort_by_key(|t| t.above_input_tokens);
+        }
+        let as_of = match text(m, "as_of") {
+            s if s.is_empty() => default_as_of.clone(),
+            s => s,
+        };
+        let provider = match text(m, "provider") {
+            p if p.is_empty() => crate::registry::infer_provider(name).to_string(),
+            p => p,
+        };
+        out.insert(name.clone(), Arc::new(ModelPrice { provider, rates, tiers, as_of, source: text(m, "source") }));
+    }
+    Ok(out)
+}
+
+/// Where a LiteLLM key's rate goes in [`Rates`].
+type RateSlot = fn(&mut Rates) -> &mut Option<u64>;
+
+/// LiteLLM's keys, in USD per token.
+const LITELLM_RATES: &[(&str, RateSlot)] = &[
+    ("cache_read_input_token_cost", |r| &mut r.cache_read),
+    ("cache_creation_input_token_cost", |r| &mut r.cache_write),
+    ("cache_creation_input_token_cost_above_1hr", |r| &mut r.cache_write_1h),
+    ("output_cost_per_reasoning_token", |r| &mut r.reasoning),
+    ("input_cost_per_token_batches", |r| &mut r.batch_input),
+    ("output_cost_per_token_batches", |r| &mut r.batch_output),
+];
+
+fn parse_litellm(
+    root: &serde_json::Map<String, Value>,
+    file: &str,
+) -> Result<HashMap<String, Arc<ModelPrice>>, PricingError> {
+    const PER_TOKEN: f64 = 1e6;
+    let mut out = HashMap::new();
+    for (name, v) in root {
+        if name == "sample_spec" {
+            continue;
+        }
+        let Value::Object(m) = v else {
+            return Err(err(
+                file,
+                Some(name),
+                None,
+                "expected an object with `input_cost_per_token` and `output_cost_per_token`",
+            ));
+        };
+        // Image, audio and rerank entries price other units: not token models.
+        let (Some(i), Some(o)) = (m.get("input_cost_per_token"), m.get("output_cost_per_token")) else {
+            continue;
+        };
+        let mut rates = Rates {
+            input: rate(i, PER_TOKEN, file, name, "input_cost_per_token")?,
+            output: rate(o, PER_TOKEN, file, name, "output_cost_per_token")?,
+            ..Rates::default()
+        };
+        for (key, slot) in LITELLM_RATES {
+            *slot(&mut rates) = opt_rate(m, key, PER_TOKEN, file, name)?;
+        }
+        let mut tiers: Vec<Tier> = Vec::new();
+        for (key, v) in m {
+            let Some((base, n)) =
+                key.split_once("_above_").and_then(|(b, rest)| Some((b, rest.strip_suffix("_tokens")?)))
+            else {
+                continue;
+            };
+            let threshold = match n.strip_suffix('k') {
+                Some(k) => k.parse::<u64>().ok().map(|k| k * 1000),
+                None => n.parse::<u64>().ok(),
+            };
+            let Some(threshold) = threshold else { continue };
+            let value = Some(rate(v, PER_TOKEN, file, name, key)?);
+            let idx = match tiers.iter().position(|t| t.above_input_tokens == threshold) {
+                Some(i) => i,
+                None => {
+                    tiers.push(Tier { above_input_tokens: threshold, ..Tier::default() });
+                    tiers.len() - 1
+                }
+            };
+            let t = &mut tiers[idx];
+            match base {
+                "input_cost_per_token" => t.input = value,
+                "output_cost_per_token" => t.output = value,
+                "cache_read_input_token_cost" => t.cache_read = value,
+                "cache_creation_input_token_cost" => t.cache_write = value,
+                _ => {}
+            }
+        }
+        tiers.sort_by_key(|t| t.above_input_tokens);
+        let provider = match text(m, "litellm_provider").as_str() {
+            "gemini" | "vertex_ai-language-models" => "gcp.gemini".to_string(),
+            "mistral" => "mistral_ai".to_string(),
+            "" => crate::registry::infer_provider(name).to_string(),
+            p => p.to_string(),
+        };
+        out.insert(
+            name.clone(),
+            Arc::new(ModelPrice { provider, rates, tiers, as_of: String::new(), source: text(m, "source") }),
+        );
+    }
+    Ok(out)
+}
+
+/// Loads a price file (obs's format or LiteLLM's) over the table in force:
+/// its entries override same-named ones and add new models. All or nothing.
+/// Returns the number of entries loaded.
+pub fn load_file(path: impl AsRef<Path>) -> Result<usize, PricingError> {
+    let path = path.as_ref();
+    let name = path.display().to_string();
+    let json = std::fs::read_to_string(path).map_err(|e| err(&name, None, None, format!("cannot read it: {e}")))?;
+    load_str(&json, &name)
+}
+
+/// Like [`load_file`], from a string; `origin` names it in errors.
+pub fn load_str(json: &str, origin: &str) -> Result<usize, PricingError> {
+    let models = parse(json, origin)?;
+    let n = models.len();
+    let mut t = table().write().unwrap_or_else(|e| e.into_inner());
+    t.models.extend(models);
+    crate::llm::PRICING_GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    Ok(n)
+}
+
+/// Sets (or replaces) one model's price in code.
+///
+/// ```
+/// use obs_runtime::pricing::{self, ModelPrice, Rates};
+/// pricing::set_price("my-finetune", ModelPrice {
+///     provider: "openai".into(),
+///     rates: Rates { input: 3_000_000, output: 12_000_000, ..Rates::default() }, // $3 / $12 per 1M
+///     tiers: vec![],
+///     as_of: "2026-11-01".into(),
+///     source: "contract".into(),
+/// });
+/// assert!(pricing::price("my-finetune").is_some());
+/// ```
+pub fn set_price(model: &str, price: ModelPrice) {
+    table().write().unwrap_or_else(|e| e.into_inner()).models.insert(model.to_string(), Arc::new(price));
+    crate::llm::PRICING_GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+}
+
+/// Strips a dated-snapshot suffix: `-2024-08-06`, `-20250929`, `@20250929`.
+fn strip_date(model: &str) -> Option<&str> {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if let Some(i) = model.rfind(['-', '@']) {
+        let tail = &model[i + 1..];
+        if tail.len() == 8 && digits(tail) {
+            return Some(&model[..i]);
+        }
+    }
+    if model.len() > 11 {
+        let (head, tail) = model.split_at(model.len() - 11);
+        let b = tail.as_bytes();
+        if b[0] == b'-'
+            && b[5] == b'-'
+            && b[8] == b'-'
+            && digits(&tail[1..5])
+            && digits(&tail[6..8])
+            && digits(&tail[9..])
+        {
+            return Some(head);
+        }
+    }
+    None
+}
+
+/// The price of `model`: exact key, then without a provider prefix, then
+/// without a dated-snapshot suffix. `None` for an unknown model.
+pub fn price(model: &str) -> Option<Arc<ModelPrice>> {
+    let t = table().read().unwrap_or_else(|e| e.into_inner());
+    let get = |k: &str| t.models.get(k).or_else(|| t.models.get(&k.to_ascii_lowercase())).cloned();
+    if let Some(p) = get(model) {
+        return Some(p);
+    }
+    let bare = model.split_once('/').map(|(_, rest)| rest);
+    if let Some(p) = bare.and_then(get) {
+        return Some(p);
+    }
+    for name in [Some(model), bare].into_iter().flatten() {
+        if let Some(p) = strip_date(name).and_then(get) {
+            return Some(p);
+        }
+    }
+    None
+}
+
+/// Every model name in the table in force, sorted.
+pub fn models() -> Vec<String> {
+    let mut v: Vec<String> = table().read().unwrap_or_else(|e| e.into_inner()).models.keys().cloned().collect();
+    v.sort();
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_table_parses_and_covers_providers() {
+        let m = parse(BUILTIN, "<built-in>").expect("the shipped table parses");
+        assert!(m.len() >= 40, "{} models", m.len());
+        for provider in ["openai", "anthropic", "gcp.gemini", "mistral_ai", "deepseek", "together_ai"] {
+            assert!(m.values().any(|p| p.provider == provider), "{provider}");
+        }
+        assert!(m.values().all(|p| !p.as_of.is_empty() && !p.source.is_empty()));
+    }
+
+    #[test]
+    fn dates_are_stripped() {
+        assert_eq!(strip_date("gpt-4o-2024-08-06"), Some("gpt-4o"));
+        assert_eq!(strip_date("claude-sonnet-4-5-20250929"), Some("claude-sonnet-4-5"));
+        assert_eq!(strip_date("claude-sonnet-4-5@20250929"), Some("claude-sonnet-4-5"));
+        assert_eq!(strip_date("gpt-4o"), None);
+        assert_eq!(strip_date("o3"), None);
+    }
+}
