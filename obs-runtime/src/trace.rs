@@ -195,4 +195,47 @@ mod tests {
             assert!(ids_of(&server).is_some());
         });
     }
+
+    /// Keeps ended spans' attributes.
+    #[derive(Debug, Default, Clone)]
+    struct Keep(std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<(String, String)>)>>>);
+
+    impl SpanProcessor for Keep {
+        fn on_start(&self, _span: &mut opentelemetry_sdk::trace::Span, _cx: &opentelemetry::Context) {}
+        fn on_end(&self, span: SpanData) {
+            let attrs = span.attributes.iter().map(|kv| (kv.key.to_string(), kv.value.to_string())).collect();
+            self.0.lock().unwrap().push((span.name.to_string(), attrs));
+        }
+        fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
+            Ok(())
+        }
+        fn shutdown_with_timeout(&self, _timeout: std::time::Duration) -> opentelemetry_sdk::error::OTelSdkResult {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn spans_started_inside_a_request_carry_its_ids() {
+        let keep = Keep::default();
+        let provider = SdkTracerProvider::builder()
+            .with_span_processor(RequestAttributes)
+            .with_span_processor(keep.clone())
+            .build();
+        let subscriber =
+            tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("t")));
+        tracing::subscriber::with_default(subscriber, || {
+            RequestContext::from_request_id("req-9").user_id("u-2").conversation_id("c-5").in_scope(|| {
+                let _s = tracing::info_span!("inside").entered();
+            });
+            let _s = tracing::info_span!("outside").entered();
+        });
+        let spans = keep.0.lock().unwrap().clone();
+        let attrs = |name: &str| spans.iter().find(|(n, _)| n == name).map(|(_, a)| a.clone()).unwrap();
+        let inside = attrs("inside");
+        for (k, v) in [("obs.request_id", "req-9"), ("user.id", "u-2"), ("gen_ai.conversation.id", "c-5")] {
+            assert!(inside.contains(&(k.to_string(), v.to_string())), "{k}: {inside:?}");
+        }
+        assert!(!inside.iter().any(|(k, _)| k == "obs.tenant_id"));
+        assert!(!attrs("outside").iter().any(|(k, _)| k == "obs.request_id"));
+    }
 }
