@@ -196,9 +196,12 @@ mod tests {
         });
     }
 
+    /// A span's name and attributes.
+    type Ended = (String, Vec<(String, String)>);
+
     /// Keeps ended spans' attributes.
     #[derive(Debug, Default, Clone)]
-    struct Keep(std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<(String, String)>)>>>);
+    struct Keep(std::sync::Arc<std::sync::Mutex<Vec<Ended>>>);
 
     impl SpanProcessor for Keep {
         fn on_start(&self, _span: &mut opentelemetry_sdk::trace::Span, _cx: &opentelemetry::Context) {}
