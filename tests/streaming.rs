@@ -116,6 +116,8 @@ async fn complete_stream_records_ttft_usage_and_ends_with_the_stream() {
 #[tokio::test(flavor = "current_thread")]
 async fn interrupted_stream_is_incomplete_not_zero() {
     testing::enable();
+    let cap = SpanCapture::new();
+    let _g = cap.set_default();
     let mut s = Box::pin(stream_impl(true));
     let first_two: Vec<Chunk> = s.as_mut().take(2).collect().await;
     assert_eq!(first_two.len(), 2);
@@ -129,6 +131,9 @@ async fn interrupted_stream_is_incomplete_not_zero() {
     };
     let m = snapshot();
     assert_eq!(m.counter("llm_calls_total", &labels("gpt-4o-mini", "openai", "cancelled")), Some(1));
+    let span =
+        cap.find_all("chat gpt-4o-mini").into_iter().find(|s| s.field("obs.status") == Some("cancelled")).unwrap();
+    assert_eq!(span.field("obs.usage"), Some("incomplete"));
     assert_eq!(
         m.counter(
             "llm_calls_without_usage_total",

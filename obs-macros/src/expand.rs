@@ -156,6 +156,76 @@ impl Gen<'_> {
     }
 }
 
+/// Content capture for model and tool calls: the arguments after the span
+/// opens, the return value before the call ends. Off unless the function
+/// says `capture_content = true` or the process turned capture on; only
+/// values whose type implements `Serialize` are captured (the choice is made
+/// per type at the call site, so other types are skipped, not errors).
+fn capture_tokens(
+    cfg: &Config,
+    p: &TokenStream,
+    sig: &syn::Signature,
+    call: &syn::Ident,
+    ret: &syn::Ident,
+) -> (TokenStream, TokenStream) {
+    let (input_field, output_field) = match cfg.kind {
+        Kind::LlmCall => ("gen_ai.input.messages", "gen_ai.output.messages"),
+        Kind::Tool => ("gen_ai.tool.call.arguments", "gen_ai.tool.call.result"),
+        _ => return (TokenStream::new(), TokenStream::new()),
+    };
+    if cfg.capture == Some(false) {
+        return (TokenStream::new(), TokenStream::new());
+    }
+    let forced = match cfg.capture {
+        Some(b) => quote!(::core::option::Option::Some(#b)),
+        None => quote!(::core::option::Option::None),
+    };
+    let on = format_ident!("__obs_capture", span = Span::mixed_site());
+    let text = format_ident!("__obs_text", span = Span::mixed_site());
+    let probe = |e: TokenStream| {
+        quote! {{
+            #[allow(unused_imports)]
+            use #p::capture::{CaptureNothing as _, CaptureResult as _, CaptureSerialize as _};
+            (&&&#p::capture::CaptureProbe(&#e)).__obs_capture()
+        }}
+    };
+    let args = sig.inputs.iter().filter_map(|a| match a {
+        syn::FnArg::Typed(t) => match &*t.pat {
+            syn::Pat::Ident(pi) => {
+                let id = &pi.ident;
+                let name = id.to_string();
+                let name = name.strip_prefix("r#").unwrap_or(&name).to_string();
+                let v = probe(quote!(#id));
+                Some(quote!((#name, #v)))
+            }
+            _ => None,
+        },
+        syn::FnArg::Receiver(_) => None,
+    });
+    let capture_in = quote! {
+        let #on = #p::capture::capture_on(#forced) && !#call.span().is_disabled();
+        if #on {
+            if let ::core::option::Option::Some(#text) = #p::capture::arguments(&[#(#args),*]) {
+                #call.span().record(#input_field, #text.as_str());
+            }
+        }
+    };
+    let capture_out = if cfg.stream {
+        // Streamed output is not captured (the GenAI conventions leave chunk capture open).
+        quote!(let _ = #on;)
+    } else {
+        let v = probe(quote!(#ret));
+        quote! {
+            if #on {
+                if let ::core::option::Option::Some(#text) = #p::capture::value(#v) {
+                    #call.span().record(#output_field, #text.as_str());
+                }
+            }
+        }
+    };
+    (capture_in, capture_out)
+}
+
 /// The statements that end the call and produce the function's value.
 fn finish_tokens(
     cfg: &Config,
@@ -393,6 +463,9 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
                     gen_ai.usage.reasoning.output_tokens = #empty,
                     gen_ai.response.time_to_first_chunk = #empty,
                     obs.cost.usd = #empty,
+                    obs.usage = #empty,
+                    gen_ai.input.messages = #empty,
+                    gen_ai.output.messages = #empty,
                 },
             )
         }
@@ -409,6 +482,8 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
                     otel.kind = "internal",
                     gen_ai.operation.name = "execute_tool",
                     gen_ai.tool.name = #t,
+                    gen_ai.tool.call.arguments = #empty,
+                    gen_ai.tool.call.result = #empty,
                 },
             )
         }
@@ -460,7 +535,10 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
     }};
 
     let ItemFn { attrs, vis, sig, block } = func;
+    let (capture_in, capture_out) = capture_tokens(cfg, &p, &sig, &call, &ret);
     let tail = finish_tokens(cfg, &p, &sig, &ret, &call, &outcome);
+    let tail = quote!(#capture_out #tail);
+    let begin = quote!(#begin #capture_in);
     // A budget check runs first inside the body, so its early `Err` return is
     // classified like any other error of the function.
     let check = cfg.budget.as_ref().map(|b| {

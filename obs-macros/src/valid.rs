@@ -37,8 +37,9 @@ impl Kind {
                 "stream",
                 "budget",
                 "batch",
+                "capture_content",
             ],
-            Kind::Tool => &["name"],
+            Kind::Tool => &["name", "capture_content"],
             Kind::Function => &["name", "metrics"],
         }
     }
@@ -84,6 +85,8 @@ pub struct Config {
     pub stream: bool,
     pub budget: Option<LitStr>,
     pub batch: bool,
+    /// `capture_content = true | false`; absent: the process setting decides.
+    pub capture: Option<bool>,
     pub labels: Vec<(Ident, Value)>,
     pub fields: Vec<(Ident, Expr)>,
     pub level: Option<LitStr>,
@@ -245,6 +248,7 @@ pub fn validate(cx: &mut Ctxt, kind: Kind, args: &[Arg]) -> Config {
         stream: false,
         budget: None,
         batch: false,
+        capture: None,
         labels: Vec::new(),
         fields: Vec::new(),
         level: None,
@@ -319,6 +323,14 @@ pub fn validate(cx: &mut Ctxt, kind: Kind, args: &[Arg]) -> Config {
                 _ => cx.error(
                     &arg.name,
                     "`usage` takes a closure or function from the return value to its usage, like `usage = |resp| resp.usage`, or `usage = none`",
+                ),
+            },
+            "capture_content" => match &arg.value {
+                ArgValue::Flag => cfg.capture = Some(true),
+                ArgValue::Expr(Expr::Lit(ExprLit { lit: Lit::Bool(b), .. })) => cfg.capture = Some(b.value),
+                _ => cx.error(
+                    &arg.name,
+                    "`capture_content` is `true` or `false` (without it, OBS_CAPTURE_CONTENT decides)",
                 ),
             },
             "stream" | "batch" => {

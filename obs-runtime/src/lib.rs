@@ -85,6 +85,7 @@ pub mod __private {
     pub use crate::events::slow_call;
     pub use crate::labels::__private::{bounded, unbounded};
     pub use crate::llm::{TrackReturn, TrackedStream};
+    pub use crate::redact::capture::__private as capture;
     pub use crate::usage::LlmUsage;
 
     /// The return value as usage; spanned on the return type by the macro, so

@@ -434,3 +434,76 @@ fn fit(node: &Node, budget: usize) -> Option<String> {
         }
     }
 }
+
+/// What generated code uses to capture arguments and return values.
+#[doc(hidden)]
+pub mod __private {
+    use serde_json::Value;
+
+    /// Whether this call captures content: the function's own
+    /// `capture_content = ..` if given, else the process setting.
+    #[inline]
+    pub fn capture_on(forced: Option<bool>) -> bool {
+        forced.unwrap_or_else(super::capture_enabled)
+    }
+
+    /// Wraps a value for [`CaptureResult`] / [`CaptureSerialize`] / [`CaptureNothing`]:
+    /// `(&&&CaptureProbe(&v)).__obs_capture()` picks, by autoref, the `Ok`
+    /// value of a `Result`, else any `Serialize` value, else nothing, so a
+    /// type that cannot be serialized is skipped instead of failing to compile.
+    pub struct CaptureProbe<'a, T: ?Sized>(pub &'a T);
+
+    /// `Result<T: Serialize, E>`: the `Ok` value only.
+    pub trait CaptureResult {
+        /// The JSON value.
+        fn __obs_capture(&self) -> Option<Value>;
+    }
+    impl<T: serde::Serialize, E> CaptureResult for &&CaptureProbe<'_, Result<T, E>> {
+        fn __obs_capture(&self) -> Option<Value> {
+            self.0.as_ref().ok().and_then(|v| serde_json::to_value(v).ok())
+        }
+    }
+
+    /// Any `Serialize` value.
+    pub trait CaptureSerialize {
+        /// The JSON value.
+        fn __obs_capture(&self) -> Option<Value>;
+    }
+    impl<T: serde::Serialize + ?Sized> CaptureSerialize for &CaptureProbe<'_, T> {
+        fn __obs_capture(&self) -> Option<Value> {
+            serde_json::to_value(self.0).ok()
+        }
+    }
+
+    /// Anything else: not captured.
+    pub trait CaptureNothing {
+        /// Nothing.
+        fn __obs_capture(&self) -> Option<Value>;
+    }
+    impl<T: ?Sized> CaptureNothing for CaptureProbe<'_, T> {
+        fn __obs_capture(&self) -> Option<Value> {
+            None
+        }
+    }
+
+    /// The captured arguments: one argument as itself, several as an object
+    /// by name; detectors and truncation applied. `None` when none could be captured.
+    pub fn arguments(args: &[(&str, Option<Value>)]) -> Option<String> {
+        let present: Vec<(&str, &Value)> = args.iter().filter_map(|(n, v)| Some((*n, v.as_ref()?))).collect();
+        let json = match present.as_slice() {
+            [] => return None,
+            [(_, v)] => serde_json::to_string(v).ok()?,
+            many => serde_json::to_string(
+                &many.iter().map(|(n, v)| (n.to_string(), (*v).clone())).collect::<serde_json::Map<_, _>>(),
+            )
+            .ok()?,
+        };
+        Some(super::prepare_content(&json, super::capture_max_bytes()))
+    }
+
+    /// A captured return value, detectors and truncation applied.
+    pub fn value(v: Option<Value>) -> Option<String> {
+        let json = serde_json::to_string(&v?).ok()?;
+        Some(super::prepare_content(&json, super::capture_max_bytes()))
+    }
+}

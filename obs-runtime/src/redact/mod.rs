@@ -65,7 +65,7 @@
 //! integers, and `Option` of those (`None` stays `None`). Fields whose name
 //! looks like a secret ([`is_secret_name`]) get `#[redact]` by default.
 
-mod capture;
+pub(crate) mod capture;
 pub mod detectors;
 mod hash;
 mod strategy;
