@@ -15,13 +15,25 @@
 //! #[track_tool(name = "web_search")]
 //! async fn search(q: &str) -> Result<Vec<String>, AgentError> { Ok(vec![q.to_string()]) }
 //!
+//! /// What the model returned; `LlmUsage` tells obs its token counts (and so its cost).
+//! struct Answer { text: String, prompt_tokens: u64, completion_tokens: u64 }
+//!
+//! impl obs_runtime::LlmUsage for Answer {
+//!     fn usage(&self) -> Option<obs_runtime::TokenUsage> {
+//!         Some(obs_runtime::TokenUsage::new(self.prompt_tokens, self.completion_tokens))
+//!     }
+//! }
+//!
 //! #[track_llm_call(model = "gpt-4o", provider = "openai")]
-//! async fn ask(prompt: &str) -> Result<String, AgentError> { Ok(prompt.to_uppercase()) }
+//! async fn ask(prompt: &str) -> Result<Answer, AgentError> {
+//!     Ok(Answer { text: prompt.to_uppercase(), prompt_tokens: 12, completion_tokens: 4 })
+//! }
 //!
 //! #[track_execution(agent = "researcher")]
 //! async fn research(topic: &str) -> Result<String, AgentError> {
 //!     let hits = search(topic).await?;
-//!     ask(&hits.join("\n")).await // counted with agent="researcher"
+//!     let answer = ask(&hits.join("\n")).await?; // counted with agent="researcher", tokens and cost
+//!     Ok(answer.text)
 //! }
 //!
 //! #[tokio::main]
