@@ -63,14 +63,20 @@ mod tests {
                     audio_tokens: None,
                 }),
                 completion_tokens: Some(500),
-                completion_tokens_details: Some(CompletionTokensDetails { reasoning_tokens: Some(100), ..Default::default() }),
+                completion_tokens_details: Some(CompletionTokensDetails {
+                    reasoning_tokens: Some(100),
+                    ..Default::default()
+                }),
                 total_tokens: Some(26_500),
             },
             captured_raw_body: None,
             response_id: None,
         };
         let u = r.usage().unwrap();
-        assert_eq!((u.input, u.output, u.cache_read, u.cache_creation), (Some(26_000), Some(500), Some(20_000), Some(5_000)));
+        assert_eq!(
+            (u.input, u.output, u.cache_read, u.cache_creation),
+            (Some(26_000), Some(500), Some(20_000), Some(5_000))
+        );
         assert_eq!((u.cache_creation_1h, u.reasoning), (Some(2_000), Some(100)));
         assert_eq!(r.response_model(), Some("claude-sonnet-4-5-20250929"));
         assert_eq!(r.finish_reasons(), vec!["end_turn"]);
