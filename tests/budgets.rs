@@ -3,10 +3,9 @@
 
 use obs_runtime::budget::{self, Budget, BudgetExceeded, Period};
 use obs_runtime::{track_llm_call, TokenUsage};
-use std::sync::{Arc, Mutex, OnceLock};
+use obs_tests::Events;
+use std::sync::OnceLock;
 use std::time::Duration;
-use tracing::field::{Field, Visit};
-use tracing_subscriber_capture::Events;
 
 #[derive(Debug)]
 enum CallError {
@@ -38,37 +37,6 @@ async fn capped() -> Result<Resp, CallError> {
 #[track_llm_call(model = "gpt-4.1-nano", budget = "test-soft")]
 fn soft() -> Result<Resp, CallError> {
     Ok(Resp)
-}
-
-mod tracing_subscriber_capture {
-    use super::*;
-    #[derive(Clone, Default)]
-    pub struct Events(pub Arc<Mutex<Vec<(String, String)>>>);
-    struct Msg(String);
-    impl Visit for Msg {
-        fn record_debug(&mut self, f: &Field, v: &dyn std::fmt::Debug) {
-            if f.name() == "message" {
-                self.0 = format!("{v:?}");
-            }
-        }
-    }
-    impl tracing::Subscriber for Events {
-        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-            true
-        }
-        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-            tracing::span::Id::from_u64(1)
-        }
-        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-        fn event(&self, e: &tracing::Event<'_>) {
-            let mut m = Msg(String::new());
-            e.record(&mut m);
-            self.0.lock().unwrap().push((e.metadata().target().to_string(), m.0));
-        }
-        fn enter(&self, _: &tracing::span::Id) {}
-        fn exit(&self, _: &tracing::span::Id) {}
-    }
 }
 
 fn events() -> &'static Events {
@@ -129,12 +97,7 @@ fn soft_budget_warns_at_80_percent_once() {
     obs_runtime::testing::enable();
     budget::register(Budget::new("test-soft", 0.002, Period::Day).model("gpt-4.1-nano")).unwrap();
     let warnings = || {
-        ev.0.lock()
-            .unwrap()
-            .iter()
-            .filter(|(t, m)| t == "obs_runtime::budget" && m.contains("test-soft"))
-            .cloned()
-            .collect::<Vec<_>>()
+        ev.all().into_iter().filter(|(t, m)| t == "obs_runtime::budget" && m.contains("test-soft")).collect::<Vec<_>>()
     };
     for _ in 0..3 {
         soft().unwrap(); // $0.0015: 75%

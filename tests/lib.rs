@@ -52,3 +52,42 @@ pub fn promtool_check(text: &str) -> (i32, String) {
     msg.push_str(&String::from_utf8_lossy(&out.stderr));
     (out.status.code().unwrap_or(-1), msg)
 }
+
+/// A `tracing` subscriber that keeps every event's target and message.
+#[derive(Clone, Default)]
+pub struct Events(std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>);
+
+impl Events {
+    /// (target, message) of every event so far.
+    pub fn all(&self) -> Vec<(String, String)> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+struct Message(String);
+
+impl tracing::field::Visit for Message {
+    fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
+        if f.name() == "message" {
+            self.0 = format!("{v:?}");
+        }
+    }
+}
+
+impl tracing::Subscriber for Events {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, e: &tracing::Event<'_>) {
+        let mut m = Message(String::new());
+        e.record(&mut m);
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push((e.metadata().target().to_string(), m.0));
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}

@@ -363,6 +363,10 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
     let dyn_names = g.dynamic.iter().map(|(n, _, _)| n);
     let metrics = cfg.metrics;
     let batch = cfg.batch;
+    let slow = match cfg.slow {
+        Some(ns) => quote!(::core::option::Option::Some(::core::time::Duration::from_nanos(#ns))),
+        None => quote!(::core::option::Option::None),
+    };
     let budget = opt_str(cfg.budget.as_ref().map(|b| b.value()));
     let info = format_ident!("__OBS_INFO", span = Span::mixed_site());
     let site = format_ident!("__OBS_SITE", span = Span::mixed_site());
@@ -383,6 +387,7 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
             metrics: #metrics,
             batch: #batch,
             budget: #budget,
+            slow: #slow,
         };
         static #site: #p::Site = #p::Site::new(&#info);
         #p::inventory::submit! { #p::Registration(&#site) }

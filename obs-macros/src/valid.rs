@@ -49,7 +49,7 @@ impl Kind {
     }
 }
 
-const COMMON_ARGS: &[&str] = &["labels", "fields", "level", "crate"];
+const COMMON_ARGS: &[&str] = &["labels", "fields", "level", "slow", "crate"];
 const ALL_KINDS: [Kind; 4] = [Kind::Agent, Kind::LlmCall, Kind::Tool, Kind::Function];
 
 /// Label names the generated metrics already use.
@@ -87,6 +87,8 @@ pub struct Config {
     pub batch: bool,
     /// `capture_content = true | false`; absent: the process setting decides.
     pub capture: Option<bool>,
+    /// `slow = "500ms"`, in nanoseconds.
+    pub slow: Option<u64>,
     pub labels: Vec<(Ident, Value)>,
     pub fields: Vec<(Ident, Expr)>,
     pub level: Option<LitStr>,
@@ -127,6 +129,24 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
+}
+
+/// `"500ms"`, `"1.5s"`, `"250us"`, `"2m"` in nanoseconds.
+fn parse_duration(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let scale = match unit.trim() {
+        "ns" => 1.0,
+        "us" | "µs" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        "m" | "min" => 60e9,
+        _ => return None,
+    };
+    let ns = n * scale;
+    (ns.is_finite() && ns < u64::MAX as f64).then_some(ns.round() as u64)
 }
 
 fn str_lit(e: &Expr) -> Option<&LitStr> {
@@ -249,6 +269,7 @@ pub fn validate(cx: &mut Ctxt, kind: Kind, args: &[Arg]) -> Config {
         budget: None,
         batch: false,
         capture: None,
+        slow: None,
         labels: Vec::new(),
         fields: Vec::new(),
         level: None,
@@ -325,6 +346,17 @@ pub fn validate(cx: &mut Ctxt, kind: Kind, args: &[Arg]) -> Config {
                     "`usage` takes a closure or function from the return value to its usage, like `usage = |resp| resp.usage`, or `usage = none`",
                 ),
             },
+            "slow" => {
+                if let Some(s) = literal_string(cx, arg, "slow = \"500ms\"") {
+                    match parse_duration(&s.value()) {
+                        Some(ns) if ns > 0 => cfg.slow = Some(ns),
+                        _ => cx.error(
+                            &s,
+                            format!("`{}` is not a duration: write a number and a unit (ns, us, ms, s, m), like `slow = \"500ms\"` or `slow = \"1.5s\"`", s.value()),
+                        ),
+                    }
+                }
+            }
             "capture_content" => match &arg.value {
                 ArgValue::Flag => cfg.capture = Some(true),
                 ArgValue::Expr(Expr::Lit(ExprLit { lit: Lit::Bool(b), .. })) => cfg.capture = Some(b.value),

@@ -354,17 +354,17 @@ impl Site {
     #[inline(always)]
     pub fn start(&'static self, span: tracing::Span) -> Call {
         if !enabled() || !self.info.metrics {
-            return Call::disabled(span);
+            return Call::disabled(self.info, span);
         }
         let agent = self.call_agent(None);
-        Call::begin(SeriesRef::Static(self.cached(agent)), agent, self.sets_agent(), span)
+        Call::begin(self.info, SeriesRef::Static(self.cached(agent)), agent, self.sets_agent(), span)
     }
 
     /// Starts a call with runtime label values, in the order of `info.dynamic`.
     pub fn start_dynamic(&'static self, span: tracing::Span, values: &[Cow<'_, str>]) -> Call {
         let own = self.own_agent(values);
         if !enabled() || !self.info.metrics {
-            let mut c = Call::disabled(span);
+            let mut c = Call::disabled(self.info, span);
             c.agent = own.unwrap_or(Agent::NONE);
             c.sets_agent = self.sets_agent();
             return c;
@@ -399,7 +399,7 @@ impl Site {
             }
         };
         drop(map);
-        Call::begin(series, agent, self.sets_agent(), span)
+        Call::begin(self.info, series, agent, self.sets_agent(), span)
     }
 
     fn own_agent(&self, values: &[Cow<'_, str>]) -> Option<Agent> {
@@ -437,6 +437,7 @@ enum SeriesRef {
 /// The guard of one instrumented call. Dropped without [`Call::finish`], it
 /// records `panic` (when unwinding, or when a poll panicked) or `cancelled`.
 pub struct Call {
+    info: &'static FnInfo,
     series: SeriesRef,
     start: Option<quanta::Instant>,
     agent: Agent,
@@ -448,10 +449,13 @@ pub struct Call {
 
 impl Call {
     #[inline(always)]
-    fn disabled(span: tracing::Span) -> Call {
+    fn disabled(info: &'static FnInfo, span: tracing::Span) -> Call {
+        // A function with a `slow` threshold is timed even without metrics.
+        let start = if info.slow.is_some() && enabled() { Some(quanta::Instant::now()) } else { None };
         Call {
+            info,
             series: SeriesRef::Disabled,
-            start: None,
+            start,
             agent: Agent::NONE,
             sets_agent: false,
             panicked: AtomicBool::new(false),
@@ -461,11 +465,12 @@ impl Call {
     }
 
     #[inline(always)]
-    fn begin(series: SeriesRef, agent: Agent, sets_agent: bool, span: tracing::Span) -> Call {
+    fn begin(info: &'static FnInfo, series: SeriesRef, agent: Agent, sets_agent: bool, span: tracing::Span) -> Call {
         if let Some(g) = series.get().and_then(|s| s.in_flight) {
             g.add(shard(), 1);
         }
         Call {
+            info,
             series,
             start: Some(quanta::Instant::now()),
             agent,
@@ -585,15 +590,18 @@ impl Call {
 
     #[inline(always)]
     fn record(&self, status: Status, error_type: Option<&'static str>) -> Option<u64> {
-        let mut elapsed = None;
-        if let (Some(s), Some(start)) = (self.series.get(), self.start) {
-            let ns = elapsed_ns(start);
-            elapsed = Some(ns);
+        let elapsed = self.start.map(elapsed_ns);
+        if let (Some(s), Some(ns)) = (self.series.get(), elapsed) {
             let shard = shard();
             s.calls[status as usize].add(shard, 1);
             s.duration[status as usize].record_int(shard, ns);
             if let Some(g) = s.in_flight {
                 g.add(shard, -1);
+            }
+        }
+        if let (Some(threshold), Some(ns)) = (self.info.slow, elapsed) {
+            if ns > u64::try_from(threshold.as_nanos()).unwrap_or(u64::MAX) {
+                crate::events::slow_call(self.info, std::time::Duration::from_nanos(ns), threshold);
             }
         }
         if status != Status::Success && !self.span.is_disabled() {

@@ -68,6 +68,8 @@ pub struct FnInfo {
     pub batch: bool,
     /// The budget a model call checks before it runs (`budget = "name"`).
     pub budget: Option<&'static str>,
+    /// Calls longer than this log a `performance` warning (`slow = "500ms"`).
+    pub slow: Option<std::time::Duration>,
 }
 
 /// What the macros submit to `inventory`.
