@@ -219,7 +219,7 @@ pub struct Stats {
 
 fn hour_label(ms: u64) -> String {
     let secs = ms / 1000;
-    let (y, m, d) = crate::budget::civil_from_days((secs / 86_400) as i64);
+    let (y, m, d) = crate::time::civil_from_days((secs / 86_400) as i64);
     format!("{y:04}-{m:02}-{d:02}T{:02}:00Z", (secs % 86_400) / 3600)
 }
 

@@ -58,6 +58,7 @@ mod record;
 pub mod redact;
 mod registry;
 pub mod testing;
+mod time;
 #[cfg(feature = "tower")]
 pub mod tower;
 pub mod trace;
