@@ -32,6 +32,7 @@ pub fn instrument(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStre
     };
     let cfg = validate(&mut cx, kind, &args.0);
     check_signature(&mut cx, kind, &func);
+    crate::valid::check_dynamic_sources(&mut cx, &cfg, &func.sig);
     if let Some(errors) = cx.into_compile_errors() {
         return quote!(#func #errors);
     }
@@ -196,7 +197,9 @@ fn capture_tokens(
                 let name = id.to_string();
                 let name = name.strip_prefix("r#").unwrap_or(&name).to_string();
                 let v = probe(quote!(#id));
-                Some(quote!((#name, #v)))
+                // An argument under `#[cfg]` is captured under the same `#[cfg]`.
+                let cfgs = t.attrs.iter().filter(|a| a.path().is_ident("cfg"));
+                Some(quote!(#(#cfgs)* (#name, #v)))
             }
             _ => None,
         },
@@ -260,7 +263,13 @@ fn finish_tokens(
                     }
                 }
             },
-            _ => quote_spanned!(ty_span=> #p::TrackReturn::track(#ret, #call)),
+            _ => {
+                // Located at the return type, so a stream item that is not an
+                // `LlmChunk` is reported there.
+                let pt = respan(p.clone(), ty_span);
+                let at = syn::Ident::new(&ret.to_string(), Span::mixed_site().located_at(ty_span));
+                quote_spanned!(ty_span=> #pt::TrackReturn::track(#at, #call))
+            }
         };
     }
     match &cfg.usage {
@@ -270,7 +279,15 @@ fn finish_tokens(
         },
         Some(Some(expr)) => {
             let u = format_ident!("__obs_usage", span = Span::mixed_site());
-            let apply = quote_spanned!(expr.span()=> #p::apply_usage(&#ret, #expr));
+            // Located at the `usage = ..` expression, so a closure that does not
+            // return an `LlmUsage` is reported there.
+            // For a closure, at its body: the value it returns is the usage.
+            let at = match expr {
+                Expr::Closure(c) => c.body.span(),
+                e => e.span(),
+            };
+            let pu = respan(p.clone(), at);
+            let apply = quote_spanned!(at=> #pu::apply_usage(&#ret, #expr));
             quote! {
                 let #u = #apply;
                 #call.finish_llm(#outcome, &#u);

@@ -4,7 +4,8 @@
 
 use crate::attr::{Arg, ArgValue};
 use crate::ctxt::Ctxt;
-use syn::{Expr, ExprLit, Ident, Lit, LitInt, LitStr, Path};
+use quote::ToTokens;
+use syn::{Expr, ExprLit, FnArg, Ident, Lit, LitInt, LitStr, Pat, Path, Signature, Type};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -199,6 +200,14 @@ fn label_value(cx: &mut Ctxt, arg: &str, e: &Expr, example: &str) -> Option<Valu
     Some(Value::Dynamic { expr: e.clone(), unbounded: false })
 }
 
+/// The tokens an error about `arg`'s value points at: the value if written.
+fn value_or_name(arg: &Arg) -> proc_macro2::TokenStream {
+    match &arg.value {
+        ArgValue::Expr(e) => e.to_token_stream(),
+        _ => arg.name.to_token_stream(),
+    }
+}
+
 fn expect_expr<'a>(cx: &mut Ctxt, arg: &'a Arg, example: &str) -> Option<&'a Expr> {
     match &arg.value {
         ArgValue::Expr(e) => Some(e),
@@ -361,8 +370,8 @@ pub fn validate(cx: &mut Ctxt, kind: Kind, args: &[Arg]) -> Config {
                 ArgValue::Flag => cfg.capture = Some(true),
                 ArgValue::Expr(Expr::Lit(ExprLit { lit: Lit::Bool(b), .. })) => cfg.capture = Some(b.value),
                 _ => cx.error(
-                    &arg.name,
-                    "`capture_content` is `true` or `false` (without it, OBS_CAPTURE_CONTENT decides)",
+                    value_or_name(arg),
+                    "`capture_content` is `true` or `false`: write `capture_content` or `capture_content = false` (without it, OBS_CAPTURE_CONTENT decides)",
                 ),
             },
             "stream" | "batch" => {
@@ -370,7 +379,7 @@ pub fn validate(cx: &mut Ctxt, kind: Kind, args: &[Arg]) -> Config {
                     ArgValue::Flag => true,
                     ArgValue::Expr(Expr::Lit(ExprLit { lit: Lit::Bool(b), .. })) => b.value,
                     _ => {
-                        cx.error(&arg.name, format!("`{name}` is a flag: write `{name}` (or `{name} = false`)"));
+                        cx.error(value_or_name(arg), format!("`{name}` is a flag: write `{name}` (or `{name} = false`)"));
                         false
                     }
                 };
@@ -384,7 +393,7 @@ pub fn validate(cx: &mut Ctxt, kind: Kind, args: &[Arg]) -> Config {
             "metrics" => match &arg.value {
                 ArgValue::Flag => cfg.metrics = true,
                 ArgValue::Expr(Expr::Lit(ExprLit { lit: Lit::Bool(b), .. })) => cfg.metrics = b.value,
-                _ => cx.error(&arg.name, "`metrics` is a flag: write `metrics` (or `metrics = false`)"),
+                _ => cx.error(value_or_name(arg), "`metrics` is a flag: write `metrics` (or `metrics = false`)"),
             },
             "level" => {
                 let lit = match &arg.value {
@@ -399,12 +408,23 @@ pub fn validate(cx: &mut Ctxt, kind: Kind, args: &[Arg]) -> Config {
                     if LEVELS.contains(&v.as_str()) {
                         cfg.level = Some(LitStr::new(&v, l.span()));
                     } else {
-                        cx.error(&l, format!("unknown level `{}`: use one of {}", l.value(), LEVELS.join(", ")));
+                        let hint = suggest(&v, LEVELS.iter().copied())
+                            .or_else(|| LEVELS.iter().copied().find(|l| v.starts_with(l) || l.starts_with(v.as_str())))
+                            .map(|h| format!("did you mean `{h}`? "))
+                            .unwrap_or_default();
+                        cx.error(&l, format!("unknown level `{}`: {hint}use one of {}", l.value(), LEVELS.join(", ")));
                     }
                 }
             }
             "crate" => match &arg.value {
                 ArgValue::Expr(Expr::Path(p)) => cfg.krate = Some(p.path.clone()),
+                ArgValue::Expr(e) => match str_lit(e) {
+                    Some(s) => cx.error(
+                        s,
+                        format!("`crate` takes a path, not a string: write it without quotes, `crate = {}`", s.value()),
+                    ),
+                    None => cx.error(e, "`crate` takes a path to obs-runtime as your crate names it: `crate = obs`"),
+                },
                 _ => cx.error(&arg.name, "`crate` takes a path to obs-runtime as your crate names it: `crate = obs`"),
             },
             "labels" => match &arg.value {
@@ -515,5 +535,41 @@ fn required(cx: &mut Ctxt, kind: Kind, cfg: &Config) {
             "#[track_llm_call] needs the model: write #[track_llm_call(model = \"gpt-4o\")] (or `model = expr` for a model chosen at run time)",
         ),
         _ => {}
+    }
+}
+
+/// A runtime value taken straight from an argument whose type is a borrowed
+/// `&str`: any string can arrive there, so it is rejected here with the reason
+/// (the runtime trait would only report a lifetime error). `&'static str`
+/// stays allowed, like in the runtime's `LabelValue`.
+pub fn check_dynamic_sources(cx: &mut Ctxt, cfg: &Config, sig: &Signature) {
+    let borrowed_str = |name: &Ident| {
+        sig.inputs.iter().find_map(|a| match a {
+            FnArg::Typed(t) => match (&*t.pat, &*t.ty) {
+                (Pat::Ident(p), Type::Reference(r)) if p.ident == *name => {
+                    let is_str = matches!(&*r.elem, Type::Path(tp) if tp.path.is_ident("str"));
+                    let is_static = r.lifetime.as_ref().is_some_and(|l| l.ident == "static");
+                    (is_str && !is_static).then(|| t.ty.to_token_stream().to_string().replace("& ", "&"))
+                }
+                _ => None,
+            },
+            FnArg::Receiver(_) => None,
+        })
+    };
+    let named = [("agent", &cfg.agent), ("model", &cfg.model), ("provider", &cfg.provider), ("name", &cfg.name)];
+    let labels = cfg.labels.iter().map(|(n, v)| (n.to_string(), v));
+    let all = named.iter().filter_map(|(n, v)| v.as_ref().map(|v| (n.to_string(), v))).chain(labels);
+    for (what, v) in all {
+        let Value::Dynamic { expr: Expr::Path(p), unbounded: false } = v else { continue };
+        let Some(id) = p.path.get_ident() else { continue };
+        if let Some(ty) = borrowed_str(id) {
+            cx.error(
+                p,
+                format!(
+                    "`{what}` takes its value from `{id}: {ty}`, which can be any string: every distinct value creates metric series that live for the whole process and are billed by metrics backends; \
+                     use a type with a fixed set of values (an enum implementing `obs_runtime::LabelValue`), or opt in with `{what} = unbounded({id})` if the set of values is small in practice"
+                ),
+            );
+        }
     }
 }

@@ -1,0 +1,6 @@
+use obs_runtime::traced;
+
+#[traced(level = "warning")]
+fn rank() {}
+
+fn main() {}

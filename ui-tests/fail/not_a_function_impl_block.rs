@@ -1,0 +1,10 @@
+use obs_runtime::traced;
+
+pub struct Planner;
+
+#[traced]
+impl Planner {
+    pub fn plan(&self) {}
+}
+
+fn main() {}

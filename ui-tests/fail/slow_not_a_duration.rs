@@ -1,0 +1,6 @@
+use obs_runtime::traced;
+
+#[traced(slow = "500")]
+fn rank() {}
+
+fn main() {}

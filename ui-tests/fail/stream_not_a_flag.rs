@@ -1,0 +1,6 @@
+use obs_runtime::track_llm_call;
+
+#[track_llm_call(model = "gpt-4o", usage = none, stream = "yes")]
+fn ask() {}
+
+fn main() {}

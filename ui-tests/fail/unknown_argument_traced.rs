@@ -1,0 +1,6 @@
+use obs_runtime::traced;
+
+#[traced(nmae = "rank")]
+fn rank() {}
+
+fn main() {}
