@@ -29,7 +29,9 @@ pub fn track_execution(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Instruments a model call: span `{operation} {model}` (kind CLIENT),
 /// metrics `llm_calls_total` and `llm_call_duration_seconds`.
 ///
-/// Arguments: `model = "gpt-4o"` (required), `provider = "openai"` (inferred
+/// Arguments: `model = "gpt-4o"` (required; a literal name must be in the
+/// built-in price table, or be declared with `custom_model`; a runtime
+/// expression is not checked), `provider = "openai"` (inferred
 /// from well-known model names when absent), `operation = "chat"`,
 /// `server_address = "api.openai.com"`, `server_port = 443`, `labels(..)`,
 /// `fields(..)`, `level`, `crate`.

@@ -39,6 +39,7 @@ impl Kind {
                 "budget",
                 "batch",
                 "capture_content",
+                "custom_model",
             ],
             Kind::Tool => &["name", "capture_content"],
             Kind::Function => &["name", "metrics"],
@@ -86,6 +87,8 @@ pub struct Config {
     pub stream: bool,
     pub budget: Option<LitStr>,
     pub batch: bool,
+    /// `custom_model`: a literal model name outside the built-in price table.
+    pub custom_model: bool,
     /// `capture_content = true | false`; absent: the process setting decides.
     pub capture: Option<bool>,
     /// `slow = "500ms"`, in nanoseconds.
@@ -277,6 +280,7 @@ pub fn validate(cx: &mut Ctxt, kind: Kind, args: &[Arg]) -> Config {
         stream: false,
         budget: None,
         batch: false,
+        custom_model: false,
         capture: None,
         slow: None,
         labels: Vec::new(),
@@ -374,7 +378,7 @@ pub fn validate(cx: &mut Ctxt, kind: Kind, args: &[Arg]) -> Config {
                     "`capture_content` is `true` or `false`: write `capture_content` or `capture_content = false` (without it, OBS_CAPTURE_CONTENT decides)",
                 ),
             },
-            "stream" | "batch" => {
+            "stream" | "batch" | "custom_model" => {
                 let on = match &arg.value {
                     ArgValue::Flag => true,
                     ArgValue::Expr(Expr::Lit(ExprLit { lit: Lit::Bool(b), .. })) => b.value,
@@ -383,10 +387,10 @@ pub fn validate(cx: &mut Ctxt, kind: Kind, args: &[Arg]) -> Config {
                         false
                     }
                 };
-                if name == "stream" {
-                    cfg.stream = on;
-                } else {
-                    cfg.batch = on;
+                match name.as_str() {
+                    "stream" => cfg.stream = on,
+                    "batch" => cfg.batch = on,
+                    _ => cfg.custom_model = on,
                 }
             }
             "budget" => cfg.budget = literal_string(cx, arg, "budget = \"daily\""),
@@ -443,8 +447,87 @@ pub fn validate(cx: &mut Ctxt, kind: Kind, args: &[Arg]) -> Config {
             cx.error(&a.name, "`usage` does not apply with `stream`: a streamed call reads usage from its chunks (`obs_runtime::LlmChunk`); remove `usage`");
         }
     }
+    if let (Some(Value::Lit(m)), false) = (&cfg.model, cfg.custom_model) {
+        check_model(cx, m);
+    }
     required(cx, kind, &cfg);
     cfg
+}
+
+/// Model names of the built-in price table (`obs-runtime/pricing/models.json`),
+/// one a line; written by `pricing/from_litellm.py`, and tested equal to the
+/// table's keys in obs-runtime.
+const KNOWN_MODELS: &str = include_str!("models.txt");
+
+fn known_models() -> impl Iterator<Item = &'static str> {
+    KNOWN_MODELS.lines().filter(|l| !l.is_empty())
+}
+
+/// Strips a dated-snapshot suffix (`-2024-08-06`, `-20250929`, `@20250929`),
+/// as the runtime's price lookup does.
+fn strip_date(model: &str) -> Option<&str> {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if let Some(i) = model.rfind(['-', '@']) {
+        let tail = &model[i + 1..];
+        if tail.len() == 8 && digits(tail) {
+            return Some(&model[..i]);
+        }
+    }
+    if model.len() > 11 && model.is_char_boundary(model.len() - 11) {
+        let (head, tail) = model.split_at(model.len() - 11);
+        let b = tail.as_bytes();
+        if b[0] == b'-'
+            && b[5] == b'-'
+            && b[8] == b'-'
+            && digits(&tail[1..5])
+            && digits(&tail[6..8])
+            && digits(&tail[9..])
+        {
+            return Some(head);
+        }
+    }
+    None
+}
+
+/// Matched like the runtime's `pricing::price`: exact (or lowercase), then
+/// without a `provider/` prefix, then without a dated suffix.
+fn is_known_model(model: &str) -> bool {
+    let get = |k: &str| {
+        let lower = k.to_ascii_lowercase();
+        known_models().any(|n| n == k || n == lower)
+    };
+    let bare = model.split_once('/').map(|(_, rest)| rest);
+    get(model)
+        || bare.is_some_and(get)
+        || [Some(model), bare].into_iter().flatten().any(|n| strip_date(n).is_some_and(get))
+}
+
+fn check_model(cx: &mut Ctxt, m: &LitStr) {
+    let name = m.value();
+    if is_known_model(&name) {
+        return;
+    }
+    let bare = name.rsplit_once('/').map_or(name.as_str(), |(_, rest)| rest);
+    let bare = strip_date(bare).unwrap_or(bare).to_ascii_lowercase();
+    let limit = (bare.chars().count() / 3).clamp(1, 3);
+    let mut near: Vec<(usize, &str)> =
+        known_models().map(|k| (distance(&bare, k), k)).filter(|(d, _)| *d <= limit).collect();
+    near.sort();
+    let best = near.first().map_or(0, |(d, _)| *d);
+    let names: Vec<String> = near.iter().filter(|(d, _)| *d == best).take(3).map(|(_, k)| format!("`{k}`")).collect();
+    let hint = if names.is_empty() {
+        "it is not in obs's built-in price table (which has e.g. `gpt-4o`, `claude-sonnet-4-5`, `gemini-2.5-pro`)"
+            .to_string()
+    } else {
+        format!("did you mean {}? It is not in obs's built-in price table", names.join(" or "))
+    };
+    cx.error(
+        m,
+        format!(
+            "unknown model `{name}`: {hint}; for a model obs does not price (a fine-tune, a local or a newer model), \
+             declare it with `model = \"{name}\", custom_model` and price it with `obs_runtime::pricing::set_price` or a pricing file"
+        ),
+    );
 }
 
 fn labels(cx: &mut Ctxt, items: &[Arg], cfg: &mut Config) {
@@ -571,5 +654,33 @@ pub fn check_dynamic_sources(cx: &mut Ctxt, cfg: &Config, sig: &Signature) {
                 ),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn models_match_like_the_runtime() {
+        for known in [
+            "gpt-4o",
+            "GPT-4o",
+            "openai/gpt-4o",
+            "gpt-4o-2024-08-06",
+            "claude-sonnet-4-5-20250929",
+            "vertex/claude-sonnet-4-5@20250929",
+        ] {
+            assert!(is_known_model(known), "{known}");
+        }
+        for unknown in ["gpt-4o-mnii", "my-finetune", "gpt-4o-2024", ""] {
+            assert!(!is_known_model(unknown), "{unknown}");
+        }
+    }
+
+    #[test]
+    fn transpositions_are_one_edit() {
+        assert_eq!(distance("agnet", "agent"), 1);
+        assert_eq!(suggest("gpt-4o-mnii", known_models()), Some("gpt-4o-mini"));
     }
 }

@@ -6,9 +6,16 @@ Usage: python3 from_litellm.py path/to/model_prices_and_context_window.json LITE
 
 Prices are USD per 1M tokens. Only the models listed in MODELS are taken, under
 obs's key, with the GenAI `gen_ai.provider.name` of their provider.
+
+Also writes obs-macros/src/models.txt, the sorted model names the macros accept
+as literal `model = ".."` values (checked equal to models.json's keys by a
+test in obs-runtime's pricing module).
 """
 import json
+import os
 import sys
+
+MACRO_MODELS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "obs-macros", "src", "models.txt")
 
 # obs key -> (LiteLLM key, provider)
 MODELS = {
@@ -111,6 +118,8 @@ def main():
         out["models"][key] = m
     json.dump(out, sys.stdout, indent=1)
     sys.stdout.write("\n")
+    with open(MACRO_MODELS, "w") as f:
+        f.write("".join(k + "\n" for k in sorted(out["models"])))
 
 
 if __name__ == "__main__":

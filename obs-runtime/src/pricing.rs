@@ -534,6 +534,18 @@ pub fn models() -> Vec<String> {
 mod tests {
     use super::*;
 
+    /// The macros reject a literal model name that is not in this table; they
+    /// read the names from `obs-macros/src/models.txt` (written by
+    /// `pricing/from_litellm.py`), which must list exactly the table's keys.
+    #[test]
+    fn macro_model_list_is_the_builtin_keys() {
+        let listed: Vec<&str> = include_str!("../../obs-macros/src/models.txt").lines().collect();
+        let mut keys: Vec<String> =
+            parse(BUILTIN, "<built-in>").expect("the shipped table parses").into_keys().collect();
+        keys.sort();
+        assert_eq!(listed, keys, "regenerate obs-macros/src/models.txt with pricing/from_litellm.py");
+    }
+
     #[test]
     fn builtin_table_parses_and_covers_providers() {
         let m = parse(BUILTIN, "<built-in>").expect("the shipped table parses");

@@ -62,7 +62,7 @@ pub fn explicit_usage_fn() -> Result<Raw, LlmError> {
     Ok(Raw { tokens: (1, 1) })
 }
 
-#[track_llm_call(model = "local-model", provider = "vllm", usage = none)]
+#[track_llm_call(model = "local-model", custom_model, provider = "vllm", usage = none)]
 pub fn no_usage() -> String {
     String::new()
 }
