@@ -26,7 +26,20 @@ pub fn instrument(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStre
     let func = match syn::parse2::<ItemFn>(item.clone()) {
         Ok(f) => f,
         Err(e) => {
-            let err = not_a_function(kind, &item).unwrap_or(e).to_compile_error();
+            if let Some(err) = not_a_function(kind, &item) {
+                let err = err.to_compile_error();
+                return quote!(#item #err);
+            }
+            if is_fn_with_unparsed_body(&item) {
+                // A function whose body does not parse (often: mid-edit). It
+                // passes through untouched: rustc reports the syntax error
+                // once, at its own place, and rust-analyzer keeps seeing the
+                // function. The arguments are still checked.
+                let _ = validate(&mut cx, kind, &args.0);
+                let errors = cx.into_compile_errors();
+                return quote!(#item #errors);
+            }
+            let err = e.to_compile_error();
             return quote!(#item #err);
         }
     };
@@ -37,6 +50,22 @@ pub fn instrument(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStre
         return quote!(#func #errors);
     }
     generate(&cfg, func)
+}
+
+/// `attrs vis signature { .. }`, whatever is inside the braces.
+fn is_fn_with_unparsed_body(item: &TokenStream) -> bool {
+    use syn::parse::{ParseStream, Parser};
+    let shell = |input: ParseStream| -> syn::Result<()> {
+        input.call(syn::Attribute::parse_outer)?;
+        input.parse::<syn::Visibility>()?;
+        input.parse::<syn::Signature>()?;
+        let body: proc_macro2::Group = input.parse()?;
+        if body.delimiter() != proc_macro2::Delimiter::Brace || !input.is_empty() {
+            return Err(input.error("not a function body"));
+        }
+        Ok(())
+    };
+    shell.parse2(item.clone()).is_ok()
 }
 
 /// A precise message when the item is not a function with a body.
