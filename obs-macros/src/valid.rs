@@ -197,6 +197,16 @@ fn label_value(cx: &mut Ctxt, arg: &str, e: &Expr, example: &str) -> Option<Valu
         );
         return None;
     }
+    if let Expr::Call(call) = e {
+        let is_unbounded = matches!(&*call.func, Expr::Path(p) if p.path.is_ident("unbounded"));
+        if is_unbounded && call.args.len() != 1 {
+            cx.error(
+                &call.func,
+                format!("`unbounded(..)` takes one expression, the value of `{arg}`: write `{arg} = unbounded(expr)`"),
+            );
+            return None;
+        }
+    }
     if let Some(inner) = unbounded_arg(e) {
         return Some(Value::Dynamic { expr: inner.clone(), unbounded: true });
     }
@@ -447,8 +457,22 @@ pub fn validate(cx: &mut Ctxt, kind: Kind, args: &[Arg]) -> Config {
             cx.error(&a.name, "`usage` does not apply with `stream`: a streamed call reads usage from its chunks (`obs_runtime::LlmChunk`); remove `usage`");
         }
     }
-    if let (Some(Value::Lit(m)), false) = (&cfg.model, cfg.custom_model) {
-        check_model(cx, m);
+    if cfg.stream && cfg.batch {
+        if let Some(a) = args.iter().find(|a| a.name == "batch") {
+            cx.error(&a.name, "`batch` does not apply with `stream`: batch APIs return results later, never as a stream; remove one of them");
+        }
+    }
+    match (&cfg.model, cfg.custom_model) {
+        (Some(Value::Lit(m)), false) => check_model(cx, m),
+        (Some(Value::Dynamic { .. }), true) => {
+            if let Some(a) = args.iter().find(|a| a.name == "custom_model") {
+                cx.error(
+                    &a.name,
+                    "`custom_model` declares a literal model name that is not in the price table; a model chosen at run time (`model = expr`) is not checked at compile time, so remove `custom_model`",
+                );
+            }
+        }
+        _ => {}
     }
     required(cx, kind, &cfg);
     cfg
