@@ -623,14 +623,23 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
                     ReturnType::Default => quote!(()),
                     ReturnType::Type(_, ty) => quote!(#ty),
                 };
-                let never = format_ident!("__obs_never", span = Span::mixed_site());
                 let r = format_ident!("__obs_body", span = Span::mixed_site());
+                // Located at the declared return type, so rustc's "return type
+                // inferred to be .. here" points at the signature.
+                let out_span = match output {
+                    ReturnType::Type(_, ty) => ty.span(),
+                    ReturnType::Default => Span::call_site(),
+                };
+                let never = format_ident!("__obs_never", span = Span::mixed_site().located_at(out_span));
+                let pin = quote_spanned! {out_span=>
+                    #[allow(unreachable_code, clippy::diverging_sub_expression, clippy::needless_return)]
+                    if let ::core::option::Option::Some(#never) = ::core::option::Option::None::<#out> {
+                        return #never;
+                    }
+                };
                 quote! {
                     async move {
-                        #[allow(unreachable_code, clippy::diverging_sub_expression, clippy::needless_return)]
-                        if let ::core::option::Option::Some(#never) = ::core::option::Option::None::<#out> {
-                            return #never;
-                        }
+                        #pin
                         let #r: #out = #block;
                         #r
                     }
