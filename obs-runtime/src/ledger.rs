@@ -12,24 +12,37 @@ use crate::usage::TokenUsage;
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Model calls kept by default.
 pub const DEFAULT_CAPACITY: usize = 10_000;
 
 static CAPACITY: AtomicUsize = AtomicUsize::new(DEFAULT_CAPACITY);
-static RING: Mutex<VecDeque<CallRecord>> = Mutex::new(VecDeque::new());
+
+/// One ring per metric shard: a thread appends to its own shard's ring, so
+/// concurrent model calls do not contend on one lock. Readers merge by time.
+fn rings() -> &'static [Mutex<VecDeque<CallRecord>>] {
+    static RINGS: OnceLock<Box<[Mutex<VecDeque<CallRecord>>]>> = OnceLock::new();
+    RINGS.get_or_init(|| (0..crate::metrics::cells::shards()).map(|_| Mutex::new(VecDeque::new())).collect())
+}
+
+/// Records kept per shard: the capacity split evenly, at least 1.
+fn per_ring() -> usize {
+    CAPACITY.load(Ordering::Relaxed).div_ceil(rings().len()).max(1)
+}
 
 /// Keeps the `n` most recent calls (at least 1).
 pub fn set_capacity(n: usize) {
-    let n = n.max(1);
-    CAPACITY.store(n, Ordering::Relaxed);
-    let mut r = RING.lock().unwrap_or_else(|e| e.into_inner());
-    while r.len() > n {
-        r.pop_front();
+    CAPACITY.store(n.max(1), Ordering::Relaxed);
+    let per = per_ring();
+    for ring in rings() {
+        let mut r = ring.lock().unwrap_or_else(|e| e.into_inner());
+        while r.len() > per {
+            r.pop_front();
+        }
+        r.shrink_to(per);
     }
-    r.shrink_to(n);
 }
 
 /// One model call.
@@ -40,9 +53,9 @@ pub struct CallRecord {
     /// The calling agent (`none` outside any).
     pub agent: &'static str,
     /// The requested model.
-    pub model: Arc<str>,
+    pub model: &'static str,
     /// The provider.
-    pub provider: Arc<str>,
+    pub provider: &'static str,
     /// Input tokens (cached included), when reported.
     pub input_tokens: Option<u64>,
     /// Output tokens (reasoning included), when reported.
@@ -70,8 +83,8 @@ impl CallRecord {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         agent: &'static str,
-        model: Arc<str>,
-        provider: Arc<str>,
+        model: &'static str,
+        provider: &'static str,
         usage: Option<TokenUsage>,
         cost_pico: Option<u64>,
         duration_ns: u64,
@@ -99,8 +112,9 @@ impl CallRecord {
 }
 
 pub(crate) fn record(r: CallRecord) {
-    let cap = CAPACITY.load(Ordering::Relaxed);
-    let mut ring = RING.lock().unwrap_or_else(|e| e.into_inner());
+    let cap = per_ring();
+    let rings = rings();
+    let mut ring = rings[crate::metrics::cells::shard() % rings.len()].lock().unwrap_or_else(|e| e.into_inner());
     if ring.capacity() < cap {
         let len = ring.len();
         ring.reserve_exact(cap - len);
@@ -111,14 +125,23 @@ pub(crate) fn record(r: CallRecord) {
     ring.push_back(r);
 }
 
-/// The recorded calls, oldest first.
+/// The recorded calls, oldest first (the capacity is kept per shard, so
+/// under uneven load slightly fewer than the capacity may be kept).
 pub fn recent() -> Vec<CallRecord> {
-    RING.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
+    let mut all: Vec<CallRecord> = Vec::new();
+    for ring in rings() {
+        all.extend(ring.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned());
+    }
+    // Stable: calls of one thread keep their order within a millisecond.
+    all.sort_by_key(|r| r.timestamp_ms);
+    all
 }
 
 /// Forgets every recorded call.
 pub fn clear() {
-    RING.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    for ring in rings() {
+        ring.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
 }
 
 /// Aggregates over a set of calls.

@@ -30,6 +30,28 @@ pub fn set_high_cost_threshold_usd(usd: f64) {
     }
 }
 
+/// Distinct model and provider names kept as `&'static str`; past it, names
+/// share the overflow label (they are metric label values, already capped).
+const INTERN_LIMIT: usize = 4096;
+
+/// A `&'static` copy of a model or provider name, made once per name when a
+/// call site resolves its series, so a call copies a pointer instead of
+/// touching a shared reference count.
+fn intern(s: &str) -> &'static str {
+    static NAMES: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
+    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    let set = names.get_or_insert_with(HashSet::new);
+    if let Some(n) = set.get(s) {
+        return n;
+    }
+    if set.len() >= INTERN_LIMIT {
+        return crate::metrics::registry::OVERFLOW_VALUE;
+    }
+    let leaked: &'static str = Box::leak(s.into());
+    set.insert(leaked);
+    leaked
+}
+
 /// Token types of `llm_tokens_total`, in index order.
 pub const TOKEN_TYPES: [&str; 5] = ["input", "output", "cache_read", "cache_creation", "reasoning"];
 
@@ -40,8 +62,8 @@ struct PriceCache {
 
 /// The model-call handles of one call site and agent.
 pub(crate) struct LlmSeries {
-    pub(crate) model: Arc<str>,
-    pub(crate) provider: Arc<str>,
+    pub(crate) model: &'static str,
+    pub(crate) provider: &'static str,
     operation: &'static str,
     batch: bool,
     tokens: [&'static CounterCells; 5],
@@ -91,8 +113,8 @@ impl LlmSeries {
         };
         let mp = [("model", model), ("provider", provider)];
         LlmSeries {
-            model: model.into(),
-            provider: provider.into(),
+            model: intern(model),
+            provider: intern(provider),
             operation,
             batch,
             tokens,
@@ -118,7 +140,7 @@ impl LlmSeries {
                 return c.price.clone();
             }
         }
-        let price = pricing::price(&self.model);
+        let price = pricing::price(self.model);
         let fresh = Box::leak(Box::new(PriceCache { generation, price: price.clone() }));
         self.price.store(fresh, Ordering::Release);
         price
@@ -181,7 +203,7 @@ pub(crate) fn record_end(llm: &LlmSeries, agent: Agent, span: &tracing::Span, en
         None if end.status == Status::Success => llm.genai_duration.record_int(shard, end.elapsed_ns),
         _ => {
             let e = end.error_type.unwrap_or(end.status.as_str());
-            genai_duration(llm.operation, &llm.provider, &llm.model, Some(e)).record_int(shard, end.elapsed_ns);
+            genai_duration(llm.operation, llm.provider, llm.model, Some(e)).record_int(shard, end.elapsed_ns);
         }
     }
     let mut cost_pico = None;
@@ -207,7 +229,7 @@ pub(crate) fn record_end(llm: &LlmSeries, agent: Agent, span: &tracing::Span, en
                     if c.pico > HIGH_COST_PICO.load(Ordering::Relaxed) {
                         tracing::warn!(
                             target: "obs_runtime::cost",
-                            model = &*llm.model,
+                            model = llm.model,
                             agent = agent.name(),
                             input_tokens = u.input.unwrap_or(0),
                             output_tokens = u.output.unwrap_or(0),
@@ -219,7 +241,7 @@ pub(crate) fn record_end(llm: &LlmSeries, agent: Agent, span: &tracing::Span, en
                 None => {
                     llm.unpriced.add(shard, 1);
                     if !llm.warned_unpriced.swap(true, Ordering::Relaxed) {
-                        warn_unpriced_once(&llm.model, &llm.provider);
+                        warn_unpriced_once(llm.model, llm.provider);
                     }
                 }
             }
@@ -266,8 +288,8 @@ pub(crate) fn record_end(llm: &LlmSeries, agent: Agent, span: &tracing::Span, en
     };
     crate::ledger::record(crate::ledger::CallRecord::new(
         agent.name(),
-        llm.model.clone(),
-        llm.provider.clone(),
+        llm.model,
+        llm.provider,
         usage,
         cost_pico,
         end.elapsed_ns,
@@ -275,7 +297,7 @@ pub(crate) fn record_end(llm: &LlmSeries, agent: Agent, span: &tracing::Span, en
         end.usage == UsageState::Incomplete,
     ));
     if let Some(c) = cost_pico {
-        crate::budget::add_cost(agent.name(), &llm.model, c);
+        crate::budget::add_cost(agent.name(), llm.model, c);
     }
 }
 
