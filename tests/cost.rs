@@ -157,7 +157,7 @@ fn ledger_records_calls_with_exact_totals() {
     any_model("deepseek-chat", TokenUsage::new(1_000_000, 1_000_000));
     any_model("not-a-model", TokenUsage::new(10, 10));
     let records = obs_runtime::ledger::recent();
-    let mine: Vec<_> = records.iter().filter(|r| &*r.model == "deepseek-chat" || &*r.model == "not-a-model").collect();
+    let mine: Vec<_> = records.iter().filter(|r| r.model == "deepseek-chat" || r.model == "not-a-model").collect();
     assert_eq!(mine.len(), 2);
     assert_eq!(mine[0].cost_pico, Some(700_000_000_000), "$0.28 + $0.42");
     assert_eq!(mine[0].input_tokens, Some(1_000_000));

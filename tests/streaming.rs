@@ -155,7 +155,7 @@ async fn interrupted_stream_is_incomplete_not_zero() {
     );
     assert_eq!(input(), before, "no tokens invented");
     let rec = obs_runtime::ledger::recent();
-    assert!(rec.iter().any(|r| &*r.model == "gpt-4o-mini" && r.usage_incomplete && r.status == "cancelled"));
+    assert!(rec.iter().any(|r| r.model == "gpt-4o-mini" && r.usage_incomplete && r.status == "cancelled"));
 }
 
 #[tokio::test(flavor = "current_thread")]
