@@ -692,27 +692,6 @@ impl SpanFields {
     }
 }
 
-impl Visit for SpanFields {
-    fn record_str(&mut self, f: &Field, v: &str) {
-        self.set(f, Val::Str(truncated(v)));
-    }
-    fn record_i64(&mut self, f: &Field, v: i64) {
-        self.set(f, Val::I64(v));
-    }
-    fn record_u64(&mut self, f: &Field, v: u64) {
-        self.set(f, Val::U64(v));
-    }
-    fn record_f64(&mut self, f: &Field, v: f64) {
-        self.set(f, Val::F64(v));
-    }
-    fn record_bool(&mut self, f: &Field, v: bool) {
-        self.set(f, Val::Bool(v));
-    }
-    fn record_debug(&mut self, f: &Field, v: &dyn std::fmt::Debug) {
-        self.set(f, Val::Str(truncated(&format!("{v:?}"))));
-    }
-}
-
 /// An event's message and fields.
 #[derive(Default)]
 struct EventFields {
@@ -737,26 +716,34 @@ impl EventFields {
     }
 }
 
-impl Visit for EventFields {
-    fn record_str(&mut self, f: &Field, v: &str) {
-        self.set(f, Val::Str(truncated(v)));
-    }
-    fn record_i64(&mut self, f: &Field, v: i64) {
-        self.set(f, Val::I64(v));
-    }
-    fn record_u64(&mut self, f: &Field, v: u64) {
-        self.set(f, Val::U64(v));
-    }
-    fn record_f64(&mut self, f: &Field, v: f64) {
-        self.set(f, Val::F64(v));
-    }
-    fn record_bool(&mut self, f: &Field, v: bool) {
-        self.set(f, Val::Bool(v));
-    }
-    fn record_debug(&mut self, f: &Field, v: &dyn std::fmt::Debug) {
-        self.set(f, Val::Str(truncated(&format!("{v:?}"))));
-    }
+/// Span and event fields turn every `tracing` value into a `Val` the same
+/// way; only where they keep it (`set`) differs.
+macro_rules! visit_into_val {
+    ($($t:ty),*) => {$(
+        impl Visit for $t {
+            fn record_str(&mut self, f: &Field, v: &str) {
+                self.set(f, Val::Str(truncated(v)));
+            }
+            fn record_i64(&mut self, f: &Field, v: i64) {
+                self.set(f, Val::I64(v));
+            }
+            fn record_u64(&mut self, f: &Field, v: u64) {
+                self.set(f, Val::U64(v));
+            }
+            fn record_f64(&mut self, f: &Field, v: f64) {
+                self.set(f, Val::F64(v));
+            }
+            fn record_bool(&mut self, f: &Field, v: bool) {
+                self.set(f, Val::Bool(v));
+            }
+            fn record_debug(&mut self, f: &Field, v: &dyn std::fmt::Debug) {
+                self.set(f, Val::Str(truncated(&format!("{v:?}"))));
+            }
+        }
+    )*};
 }
+
+visit_into_val!(SpanFields, EventFields);
 
 /// Formats events and hands the lines to the writer thread.
 struct LogLayer {
