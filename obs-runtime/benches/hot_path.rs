@@ -27,6 +27,8 @@
 //!
 //! Run with `cargo bench -p obs-runtime --bench hot_path`.
 
+mod common;
+
 use criterion::{criterion_group, BenchmarkId, Criterion};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use obs_runtime::{track_execution, track_llm_call, track_tool};
@@ -35,27 +37,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-// ---------------------------------------------------------------- the floor
-
-#[inline(never)]
-fn uninstrumented(x: u64) -> u64 {
-    black_box(x) + 1
-}
-
-/// A benchmark's name and function.
-type Case = (&'static str, fn(u64) -> u64);
-
 // ------------------------------------------------- hand-written, `metrics`
 
 static BASE_CALLS: OnceLock<metrics::Counter> = OnceLock::new();
 static BASE_DURATION: OnceLock<metrics::Histogram> = OnceLock::new();
 
-/// What a careful user writes by hand with the `metrics` crate.
-#[inline(never)]
-fn baseline_metrics_crate(x: u64) -> u64 {
-    let start = Instant::now();
-    let r = black_box(x) + 1;
-    let elapsed = start.elapsed();
+/// The recording a careful user writes by hand with the `metrics` crate:
+/// handles cached in statics, one counter and one histogram.
+#[inline(always)]
+fn record_baseline_tool(elapsed: Duration) {
     BASE_CALLS
         .get_or_init(
             || metrics::counter!("tool_calls_total", "tool" => "bench_tool", "agent" => "none", "status" => "success"),
@@ -66,6 +56,15 @@ fn baseline_metrics_crate(x: u64) -> u64 {
             metrics::histogram!("tool_duration_seconds", "tool" => "bench_tool", "agent" => "none", "status" => "success")
         })
         .record(elapsed.as_secs_f64());
+}
+
+/// What a careful user writes by hand with the `metrics` crate.
+#[inline(never)]
+fn baseline_metrics_crate(x: u64) -> u64 {
+    let start = Instant::now();
+    let r = black_box(x) + 1;
+    let elapsed = start.elapsed();
+    record_baseline_tool(elapsed);
     r
 }
 
@@ -77,16 +76,7 @@ fn baseline_metrics_crate_quanta_clock(x: u64) -> u64 {
     let start = quanta::Instant::now();
     let r = black_box(x) + 1;
     let elapsed = quanta::Instant::now().saturating_duration_since(start);
-    BASE_CALLS
-        .get_or_init(
-            || metrics::counter!("tool_calls_total", "tool" => "bench_tool", "agent" => "none", "status" => "success"),
-        )
-        .increment(1);
-    BASE_DURATION
-        .get_or_init(|| {
-            metrics::histogram!("tool_duration_seconds", "tool" => "bench_tool", "agent" => "none", "status" => "success")
-        })
-        .record(elapsed.as_secs_f64());
+    record_baseline_tool(elapsed);
     r
 }
 
@@ -191,25 +181,15 @@ fn install_baseline() -> PrometheusHandle {
 // ---------------------------------------------------------------- benchmarks
 
 fn hot_path(c: &mut Criterion) {
-    let mut g = c.benchmark_group("hot_path");
-    let cases: [Case; 6] = [
-        ("uninstrumented", uninstrumented),
+    let cases: [common::Case; 6] = [
+        ("uninstrumented", common::uninstrumented),
         ("baseline_metrics_crate", baseline_metrics_crate),
         ("baseline_metrics_crate_quanta_clock", baseline_metrics_crate_quanta_clock),
         ("obs_tool_call", obs_tool_call),
         ("baseline_agent_llm", baseline_agent_llm),
         ("obs_llm_call_in_agent", obs_agent),
     ];
-    for (name, f) in cases {
-        g.bench_function(name, |b| {
-            let mut i = 0u64;
-            b.iter(|| {
-                i = i.wrapping_add(1);
-                f(black_box(i))
-            })
-        });
-    }
-    g.finish();
+    common::run_cases(c, "hot_path", &cases);
 }
 
 /// Runs `f` `iters` times on each of `threads` threads started together;
@@ -242,8 +222,8 @@ fn on_threads(threads: usize, iters: u64, f: fn(u64) -> u64) -> Duration {
 
 fn contention(c: &mut Criterion) {
     let mut g = c.benchmark_group("contention");
-    let cases: [Case; 5] = [
-        ("uninstrumented", uninstrumented),
+    let cases: [common::Case; 5] = [
+        ("uninstrumented", common::uninstrumented),
         ("baseline_metrics_crate", baseline_metrics_crate),
         ("obs", obs_tool_call),
         ("baseline_agent_llm", baseline_agent_llm),
@@ -259,13 +239,9 @@ fn contention(c: &mut Criterion) {
     g.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1)).sample_size(30)
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config();
     targets = hot_path, contention
 }
 

@@ -17,15 +17,11 @@
 //! * `logs/tool_call_with_event`: the tool emitting one `info!` line: the
 //!   cost of a log line (format, queue) on top of the call.
 
+mod common;
+
 use criterion::{criterion_group, Criterion};
 use obs_runtime::{track_execution, track_llm_call, track_tool};
 use std::hint::black_box;
-use std::time::Duration;
-
-#[inline(never)]
-fn uninstrumented(x: u64) -> u64 {
-    black_box(x) + 1
-}
 
 #[track_tool(name = "bench_tool")]
 #[inline(never)]
@@ -52,36 +48,19 @@ fn llm_call_in_agent(x: u64) -> u64 {
     llm(x)
 }
 
-/// A benchmark's name and function.
-type Case = (&'static str, fn(u64) -> u64);
-
 fn logs(c: &mut Criterion) {
-    let mut g = c.benchmark_group("logs");
-    let cases: [Case; 4] = [
-        ("uninstrumented", uninstrumented),
+    let cases: [common::Case; 4] = [
+        ("uninstrumented", common::uninstrumented),
         ("tool_call", tool_call),
         ("llm_call_in_agent", llm_call_in_agent),
         ("tool_call_with_event", tool_call_with_event),
     ];
-    for (name, f) in cases {
-        g.bench_function(name, |b| {
-            let mut i = 0u64;
-            b.iter(|| {
-                i = i.wrapping_add(1);
-                f(black_box(i))
-            })
-        });
-    }
-    g.finish();
-}
-
-fn config() -> Criterion {
-    Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1)).sample_size(30)
+    common::run_cases(c, "logs", &cases);
 }
 
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config();
     targets = logs
 }
 

@@ -6,18 +6,11 @@
 //!
 //! Run with `cargo bench -p obs-runtime --bench uninit`.
 
+mod common;
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use obs_runtime::{track_execution, track_llm_call, track_tool};
 use std::hint::black_box;
-use std::time::Duration;
-
-#[inline(never)]
-fn uninstrumented(x: u64) -> u64 {
-    black_box(x) + 1
-}
-
-/// A benchmark's name and function.
-type Case = (&'static str, fn(u64) -> u64);
 
 /// Control: the span the tool's macro opens, written by hand with `tracing`
 /// (disabled too, since no subscriber is installed), without obs.
@@ -63,34 +56,20 @@ fn obs_agent(x: u64) -> u64 {
 
 fn uninit(c: &mut Criterion) {
     assert!(!obs_runtime::enabled(), "this benchmark measures obs before init()");
-    let mut g = c.benchmark_group("uninit");
-    let cases: [Case; 4] = [
-        ("uninstrumented", uninstrumented),
+    let cases: [common::Case; 4] = [
+        ("uninstrumented", common::uninstrumented),
         ("tracing_span_only", tracing_span_only),
         ("obs_tool_call_uninit", obs_tool_call),
         ("obs_llm_call_in_agent_uninit", obs_agent),
     ];
-    for (name, f) in cases {
-        g.bench_function(name, |b| {
-            let mut i = 0u64;
-            b.iter(|| {
-                i = i.wrapping_add(1);
-                f(black_box(i))
-            })
-        });
-    }
-    g.finish();
+    common::run_cases(c, "uninit", &cases);
     let m = obs_runtime::metrics::snapshot();
     assert!(m.series("tool_calls_total", &[]).is_empty(), "recorded without init()");
 }
 
-fn config() -> Criterion {
-    Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1)).sample_size(30)
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config();
     targets = uninit
 }
 criterion_main!(benches);
