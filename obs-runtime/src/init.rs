@@ -346,6 +346,9 @@ impl Builder {
                 }
             }
         }
+        for r in &mut running {
+            r.commit();
+        }
         if let Some(n) = self.cardinality_limit {
             crate::metrics::registry::set_cardinality_limit(n);
         }

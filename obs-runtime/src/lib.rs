@@ -67,6 +67,7 @@ pub mod usage;
 pub use budget::BudgetExceeded;
 pub use context::RequestContext;
 pub use context::{current_agent, spawn};
+pub use export::logs::layer;
 pub use init::{Builder, InitError, ObsGuard, DEFAULT_EXPORTERS};
 pub use labels::{LabelValue, UnboundedLabelValue};
 pub use llm::{set_high_cost_threshold_usd, BoxedStream, TrackedStream};

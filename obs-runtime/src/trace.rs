@@ -1,7 +1,7 @@
 //! Trace context: W3C trace and span ids for `tracing` spans, and
 //! `traceparent`/`tracestate` propagation.
 //!
-//! The ids come from the OpenTelemetry SDK: the log exporter bridges
+//! The ids come from the OpenTelemetry SDK: [`crate::layer()`] bridges
 //! `tracing` spans into one [`SdkTracerProvider`] with `tracing-opentelemetry`,
 //! so the `trace_id`/`span_id` of a log line are the ids an OpenTelemetry
 //! exporter added to that provider sends. There is no span exporter yet: the
@@ -9,9 +9,9 @@
 //! spans started inside a [`RequestContext`](crate::context::RequestContext)
 //! with its ids.
 //!
-//! Without a subscriber that bridges spans (no `logs` exporter, or the
-//! application's own subscriber), [`current`] is `None` and [`inject`] writes
-//! nothing. This module never panics and never blocks.
+//! Without obs's layer in the subscriber in force (`init()` installs one with
+//! it when the application has none), [`current`] is `None` and [`inject`]
+//! writes nothing. This module never panics and never blocks.
 
 use crate::context::RequestContext;
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
@@ -26,10 +26,12 @@ pub use opentelemetry::trace::{SpanId, TraceId};
 
 static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
 
-/// The process's tracer provider; the first caller names the service.
-pub(crate) fn provider(service_name: &str) -> &'static SdkTracerProvider {
+/// The process's tracer provider. It may be built by [`crate::layer()`]
+/// before `init()` runs, so its service name comes from `OTEL_SERVICE_NAME`
+/// (the SDK's resource detectors read it).
+pub(crate) fn provider() -> &'static SdkTracerProvider {
     PROVIDER.get_or_init(|| {
-        let resource = opentelemetry_sdk::Resource::builder().with_service_name(service_name.to_string()).build();
+        let resource = opentelemetry_sdk::Resource::builder().build();
         SdkTracerProvider::builder().with_resource(resource).with_span_processor(RequestAttributes).build()
     })
 }
@@ -37,11 +39,11 @@ pub(crate) fn provider(service_name: &str) -> &'static SdkTracerProvider {
 /// The `tracing` layer that gives spans their OpenTelemetry ids. Per-span
 /// extras that cost without an exporter (thread names, inactivity timings,
 /// code locations) are off.
-pub(crate) fn layer<S>(service_name: &str) -> tracing_opentelemetry::OpenTelemetryLayer<S, SdkTracer>
+pub(crate) fn layer<S>() -> tracing_opentelemetry::OpenTelemetryLayer<S, SdkTracer>
 where
     S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
 {
-    let tracer = provider(service_name).tracer("obs");
+    let tracer = provider().tracer("obs");
     tracing_opentelemetry::layer()
         .with_tracer(tracer)
         .with_tracked_inactivity(false)
@@ -161,7 +163,7 @@ mod tests {
 
     #[test]
     fn ids_propagate_through_headers_and_children() {
-        let subscriber = tracing_subscriber::registry().with(layer("trace-test"));
+        let subscriber = tracing_subscriber::registry().with(layer());
         tracing::subscriber::with_default(subscriber, || {
             let mut incoming = HashMap::new();
             incoming.insert(
@@ -186,7 +188,7 @@ mod tests {
 
     #[test]
     fn malformed_traceparent_starts_a_new_trace() {
-        let subscriber = tracing_subscriber::registry().with(layer("trace-test"));
+        let subscriber = tracing_subscriber::registry().with(layer());
         tracing::subscriber::with_default(subscriber, || {
             let mut incoming = HashMap::new();
             incoming.insert("traceparent".to_string(), "00-zzzz-01".to_string());

@@ -55,6 +55,10 @@ pub trait Running: Send {
     fn local_addr(&self) -> Option<SocketAddr> {
         None
     }
+    /// Makes the started exporter visible to the process (installs a global,
+    /// publishes settings). Called once every exporter has started, so a
+    /// failed `init()` leaves nothing behind; must not fail.
+    fn commit(&mut self) {}
     /// Flushes buffered data (bounded time).
     fn flush(&mut self) {}
     /// Flushes and stops.
