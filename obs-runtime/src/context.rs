@@ -260,12 +260,33 @@ pub fn is_valid_request_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= MAX_REQUEST_ID_LEN && id.bytes().all(|b| b.is_ascii_graphic())
 }
 
+/// 128 bits that differ between calls, threads and processes: SipHash, with
+/// the standard library's per-process random keys, of a process-wide counter
+/// and the time. Request ids need uniqueness, not secrecy, and this keeps the
+/// core free of a random-number crate.
+fn random_bits() -> [u8; 16] {
+    use std::hash::{BuildHasher, Hasher};
+    static STATE: std::sync::LazyLock<std::collections::hash_map::RandomState> =
+        std::sync::LazyLock::new(Default::default);
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    let mut out = [0u8; 16];
+    for (i, half) in out.chunks_mut(8).enumerate() {
+        let mut h = STATE.build_hasher();
+        h.write_u64(n);
+        h.write_u64(nanos);
+        h.write_usize(i);
+        half.copy_from_slice(&h.finish().to_le_bytes());
+    }
+    out
+}
+
 /// A new request id: a UUID v7 (48 bits of Unix milliseconds, then random
 /// bits), so ids sort by creation time.
 pub fn new_request_id() -> String {
-    use opentelemetry_sdk::trace::{IdGenerator, RandomIdGenerator};
     let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
-    let random = RandomIdGenerator::default().new_trace_id().to_bytes();
+    let random = random_bits();
     let mut b = [0u8; 16];
     b[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
     b[6..].copy_from_slice(&random[..10]);
@@ -409,6 +430,7 @@ impl<F: Future> Future for WithContext<F> {
     }
 }
 
+#[cfg(feature = "tokio")]
 /// `tokio::spawn` that keeps the caller's agent, request and parent span.
 ///
 /// Must be called from inside a tokio runtime, as `tokio::spawn` must.
@@ -487,6 +509,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "tokio")]
     fn futures_and_spawned_tasks_carry_the_request() {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         rt.block_on(async {

@@ -18,6 +18,7 @@
 //! ```
 
 use crate::registry::FnInfo;
+#[cfg(feature = "redact-hash")]
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 
@@ -28,6 +29,7 @@ pub const SECURITY: &str = "security";
 /// Target of latency events (slow calls and operations).
 pub const PERFORMANCE: &str = "performance";
 
+#[cfg(feature = "redact-hash")]
 /// Hex SHA-256 of `secret`: what logs may show of a token or key.
 pub fn sha256_hex(secret: &[u8]) -> String {
     let digest = Sha256::digest(secret);
@@ -39,6 +41,7 @@ pub fn sha256_hex(secret: &[u8]) -> String {
     s
 }
 
+#[cfg(feature = "redact-hash")]
 /// An authentication attempt, on target `audit`: `agent_id`, `success`, and
 /// `token_sha256` (the hash, never the token). INFO on success, WARN on failure.
 pub fn auth_attempt(agent_id: &str, success: bool, token: &str) {
@@ -117,12 +120,14 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(feature = "redact-hash")]
     fn sha256_matches_the_standard_vector() {
         assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
     #[test]
     fn helpers_do_not_panic_without_a_subscriber() {
+        #[cfg(feature = "redact-hash")]
         auth_attempt("a", true, "t");
         assert!(!rate_limit_check("a", "rpm", 1, 1));
         slow_operation("op", Duration::from_millis(2), Duration::from_millis(1));

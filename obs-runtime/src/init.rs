@@ -2,6 +2,7 @@
 //! the exporters and turns recording on.
 
 use crate::context::Agent;
+#[cfg(feature = "logs")]
 use crate::export::logs::{LogFormat, LogOutput, LogSpans, Rotation};
 use crate::export::{self, ExportError, ExporterConfig, Running};
 use crate::registry::{sites, FnKind};
@@ -10,8 +11,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 static INITIALIZED: AtomicBool = AtomicBool::new(false);
 
-/// Exporters started when neither `OBS_EXPORTERS` nor the builder names any.
-pub const DEFAULT_EXPORTERS: &[&str] = &["logs", "prometheus"];
+/// Exporters started when neither `OBS_EXPORTERS` nor the builder names any:
+/// those of `logs` and `prometheus` that this build has (both by default).
+pub const DEFAULT_EXPORTERS: &[&str] = {
+    #[cfg(all(feature = "logs", feature = "prometheus"))]
+    let names: &[&str] = &["logs", "prometheus"];
+    #[cfg(all(feature = "logs", not(feature = "prometheus")))]
+    let names: &[&str] = &["logs"];
+    #[cfg(all(not(feature = "logs"), feature = "prometheus"))]
+    let names: &[&str] = &["prometheus"];
+    #[cfg(not(any(feature = "logs", feature = "prometheus")))]
+    let names: &[&str] = &[];
+    names
+};
 
 /// Why `init()` did not start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,7 +139,10 @@ impl Builder {
         if let Some(v) = env("OTEL_SERVICE_NAME") {
             b.cfg.service_name = v;
         }
-        b.cfg.log.filter = env("RUST_LOG");
+        #[cfg(feature = "logs")]
+        {
+            b.cfg.log.filter = env("RUST_LOG");
+        }
         b.cfg.prometheus_addr = env("OBS_PROMETHEUS_ADDR");
         b.pricing_file = env("OBS_PRICING_FILE").map(Into::into);
         if let Some(v) = env("OBS_HIGH_COST_USD") {
@@ -154,6 +169,7 @@ impl Builder {
         if let Some(v) = env("OBS_EXPORTERS") {
             b.exporters = Some(v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect());
         }
+        #[cfg(feature = "logs")]
         b.log_env();
         if let Some(v) = env("OBS_CARDINALITY_LIMIT") {
             match v.parse::<usize>() {
@@ -188,36 +204,43 @@ impl Builder {
         self.exporters = Some(names.iter().map(|s| s.to_string()).collect());
         self
     }
+    #[cfg(feature = "logs")]
     /// `json` or `console` (a [`LogFormat`] works too).
     pub fn log_format(mut self, format: impl Into<String>) -> Self {
         self.cfg.log.format = Some(format.into());
         self
     }
+    #[cfg(feature = "logs")]
     /// `RUST_LOG`-style filter directives.
     pub fn log_filter(mut self, directives: impl Into<String>) -> Self {
         self.cfg.log.filter = Some(directives.into());
         self
     }
+    #[cfg(feature = "logs")]
     /// Where log lines go: stderr (default), stdout, a file, a buffer.
     pub fn log_output(mut self, output: LogOutput) -> Self {
         self.cfg.log.output = output;
         self
     }
+    #[cfg(feature = "logs")]
     /// When a log file rotates (daily, or by size).
     pub fn log_rotation(mut self, rotation: Rotation) -> Self {
         self.cfg.log.rotation = rotation;
         self
     }
+    #[cfg(feature = "logs")]
     /// Rotated log files kept.
     pub fn log_max_files(mut self, n: usize) -> Self {
         self.cfg.log.max_files = n;
         self
     }
+    #[cfg(feature = "logs")]
     /// Which spans of instrumented calls log lines see.
     pub fn log_spans(mut self, spans: LogSpans) -> Self {
         self.cfg.log.spans = Some(spans);
         self
     }
+    #[cfg(feature = "logs")]
     /// Lines queued for the log writer thread before new lines are dropped
     /// (and counted in `obs_log_lines_dropped_total`).
     pub fn log_queue_lines(mut self, n: usize) -> Self {
@@ -225,6 +248,7 @@ impl Builder {
         self
     }
 
+    #[cfg(feature = "logs")]
     /// Reads the `OBS_LOG_*` variables.
     fn log_env(&mut self) {
         if let Some(v) = env("OBS_LOG_FORMAT") {
@@ -353,6 +377,7 @@ impl Builder {
             crate::metrics::registry::set_cardinality_limit(n);
         }
         // Another recorder may already be installed by the application: keep it.
+        #[cfg(feature = "metrics-facade")]
         let _ = metrics::set_global_recorder(crate::metrics::facade::ObsRecorder);
         materialize();
         crate::record::enable();

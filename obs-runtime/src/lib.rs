@@ -61,12 +61,16 @@ pub mod testing;
 mod time;
 #[cfg(feature = "tower")]
 pub mod tower;
+#[cfg(feature = "logs")]
 pub mod trace;
 pub mod usage;
 
 pub use budget::BudgetExceeded;
+pub use context::current_agent;
+#[cfg(feature = "tokio")]
+pub use context::spawn;
 pub use context::RequestContext;
-pub use context::{current_agent, spawn};
+#[cfg(feature = "logs")]
 pub use export::logs::layer;
 pub use init::{Builder, InitError, ObsGuard, DEFAULT_EXPORTERS};
 pub use labels::{LabelValue, UnboundedLabelValue};

@@ -18,12 +18,19 @@
 //! ```
 
 pub use crate::metrics::{snapshot, Snapshot, Value};
+#[cfg(feature = "logs")]
 use std::collections::BTreeMap;
+#[cfg(feature = "logs")]
 use std::sync::{Arc, Mutex};
+#[cfg(feature = "logs")]
 use tracing::span::{Attributes, Id, Record};
+#[cfg(feature = "logs")]
 use tracing::Subscriber;
+#[cfg(feature = "logs")]
 use tracing_subscriber::layer::{Context, SubscriberExt};
+#[cfg(feature = "logs")]
 use tracing_subscriber::registry::LookupSpan;
+#[cfg(feature = "logs")]
 use tracing_subscriber::Layer;
 
 /// Turns recording on without starting any exporter and creates every
@@ -33,6 +40,7 @@ pub fn enable() {
     crate::record::enable();
 }
 
+#[cfg(feature = "logs")]
 /// A captured span.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SpanData {
@@ -52,6 +60,7 @@ pub struct SpanData {
     pub closed: bool,
 }
 
+#[cfg(feature = "logs")]
 impl SpanData {
     /// A field's value.
     pub fn field(&self, name: &str) -> Option<&str> {
@@ -59,19 +68,23 @@ impl SpanData {
     }
 }
 
+#[cfg(feature = "logs")]
 #[derive(Default)]
 struct Store {
     spans: Vec<SpanData>,
 }
 
+#[cfg(feature = "logs")]
 /// Captures spans in memory.
 #[derive(Clone, Default)]
 pub struct SpanCapture {
     store: Arc<Mutex<Store>>,
 }
 
+#[cfg(feature = "logs")]
 struct FieldVisitor<'a>(&'a mut BTreeMap<String, String>);
 
+#[cfg(feature = "logs")]
 impl tracing::field::Visit for FieldVisitor<'_> {
     fn record_str(&mut self, f: &tracing::field::Field, v: &str) {
         self.0.insert(f.name().into(), v.into());
@@ -81,8 +94,10 @@ impl tracing::field::Visit for FieldVisitor<'_> {
     }
 }
 
+#[cfg(feature = "logs")]
 struct CaptureLayer(Arc<Mutex<Store>>);
 
+#[cfg(feature = "logs")]
 impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for CaptureLayer {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let mut fields = BTreeMap::new();
@@ -122,6 +137,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for CaptureLayer {
     }
 }
 
+#[cfg(feature = "logs")]
 impl SpanCapture {
     /// An empty capture.
     pub fn new() -> SpanCapture {

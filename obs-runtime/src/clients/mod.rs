@@ -2,9 +2,9 @@
 //! behind a cargo feature of the same name, normalised to the GenAI rule
 //! (input includes cached tokens, output includes reasoning tokens).
 
-#[cfg(feature = "async-openai")]
+#[cfg(feature = "async-openai-0_43")]
 mod async_openai;
-#[cfg(feature = "genai")]
+#[cfg(feature = "genai-0_7")]
 mod genai;
 
 /// Client counts are `u32`/`i32`; negative values (never sent by a sane

@@ -4,7 +4,9 @@
 //! `init()` (`OBS_EXPORTERS`, or [`crate::Builder::exporters`]). The hot path
 //! never knows which are installed; exporters must never block it.
 
+#[cfg(feature = "logs")]
 pub mod logs;
+#[cfg(feature = "prometheus")]
 pub mod prometheus;
 
 use std::net::SocketAddr;
@@ -19,6 +21,7 @@ pub struct ExporterConfig {
     /// Prometheus listen address (`OBS_PROMETHEUS_ADDR`).
     pub prometheus_addr: Option<String>,
     /// The log exporter's settings (`OBS_LOG_*`, `RUST_LOG`).
+    #[cfg(feature = "logs")]
     pub log: logs::LogConfig,
 }
 

@@ -17,6 +17,7 @@
 //! `metrics` recorder.
 
 pub mod cells;
+#[cfg(feature = "metrics-facade")]
 pub(crate) mod facade;
 pub mod names;
 pub mod registry;

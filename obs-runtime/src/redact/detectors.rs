@@ -800,9 +800,11 @@ fn secret_param(text: &str, i: usize, floor: usize) -> Option<(usize, usize)> {
 // ---------------------------------------------------------------------------
 // User patterns and counters
 
+#[cfg_attr(not(feature = "redact-patterns"), allow(dead_code))]
 struct UserPattern {
     kind: &'static str,
     replacement: &'static str,
+    #[cfg(feature = "redact-patterns")]
     re: regex::Regex,
     counter: Option<Counter>,
 }
@@ -855,6 +857,7 @@ impl fmt::Display for PatternError {
 
 impl std::error::Error for PatternError {}
 
+#[cfg(feature = "redact-patterns")]
 /// Adds a detector of your own, for every later [`scan`] in the process:
 /// each match of the regular expression `pattern` (the `regex` crate's
 /// syntax) becomes `[REDACTED:kind]` and counts in `redactions_total{kind}`.
@@ -901,6 +904,7 @@ fn hits(text: &str) -> Vec<Hit> {
     if user.is_empty() {
         return out;
     }
+    #[cfg(feature = "redact-patterns")]
     for p in user.iter() {
         for m in p.re.find_iter(text) {
             out.push(Hit { start: m.start(), end: m.end(), kind: p.kind, counter: p.counter });

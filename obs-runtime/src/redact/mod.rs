@@ -67,11 +67,15 @@
 
 pub(crate) mod capture;
 pub mod detectors;
+#[cfg(feature = "redact-hash")]
 mod hash;
 mod strategy;
 
 pub use capture::{capture, capture_enabled, capture_max_bytes, prepare_content, set_capture, set_capture_max_bytes};
-pub use detectors::{add_pattern, scan, Finding, Kind, PatternError};
+#[cfg(feature = "redact-patterns")]
+pub use detectors::add_pattern;
+pub use detectors::{scan, Finding, Kind, PatternError};
+#[cfg(feature = "redact-hash")]
 pub use hash::{hash_key_source, keyed_hash, set_hash_key, HashKeyError, KeySource};
 pub use strategy::{partial, Keep, FIXED_MASK, FULL_MASK};
 

@@ -167,8 +167,25 @@ pub fn fixed<T: RedactText + ?Sized>(v: &T) -> Mask {
 }
 
 /// `hash`.
+#[cfg(feature = "redact-hash")]
 pub fn hash<T: RedactText + ?Sized>(v: &T) -> Mask {
     Mask(v.redact_text().map(|t| super::keyed_hash(&t)))
+}
+
+/// Not implemented by any type: `#[redact(hash)]` in a build without the
+/// `redact-hash` feature is a compile error that says which feature to turn on.
+#[cfg(not(feature = "redact-hash"))]
+#[diagnostic::on_unimplemented(
+    message = "`#[redact(hash)]` needs obs-runtime's `redact-hash` feature",
+    label = "keyed hashing is not compiled into this build of obs-runtime",
+    note = "turn it on with `features = [\"redact-hash\"]` on obs-runtime (it is a default feature), or use `#[redact]` or `#[redact(partial = ..)]`"
+)]
+pub trait HashingEnabled {}
+
+/// `hash`, in a build without keyed hashing: never compiles (see [`HashingEnabled`]).
+#[cfg(not(feature = "redact-hash"))]
+pub fn hash<T: RedactText + ?Sized + HashingEnabled>(v: &T) -> Mask {
+    Mask(v.redact_text().map(|_| FULL_MASK.to_string()))
 }
 
 /// `scan`.
