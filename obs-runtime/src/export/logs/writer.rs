@@ -1,10 +1,14 @@
 //! The writer thread: a bounded queue of lines, batched writes to a standard
 //! stream, a file (rotated daily or by size) or a buffer.
 //!
-//! Why not `tracing-appender`: its rolling appender rotates by time only
-//! (obs also rotates by size, `OBS_LOG_ROTATION=100MB`), and its non-blocking
-//! writer wakes the writer thread per line, where this one gathers lines for
-//! 1 ms between wake-ups (see `GATHER`).
+//! Why not `tracing-appender` (and `tracing-subscriber`'s `fmt` JSON): its
+//! rolling appender rotates by time only, where obs also rotates by size
+//! (`OBS_LOG_ROTATION=100MB`); and one JSON line with span context costs the
+//! calling thread 1.9 µs through obs's layer and this writer against 4.4 µs
+//! through `fmt().json()` and `tracing_appender::non_blocking`, both queues
+//! 128,000 lines and neither dropping (`cargo bench -p obs-runtime --bench
+//! log_line`, one run, 2 cores). `fmt`'s JSON also nests span fields under
+//! `spans`, where obs's lines keep the flat, stable keys `jq` filters use.
 
 use super::config::{LogBuffer, LogOutput, Rotation};
 use std::fmt::Write as _;
