@@ -345,7 +345,7 @@ fn parse_obs(
             s => s,
         };
         let provider = match text(m, "provider") {
-            p if p.is_empty() => crate::registry::infer_provider(name).to_string(),
+            p if p.is_empty() => obs_shared::infer_provider(name).to_string(),
             p => p,
         };
         out.insert(name.clone(), Arc::new(ModelPrice { provider, rates, tiers, as_of, source: text(m, "source") }));
@@ -427,10 +427,8 @@ fn parse_litellm(
         }
         tiers.sort_by_key(|t| t.above_input_tokens);
         let provider = match text(m, "litellm_provider").as_str() {
-            "gemini" | "vertex_ai-language-models" => "gcp.gemini".to_string(),
-            "mistral" => "mistral_ai".to_string(),
-            "" => crate::registry::infer_provider(name).to_string(),
-            p => p.to_string(),
+            "" => obs_shared::infer_provider(name).to_string(),
+            p => obs_shared::from_litellm(p).unwrap_or(p).to_string(),
         };
         out.insert(
             name.clone(),
@@ -478,49 +476,14 @@ pub fn set_price(model: &str, price: ModelPrice) {
     crate::llm::PRICING_GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
 }
 
-/// Strips a dated-snapshot suffix: `-2024-08-06`, `-20250929`, `@20250929`.
-fn strip_date(model: &str) -> Option<&str> {
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if let Some(i) = model.rfind(['-', '@']) {
-        let tail = &model[i + 1..];
-        if tail.len() == 8 && digits(tail) {
-            return Some(&model[..i]);
-        }
-    }
-    if model.len() > 11 {
-        let (head, tail) = model.split_at(model.len() - 11);
-        let b = tail.as_bytes();
-        if b[0] == b'-'
-            && b[5] == b'-'
-            && b[8] == b'-'
-            && digits(&tail[1..5])
-            && digits(&tail[6..8])
-            && digits(&tail[9..])
-        {
-            return Some(head);
-        }
-    }
-    None
-}
-
 /// The price of `model`: exact key, then without a provider prefix, then
-/// without a dated-snapshot suffix. `None` for an unknown model.
+/// without a dated-snapshot suffix (the normalisation the macros also use to
+/// check literal model names: `obs_shared::lookup_keys`). `None` for an
+/// unknown model.
 pub fn price(model: &str) -> Option<Arc<ModelPrice>> {
     let t = table().read().unwrap_or_else(|e| e.into_inner());
     let get = |k: &str| t.models.get(k).or_else(|| t.models.get(&k.to_ascii_lowercase())).cloned();
-    if let Some(p) = get(model) {
-        return Some(p);
-    }
-    let bare = model.split_once('/').map(|(_, rest)| rest);
-    if let Some(p) = bare.and_then(get) {
-        return Some(p);
-    }
-    for name in [Some(model), bare].into_iter().flatten() {
-        if let Some(p) = strip_date(name).and_then(get) {
-            return Some(p);
-        }
-    }
-    None
+    obs_shared::lookup_keys(model).into_iter().flatten().find_map(get)
 }
 
 /// Every model name in the table in force, sorted.
@@ -556,12 +519,13 @@ mod tests {
         assert!(m.values().all(|p| !p.as_of.is_empty() && !p.source.is_empty()));
     }
 
+    /// Regression: a multi-byte character across the 11-byte date cut
+    /// panicked here (the runtime's copy of `strip_date` did not check
+    /// character boundaries; the macros' copy did).
     #[test]
-    fn dates_are_stripped() {
-        assert_eq!(strip_date("gpt-4o-2024-08-06"), Some("gpt-4o"));
-        assert_eq!(strip_date("claude-sonnet-4-5-20250929"), Some("claude-sonnet-4-5"));
-        assert_eq!(strip_date("claude-sonnet-4-5@20250929"), Some("claude-sonnet-4-5"));
-        assert_eq!(strip_date("gpt-4o"), None);
-        assert_eq!(strip_date("o3"), None);
+    fn a_non_ascii_model_name_is_unpriced_not_a_panic() {
+        assert!(price("aé0123456789").is_none());
+        assert_eq!(price("openai/gpt-4o-2024-08-06"), price("gpt-4o"));
+        assert!(price("gpt-4o").is_some());
     }
 }
