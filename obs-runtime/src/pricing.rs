@@ -442,20 +442,43 @@ fn parse_litellm(
 /// its entries override same-named ones and add new models. All or nothing.
 /// Returns the number of entries loaded.
 pub fn load_file(path: impl AsRef<Path>) -> Result<usize, PricingError> {
-    let path = path.as_ref();
-    let name = path.display().to_string();
-    let json = std::fs::read_to_string(path).map_err(|e| err(&name, None, None, format!("cannot read it: {e}")))?;
-    load_str(&json, &name)
+    let staged = read_file(path.as_ref())?;
+    let n = staged.len();
+    staged.commit();
+    Ok(n)
 }
 
 /// Like [`load_file`], from a string; `origin` names it in errors.
 pub fn load_str(json: &str, origin: &str) -> Result<usize, PricingError> {
-    let models = parse(json, origin)?;
-    let n = models.len();
-    let mut t = table().write().unwrap_or_else(|e| e.into_inner());
-    t.models.extend(models);
-    crate::llm::PRICING_GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    let staged = Staged(parse(json, origin)?);
+    let n = staged.len();
+    staged.commit();
     Ok(n)
+}
+
+/// A parsed price file not yet in force: `init()` reads the file before it
+/// starts anything and commits it only once every exporter has started, so
+/// a failed `init()` leaves the prices as they were.
+pub(crate) struct Staged(HashMap<String, Arc<ModelPrice>>);
+
+/// Reads and parses a price file without changing the table in force.
+pub(crate) fn read_file(path: &Path) -> Result<Staged, PricingError> {
+    let name = path.display().to_string();
+    let json = std::fs::read_to_string(path).map_err(|e| err(&name, None, None, format!("cannot read it: {e}")))?;
+    parse(&json, &name).map(Staged)
+}
+
+impl Staged {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Puts the staged entries in force over the table.
+    pub(crate) fn commit(self) {
+        let mut t = table().write().unwrap_or_else(|e| e.into_inner());
+        t.models.extend(self.0);
+        crate::llm::PRICING_GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
 }
 
 /// Sets (or replaces) one model's price in code.

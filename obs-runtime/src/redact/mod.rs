@@ -67,7 +67,7 @@
 
 pub(crate) mod capture;
 pub mod detectors;
-mod hash;
+pub(crate) mod hash;
 mod strategy;
 
 pub use capture::{capture, capture_enabled, capture_max_bytes, prepare_content, set_capture, set_capture_max_bytes};
