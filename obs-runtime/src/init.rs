@@ -175,7 +175,12 @@ fn env(var: &str) -> Option<String> {
 
 /// What a usable value of each checked setting looks like.
 const EXPECT_USD: &str = "a cost in US dollars, e.g. 1.5";
-const EXPECT_LEDGER: &str = "a positive number of model calls to keep";
+const EXPECT_LEDGER: &str = "a positive number of model calls to keep, at most 1000000";
+/// The ledger keeps its records in memory and reserves room for all of them
+/// on first use: a larger capacity is a mistake (an unbounded or typo'd
+/// value) that would exhaust memory, or overflow the reservation, at the
+/// first model call rather than fail here.
+const MAX_LEDGER_CAPACITY: usize = 1_000_000;
 const EXPECT_CARDINALITY: &str = "a positive number of series per metric";
 const EXPECT_QUEUE: &str = "a positive number of lines";
 const EXPECT_FILES: &str = "a number of files";
@@ -238,54 +243,56 @@ impl Builder {
     /// | `OBS_REDACT_KEY` | key of `#[redact(hash)]`, at least 16 bytes | random per process |
     pub fn from_env() -> Builder {
         let mut b = Builder::new();
-        if let Some(v) = env("OTEL_SERVICE_NAME") {
+        if let Some(v) = b.var("OTEL_SERVICE_NAME") {
             b.cfg.service_name = v;
         }
-        if let Some(v) = env("OBS_EXPORTERS") {
+        if let Some(v) = b.var("OBS_EXPORTERS") {
             b.exporters = Some(v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect());
             b.exporters_origin = ConfigOrigin::Env;
         }
-        b.cfg.prometheus_addr = env("OBS_PROMETHEUS_ADDR");
-        b.cfg.namespace = env("OBS_NAMESPACE");
-        if let Some(v) = env("OBS_CARDINALITY_LIMIT") {
+        b.cfg.prometheus_addr = b.var("OBS_PROMETHEUS_ADDR");
+        b.cfg.namespace = b.var("OBS_NAMESPACE");
+        if let Some(v) = b.var("OBS_CARDINALITY_LIMIT") {
             b.cardinality_limit = b.checked_env("OBS_CARDINALITY_LIMIT", &v, positive(&v), EXPECT_CARDINALITY);
         }
-        b.cfg.log.filter = env("RUST_LOG");
-        if let Some(v) = env("OBS_LOG_FORMAT") {
+        b.cfg.log.filter = b.var("RUST_LOG");
+        if let Some(v) = b.var("OBS_LOG_FORMAT") {
             b.cfg.log.format =
                 b.checked_env("OBS_LOG_FORMAT", &v, LogFormat::parse(&v), "json or console").map(Into::into);
         }
-        if let Some(v) = env("OBS_LOG_OUTPUT") {
+        if let Some(v) = b.var("OBS_LOG_OUTPUT") {
             b.cfg.log.output = LogOutput::parse(&v);
         }
-        if let Some(v) = env("OBS_LOG_ROTATION") {
+        if let Some(v) = b.var("OBS_LOG_ROTATION") {
             let r = b.checked_env("OBS_LOG_ROTATION", &v, Rotation::parse(&v), "never, daily, or a size such as 100MB");
             if let Some(r) = r {
                 b.cfg.log.rotation = r;
             }
         }
-        if let Some(v) = env("OBS_LOG_MAX_FILES") {
+        if let Some(v) = b.var("OBS_LOG_MAX_FILES") {
             if let Some(n) = b.checked_env("OBS_LOG_MAX_FILES", &v, v.trim().parse().ok(), EXPECT_FILES) {
                 b.cfg.log.max_files = n;
             }
         }
-        if let Some(v) = env("OBS_LOG_SPANS") {
+        if let Some(v) = b.var("OBS_LOG_SPANS") {
             let expected = "none, genai or all (false and true also work)";
             b.cfg.log.spans = b.checked_env("OBS_LOG_SPANS", &v, LogSpans::parse(&v), expected);
         }
-        if let Some(v) = env("OBS_LOG_QUEUE") {
+        if let Some(v) = b.var("OBS_LOG_QUEUE") {
             if let Some(n) = b.checked_env("OBS_LOG_QUEUE", &v, positive(&v), EXPECT_QUEUE) {
                 b.cfg.log.queue_lines = n;
             }
         }
-        b.pricing_file = env("OBS_PRICING_FILE").map(Into::into);
-        if let Some(v) = env("OBS_HIGH_COST_USD") {
+        // A path need not be UTF-8.
+        b.pricing_file = std::env::var_os("OBS_PRICING_FILE").filter(|v| !v.is_empty()).map(Into::into);
+        if let Some(v) = b.var("OBS_HIGH_COST_USD") {
             b.high_cost_usd = b.checked_env("OBS_HIGH_COST_USD", &v, v.trim().parse().ok().and_then(usd), EXPECT_USD);
         }
-        if let Some(v) = env("OBS_LEDGER_CAPACITY") {
-            b.ledger_capacity = b.checked_env("OBS_LEDGER_CAPACITY", &v, positive(&v), EXPECT_LEDGER);
+        if let Some(v) = b.var("OBS_LEDGER_CAPACITY") {
+            let n = positive(&v).filter(|n| *n <= MAX_LEDGER_CAPACITY);
+            b.ledger_capacity = b.checked_env("OBS_LEDGER_CAPACITY", &v, n, EXPECT_LEDGER);
         }
-        if let Some(v) = env("OBS_CAPTURE_CONTENT") {
+        if let Some(v) = b.var("OBS_CAPTURE_CONTENT") {
             let on = match v.trim().to_ascii_lowercase().as_str() {
                 "true" | "1" => Some(true),
                 "false" | "0" => Some(false),
@@ -293,7 +300,7 @@ impl Builder {
             };
             b.capture_content = b.checked_env("OBS_CAPTURE_CONTENT", &v, on, EXPECT_CAPTURE);
         }
-        if let Some(v) = env("OBS_CAPTURE_MAX_BYTES") {
+        if let Some(v) = b.var("OBS_CAPTURE_MAX_BYTES") {
             b.capture_max_bytes = b.checked_env("OBS_CAPTURE_MAX_BYTES", &v, positive(&v), EXPECT_CAPTURE_BYTES);
         }
         // Read raw, not through `env()`: a key of spaces is still a key, and
@@ -312,6 +319,19 @@ impl Builder {
             }
         }
         b
+    }
+
+    /// The variable's value when set and not blank; a value that is not
+    /// UTF-8 is an error rather than ignored.
+    fn var(&mut self, var: &'static str) -> Option<String> {
+        match std::env::var(var) {
+            Ok(v) => Some(v).filter(|v| !v.trim().is_empty()),
+            Err(std::env::VarError::NotPresent) => None,
+            Err(std::env::VarError::NotUnicode(raw)) => {
+                self.checked_env::<()>(var, &raw.to_string_lossy(), None, "valid UTF-8 text");
+                None
+            }
+        }
     }
 
     /// `parsed`, or records why `value` of `var` cannot be used.
@@ -439,9 +459,11 @@ impl Builder {
         self.high_cost_usd = self.checked("OBS_HIGH_COST_USD", usd_limit, usd(usd_limit).is_some(), EXPECT_USD);
         self
     }
-    /// Model calls kept in the ledger (`OBS_LEDGER_CAPACITY`; default 10,000; at least 1).
+    /// Model calls kept in the ledger (`OBS_LEDGER_CAPACITY`; default 10,000;
+    /// 1 to 1,000,000).
     pub fn ledger_capacity(mut self, n: usize) -> Self {
-        self.ledger_capacity = self.checked("OBS_LEDGER_CAPACITY", n, n > 0, EXPECT_LEDGER);
+        let ok = (1..=MAX_LEDGER_CAPACITY).contains(&n);
+        self.ledger_capacity = self.checked("OBS_LEDGER_CAPACITY", n, ok, EXPECT_LEDGER);
         self
     }
     /// Captures prompts, completions and tool arguments and results on spans,

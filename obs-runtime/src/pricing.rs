@@ -139,7 +139,11 @@ impl ModelPrice {
             (output - reasoning, output_rate),
             (reasoning, r.reasoning.unwrap_or(output_rate)),
         ];
-        let pico: u128 = parts.iter().map(|&(n, rate)| u128::from(n) * u128::from(rate)).sum();
+        // Each product fits in u128 (u64 * u64), but their sum can pass it
+        // with token counts and rates near u64::MAX (rates set in code, counts
+        // reported by a provider): saturate rather than panic in the call.
+        let pico: u128 =
+            parts.iter().fold(0u128, |sum, &(n, rate)| sum.saturating_add(u128::from(n) * u128::from(rate)));
         Cost { pico: u64::try_from(pico).unwrap_or(u64::MAX) }
     }
 }
@@ -403,8 +407,10 @@ fn parse_litellm(
             else {
                 continue;
             };
+            // Checked: `_above_99999999999999999k_tokens` overflowed u64
+            // and panicked in the multiplication.
             let threshold = match n.strip_suffix('k') {
-                Some(k) => k.parse::<u64>().ok().map(|k| k * 1000),
+                Some(k) => k.parse::<u64>().ok().and_then(|k| k.checked_mul(1000)),
                 None => n.parse::<u64>().ok(),
             };
             let Some(threshold) = threshold else { continue };
@@ -550,5 +556,30 @@ mod tests {
         assert!(price("aé0123456789").is_none());
         assert_eq!(price("openai/gpt-4o-2024-08-06"), price("gpt-4o"));
         assert!(price("gpt-4o").is_some());
+    }
+
+    /// Regression (found by `tests/never_panics.rs`): the sum of the parts
+    /// of a cost overflowed u128 with rates and token counts near u64::MAX.
+    #[test]
+    fn a_cost_past_u128_saturates() {
+        let p = ModelPrice {
+            provider: "p".into(),
+            rates: Rates { input: u64::MAX, output: u64::MAX, ..Rates::default() },
+            tiers: vec![],
+            as_of: String::new(),
+            source: String::new(),
+        };
+        let c = p.cost(&TokenUsage::new(u64::MAX, u64::MAX), CostOptions::default());
+        assert_eq!(c.pico, u64::MAX);
+    }
+
+    /// Regression (found by `tests/never_panics.rs`): a LiteLLM tier
+    /// threshold in thousands past u64 overflowed the multiplication.
+    #[test]
+    fn a_litellm_threshold_past_u64_is_not_a_tier() {
+        let json = r#"{"m": {"input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6,
+            "input_cost_per_token_above_99999999999999999k_tokens": 3e-6}}"#;
+        let m = parse(json, "f.json").expect("parses");
+        assert_eq!(m["m"].tiers, vec![]);
     }
 }
