@@ -150,6 +150,7 @@ impl ModelPrice {
 
 /// Why a price file was not loaded. The table in force is unchanged.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PricingError {
     /// The file (or `<built-in>` / `<code>`).
     pub file: String,

@@ -34,6 +34,7 @@ pub enum KeySource {
 
 /// Why [`set_hash_key`] refused a key.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum HashKeyError {
     /// The key is shorter than 16 bytes.
     TooShort {
