@@ -73,7 +73,7 @@ fn every_invalid_value_is_reported_at_once() {
     );
     assert_eq!(
         InitError::Invalid(errors).to_string(),
-        "OBS_LEDGER_CAPACITY=`0` cannot be used: expected a positive number of model calls to keep\n\
+        "OBS_LEDGER_CAPACITY=`0` cannot be used: expected a positive number of model calls to keep, at most 1000000\n\
          OBS_CAPTURE_MAX_BYTES=`abc` cannot be used: expected a positive number of bytes (at least 16 are kept)\n\
          OBS_REDACT_KEY=`<5 bytes, not shown>` cannot be used: expected at least 16 bytes, random and kept secret (e.g. `openssl rand -hex 32`)"
     );
