@@ -31,9 +31,9 @@ pub const DEFAULT_EXPORTERS: &[&str] = &["logs", "prometheus"];
 pub enum InitError {
     /// `init()` already ran in this process; keep the first guard alive.
     AlreadyInitialized,
-    /// Every configuration value that cannot be used, from the environment
-    /// or the builder: the settings in the order of the table on [`Builder`],
-    /// then unknown exporter names.
+    /// Every configuration value that cannot be used: the environment's in
+    /// the order of the table on [`Builder`], then the builder's in the
+    /// order of the calls, then unknown exporter names.
     Invalid(Vec<ConfigError>),
     /// An exporter could not start.
     Exporter(ExportError),
@@ -303,7 +303,7 @@ impl Builder {
         if let Some(v) = b.var("OBS_CAPTURE_MAX_BYTES") {
             b.capture_max_bytes = b.checked_env("OBS_CAPTURE_MAX_BYTES", &v, positive(&v), EXPECT_CAPTURE_BYTES);
         }
-        // Read raw, not through `env()`: a key of spaces is still a key, and
+        // Read raw, not through `var()`: a key of spaces is still a key, and
         // its bytes are used as they are.
         if let Some(v) = std::env::var_os("OBS_REDACT_KEY").filter(|v| !v.is_empty()) {
             let key = v.into_encoded_bytes();
