@@ -16,7 +16,7 @@ fn bad_configuration_is_a_clear_error() {
     let err = obs_runtime::Builder::new().exporters(&["prometheus", "zipkin"]).init().err().unwrap();
     assert_eq!(
         err.to_string(),
-        "unknown exporter `zipkin` in OBS_EXPORTERS: the exporters in this binary are logs, prometheus"
+        "Builder::exporters(`zipkin`) cannot be used: expected one of the exporters in this binary: logs, prometheus"
     );
     // Nothing was left half-initialised: a corrected call succeeds, once.
     drop(taken);

@@ -22,7 +22,10 @@ fn env_configures_a_rotated_json_file_and_rejects_bad_values() {
         ("OBS_LOG_QUEUE", "0"),
     ] {
         match invalid(var, value) {
-            InitError::InvalidEnv { var: v, value: got, .. } => assert_eq!((v, got.as_str()), (var, value)),
+            InitError::Invalid(errors) => {
+                let got: Vec<(&str, &str)> = errors.iter().map(|e| (e.var, e.value.as_str())).collect();
+                assert_eq!(got, [(var, value)]);
+            }
             other => panic!("{var}: {other}"),
         }
     }

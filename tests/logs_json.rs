@@ -16,7 +16,7 @@ fn logs() -> &'static LogBuffer {
         let buf = LogBuffer::new();
         let guard = obs_runtime::Builder::new()
             .exporters(&["logs"])
-            .log_format("json")
+            .log_format(obs_runtime::export::logs::LogFormat::Json)
             .log_filter("info")
             .log_output(LogOutput::Buffer(buf.clone()))
             .init()

@@ -10,8 +10,8 @@ fn every_line_is_written_or_counted_as_dropped() {
     let buf = LogBuffer::new();
     let mut obs = obs_runtime::Builder::new()
         .exporters(&["logs"])
-        .log_format("json")
-        .log_queue_lines(1)
+        .log_format(obs_runtime::export::logs::LogFormat::Json)
+        .log_queue(1)
         .log_output(LogOutput::Buffer(buf.clone()))
         .init()
         .expect("init");

@@ -36,7 +36,7 @@ fn get_with(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> String {
 fn outgoing_headers_continue_the_incoming_trace_and_request() {
     let guard = obs_runtime::Builder::new()
         .exporters(&["logs"])
-        .log_format("json")
+        .log_format(obs_runtime::export::logs::LogFormat::Json)
         .log_output(LogOutput::Buffer(LogBuffer::new()))
         .init()
         .expect("init");

@@ -487,43 +487,15 @@ fn known_models() -> impl Iterator<Item = &'static str> {
     KNOWN_MODELS.lines().filter(|l| !l.is_empty())
 }
 
-/// Strips a dated-snapshot suffix (`-2024-08-06`, `-20250929`, `@20250929`),
-/// as the runtime's price lookup does.
-fn strip_date(model: &str) -> Option<&str> {
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if let Some(i) = model.rfind(['-', '@']) {
-        let tail = &model[i + 1..];
-        if tail.len() == 8 && digits(tail) {
-            return Some(&model[..i]);
-        }
-    }
-    if model.len() > 11 && model.is_char_boundary(model.len() - 11) {
-        let (head, tail) = model.split_at(model.len() - 11);
-        let b = tail.as_bytes();
-        if b[0] == b'-'
-            && b[5] == b'-'
-            && b[8] == b'-'
-            && digits(&tail[1..5])
-            && digits(&tail[6..8])
-            && digits(&tail[9..])
-        {
-            return Some(head);
-        }
-    }
-    None
-}
-
-/// Matched like the runtime's `pricing::price`: exact (or lowercase), then
-/// without a `provider/` prefix, then without a dated suffix.
+/// Matched like the runtime's `pricing::price`, with the same normalisation
+/// (`obs_shared::lookup_keys`): exact (or lowercase), then without a
+/// `provider/` prefix, then without a dated suffix.
 fn is_known_model(model: &str) -> bool {
     let get = |k: &str| {
         let lower = k.to_ascii_lowercase();
         known_models().any(|n| n == k || n == lower)
     };
-    let bare = model.split_once('/').map(|(_, rest)| rest);
-    get(model)
-        || bare.is_some_and(get)
-        || [Some(model), bare].into_iter().flatten().any(|n| strip_date(n).is_some_and(get))
+    obs_shared::lookup_keys(model).into_iter().flatten().any(get)
 }
 
 fn check_model(cx: &mut Ctxt, m: &LitStr) {
@@ -532,7 +504,7 @@ fn check_model(cx: &mut Ctxt, m: &LitStr) {
         return;
     }
     let bare = name.rsplit_once('/').map_or(name.as_str(), |(_, rest)| rest);
-    let bare = strip_date(bare).unwrap_or(bare).to_ascii_lowercase();
+    let bare = obs_shared::strip_date(bare).unwrap_or(bare).to_ascii_lowercase();
     let limit = (bare.chars().count() / 3).clamp(1, 3);
     let mut near: Vec<(usize, &str)> =
         known_models().map(|k| (distance(&bare, k), k)).filter(|(d, _)| *d <= limit).collect();

@@ -57,10 +57,10 @@ fn log_line(c: &mut Criterion, fmt: &tracing::Dispatch) {
 fn main() {
     let mut obs = obs_runtime::Builder::new()
         .exporters(&["logs"])
-        .log_format("json")
+        .log_format(obs_runtime::export::logs::LogFormat::Json)
         .log_output(obs_runtime::export::logs::LogOutput::parse("/dev/null"))
         // tracing-appender's default queue, so neither side wins by dropping.
-        .log_queue_lines(128_000)
+        .log_queue(128_000)
         .init()
         .expect("obs init");
     let devnull = std::fs::OpenOptions::new().write(true).open("/dev/null").expect("/dev/null");

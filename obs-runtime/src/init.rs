@@ -1,11 +1,23 @@
-//! `init()`: configuration from defaults, environment and a builder; starts
-//! the exporters and turns recording on.
+//! `init()`: one configuration, from defaults, then the environment, then
+//! builder calls; validated as a whole; applied all at once or not at all.
+//!
+//! [`Builder::from_env`] reads every `OBS_*` variable (and `OTEL_SERVICE_NAME`,
+//! `RUST_LOG`) in one place, and each variable has exactly one builder method
+//! of the same name (`OBS_LOG_QUEUE` and [`Builder::log_queue`]). A bad value,
+//! from either, is kept as a [`ConfigError`]; [`Builder::init`] reports all
+//! of them together. Nothing global changes until every exporter has started:
+//! the pricing file is parsed first but put in force last, with the ledger
+//! capacity, the cost threshold, the cardinality limit, the capture settings
+//! and the redaction key, so a failed `init()` leaves the process as it was.
 
 use crate::context::Agent;
 #[cfg(feature = "logs")]
 use crate::export::logs::{LogFormat, LogOutput, LogSpans, Rotation};
 use crate::export::{self, ExportError, ExporterConfig, Running};
+#[cfg(feature = "redact-hash")]
+use crate::redact::KeySource;
 use crate::registry::{sites, FnKind};
+use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -25,27 +37,17 @@ pub const DEFAULT_EXPORTERS: &[&str] = {
     names
 };
 
-/// Why `init()` did not start.
+/// Why `init()` did not start. Whatever the reason, nothing was changed: a
+/// corrected call can follow.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum InitError {
     /// `init()` already ran in this process; keep the first guard alive.
     AlreadyInitialized,
-    /// An exporter name that is not linked into this binary.
-    UnknownExporter {
-        /// The name asked for.
-        name: String,
-        /// The names that exist.
-        available: Vec<&'static str>,
-    },
-    /// An environment variable holds a value that cannot be used.
-    InvalidEnv {
-        /// The variable.
-        var: &'static str,
-        /// Its value.
-        value: String,
-        /// What it should look like.
-        expected: &'static str,
-    },
+    /// Every configuration value that cannot be used: the environment's in
+    /// the order of the table on [`Builder`], then the builder's in the
+    /// order of the calls, then unknown exporter names.
+    Invalid(Vec<ConfigError>),
     /// An exporter could not start.
     Exporter(ExportError),
     /// The pricing file (`OBS_PRICING_FILE`) could not be loaded; the
@@ -53,20 +55,21 @@ pub enum InitError {
     Pricing(crate::pricing::PricingError),
 }
 
-impl std::fmt::Display for InitError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for InitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             InitError::AlreadyInitialized => write!(
                 f,
                 "obs is already initialised in this process: call init() once, at the start of main, and keep its guard alive"
             ),
-            InitError::UnknownExporter { name, available } => write!(
-                f,
-                "unknown exporter `{name}` in OBS_EXPORTERS: the exporters in this binary are {}",
-                available.join(", ")
-            ),
-            InitError::InvalidEnv { var, value, expected } => {
-                write!(f, "{var}=`{value}` cannot be used: expected {expected}")
+            InitError::Invalid(errors) => {
+                for (i, e) in errors.iter().enumerate() {
+                    if i > 0 {
+                        writeln!(f)?;
+                    }
+                    write!(f, "{e}")?;
+                }
+                Ok(())
             }
             InitError::Exporter(e) => write!(f, "{e}"),
             InitError::Pricing(e) => write!(f, "{e}"),
@@ -76,7 +79,81 @@ impl std::fmt::Display for InitError {
 
 impl std::error::Error for InitError {}
 
+/// Where a configuration value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigOrigin {
+    /// The environment variable.
+    Env,
+    /// The builder method of the same name.
+    Builder,
+}
+
+/// One configuration value that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConfigError {
+    /// The environment variable (`OBS_LOG_QUEUE`).
+    pub var: &'static str,
+    /// The builder method that sets the same thing (`log_queue`).
+    pub method: &'static str,
+    /// Where the value came from.
+    pub origin: ConfigOrigin,
+    /// The value as given (a redaction key is shown by its length only).
+    pub value: String,
+    /// What a usable value looks like.
+    pub expected: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ConfigError { var, method, value, expected, .. } = self;
+        match self.origin {
+            ConfigOrigin::Env => write!(f, "{var}=`{value}` cannot be used: expected {expected}"),
+            ConfigOrigin::Builder => write!(f, "Builder::{method}(`{value}`) cannot be used: expected {expected}"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// A redaction key: kept out of `Debug` output.
+#[derive(Clone)]
+#[cfg(feature = "redact-hash")]
+struct SecretKey(Vec<u8>);
+
+#[cfg(feature = "redact-hash")]
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[REDACTED; {} bytes]", self.0.len())
+    }
+}
+
 /// Configuration for [`Builder::init`]; [`crate::init`] is `Builder::from_env().init()`.
+///
+/// Each environment variable has one builder method of the same name; a
+/// builder call overrides the variable (and any error it had):
+///
+/// | variable | method |
+/// |---|---|
+/// | `OTEL_SERVICE_NAME` | [`service_name`](Builder::service_name) |
+/// | `OBS_EXPORTERS` | [`exporters`](Builder::exporters) |
+/// | `OBS_PROMETHEUS_ADDR` | [`prometheus_addr`](Builder::prometheus_addr) |
+/// | `OBS_NAMESPACE` | [`namespace`](Builder::namespace) |
+/// | `OBS_CARDINALITY_LIMIT` | [`cardinality_limit`](Builder::cardinality_limit) |
+/// | `RUST_LOG` | [`log_filter`](Builder::log_filter) |
+/// | `OBS_LOG_FORMAT` | [`log_format`](Builder::log_format) |
+/// | `OBS_LOG_OUTPUT` | [`log_output`](Builder::log_output) |
+/// | `OBS_LOG_ROTATION` | [`log_rotation`](Builder::log_rotation) |
+/// | `OBS_LOG_MAX_FILES` | [`log_max_files`](Builder::log_max_files) |
+/// | `OBS_LOG_SPANS` | [`log_spans`](Builder::log_spans) |
+/// | `OBS_LOG_QUEUE` | [`log_queue`](Builder::log_queue) |
+/// | `OBS_PRICING_FILE` | [`pricing_file`](Builder::pricing_file) |
+/// | `OBS_HIGH_COST_USD` | [`high_cost_usd`](Builder::high_cost_usd) |
+/// | `OBS_LEDGER_CAPACITY` | [`ledger_capacity`](Builder::ledger_capacity) |
+/// | `OBS_CAPTURE_CONTENT` | [`capture_content`](Builder::capture_content) |
+/// | `OBS_CAPTURE_MAX_BYTES` | [`capture_max_bytes`](Builder::capture_max_bytes) |
+/// | `OBS_REDACT_KEY` | [`redact_key`](Builder::redact_key) |
 ///
 /// ```no_run
 /// let _obs = obs_runtime::Builder::from_env()
@@ -89,11 +166,17 @@ impl std::error::Error for InitError {}
 pub struct Builder {
     cfg: ExporterConfig,
     exporters: Option<Vec<String>>,
+    /// Where `exporters` came from, for errors.
+    exporters_origin: ConfigOrigin,
     cardinality_limit: Option<usize>,
     pricing_file: Option<std::path::PathBuf>,
     high_cost_usd: Option<f64>,
     ledger_capacity: Option<usize>,
-    errors: Vec<InitError>,
+    capture_content: Option<bool>,
+    capture_max_bytes: Option<usize>,
+    #[cfg(feature = "redact-hash")]
+    redact_key: Option<(SecretKey, KeySource)>,
+    errors: Vec<ConfigError>,
 }
 
 impl Default for Builder {
@@ -106,24 +189,65 @@ fn env(var: &str) -> Option<String> {
     std::env::var(var).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// What a usable value of each checked setting looks like.
+const EXPECT_USD: &str = "a cost in US dollars, e.g. 1.5";
+const EXPECT_LEDGER: &str = "a positive number of model calls to keep, at most 1000000";
+/// The ledger keeps its records in memory and reserves room for all of them
+/// on first use: a larger capacity is a mistake (an unbounded or typo'd
+/// value) that would exhaust memory, or overflow the reservation, at the
+/// first model call rather than fail here.
+const MAX_LEDGER_CAPACITY: usize = 1_000_000;
+const EXPECT_CARDINALITY: &str = "a positive number of series per metric";
+#[cfg(feature = "logs")]
+const EXPECT_QUEUE: &str = "a positive number of lines";
+#[cfg(feature = "logs")]
+const EXPECT_FILES: &str = "a number of files";
+const EXPECT_CAPTURE: &str = "true or false (1 or 0)";
+const EXPECT_CAPTURE_BYTES: &str = "a positive number of bytes (at least 16 are kept)";
+
+fn positive(v: &str) -> Option<usize> {
+    v.trim().parse::<usize>().ok().filter(|n| *n > 0)
+}
+
+fn usd(x: f64) -> Option<f64> {
+    Some(x).filter(|x| x.is_finite() && *x >= 0.0)
+}
+
+#[cfg(feature = "redact-hash")]
+fn key_problem(key: &[u8]) -> Option<String> {
+    match crate::redact::hash::check_key(key) {
+        Ok(()) => None,
+        Err(crate::redact::HashKeyError::TooShort { .. }) => Some(format!(
+            "at least {} bytes, random and kept secret (e.g. `openssl rand -hex 32`)",
+            crate::redact::hash::MIN_KEY_LEN
+        )),
+        Err(e) => Some(format!("the key already in use: {e}")),
+    }
+}
+
 impl Builder {
     /// Embedded defaults only; the environment is not read.
     pub fn new() -> Builder {
         Builder {
             cfg: ExporterConfig { service_name: "unknown_service".into(), ..ExporterConfig::default() },
             exporters: None,
+            exporters_origin: ConfigOrigin::Builder,
             cardinality_limit: None,
             pricing_file: None,
             high_cost_usd: None,
             ledger_capacity: None,
+            capture_content: None,
+            capture_max_bytes: None,
+            #[cfg(feature = "redact-hash")]
+            redact_key: None,
             errors: Vec::new(),
         }
     }
 
-    /// Defaults overridden by `OTEL_SERVICE_NAME`, `RUST_LOG`, `OBS_EXPORTERS`,
-    /// `OBS_PROMETHEUS_ADDR`, `OBS_NAMESPACE`, `OBS_CARDINALITY_LIMIT` and
-    /// the log settings below. Builder calls made after this override the
-    /// environment.
+    /// The defaults, overridden by every variable of the table above that is
+    /// set (and not blank). Builder calls made after this override the
+    /// environment. A value that cannot be used is kept as an error that
+    /// [`Builder::init`] returns, with all the others.
     ///
     /// | variable | values | default |
     /// |---|---|---|
@@ -134,228 +258,325 @@ impl Builder {
     /// | `OBS_LOG_MAX_FILES` | rotated files kept | `7` |
     /// | `OBS_LOG_SPANS` | instrumented spans lines see: `none`, `genai`, `all` | `none` (console), `genai` (json) |
     /// | `OBS_LOG_QUEUE` | lines queued for the writer before new ones are dropped | `8192` |
+    /// | `OBS_CAPTURE_CONTENT` | `true`, `false` (`1`, `0`) | `false` |
+    /// | `OBS_CAPTURE_MAX_BYTES` | bytes of captured content kept | `16384` |
+    /// | `OBS_REDACT_KEY` | key of `#[redact(hash)]`, at least 16 bytes | random per process |
     pub fn from_env() -> Builder {
         let mut b = Builder::new();
-        if let Some(v) = env("OTEL_SERVICE_NAME") {
+        if let Some(v) = b.var("OTEL_SERVICE_NAME") {
             b.cfg.service_name = v;
+        }
+        if let Some(v) = b.var("OBS_EXPORTERS") {
+            b.exporters = Some(v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect());
+            b.exporters_origin = ConfigOrigin::Env;
+        }
+        b.cfg.prometheus_addr = b.var("OBS_PROMETHEUS_ADDR");
+        b.cfg.namespace = b.var("OBS_NAMESPACE");
+        if let Some(v) = b.var("OBS_CARDINALITY_LIMIT") {
+            b.cardinality_limit = b.checked_env("OBS_CARDINALITY_LIMIT", &v, positive(&v), EXPECT_CARDINALITY);
         }
         #[cfg(feature = "logs")]
         {
-            b.cfg.log.filter = env("RUST_LOG");
-        }
-        b.cfg.prometheus_addr = env("OBS_PROMETHEUS_ADDR");
-        b.pricing_file = env("OBS_PRICING_FILE").map(Into::into);
-        if let Some(v) = env("OBS_HIGH_COST_USD") {
-            match v.parse::<f64>() {
-                Ok(x) if x.is_finite() && x >= 0.0 => b.high_cost_usd = Some(x),
-                _ => b.errors.push(InitError::InvalidEnv {
-                    var: "OBS_HIGH_COST_USD",
-                    value: v,
-                    expected: "a cost in US dollars, e.g. 1.5",
-                }),
+            b.cfg.log.filter = b.var("RUST_LOG");
+            if let Some(v) = b.var("OBS_LOG_FORMAT") {
+                b.cfg.log.format =
+                    b.checked_env("OBS_LOG_FORMAT", &v, LogFormat::parse(&v), "json or console").map(Into::into);
+            }
+            if let Some(v) = b.var("OBS_LOG_OUTPUT") {
+                b.cfg.log.output = LogOutput::parse(&v);
+            }
+            if let Some(v) = b.var("OBS_LOG_ROTATION") {
+                let r =
+                    b.checked_env("OBS_LOG_ROTATION", &v, Rotation::parse(&v), "never, daily, or a size such as 100MB");
+                if let Some(r) = r {
+                    b.cfg.log.rotation = r;
+                }
+            }
+            if let Some(v) = b.var("OBS_LOG_MAX_FILES") {
+                if let Some(n) = b.checked_env("OBS_LOG_MAX_FILES", &v, v.trim().parse().ok(), EXPECT_FILES) {
+                    b.cfg.log.max_files = n;
+                }
+            }
+            if let Some(v) = b.var("OBS_LOG_SPANS") {
+                let expected = "none, genai or all (false and true also work)";
+                b.cfg.log.spans = b.checked_env("OBS_LOG_SPANS", &v, LogSpans::parse(&v), expected);
+            }
+            if let Some(v) = b.var("OBS_LOG_QUEUE") {
+                if let Some(n) = b.checked_env("OBS_LOG_QUEUE", &v, positive(&v), EXPECT_QUEUE) {
+                    b.cfg.log.queue_lines = n;
+                }
             }
         }
-        if let Some(v) = env("OBS_LEDGER_CAPACITY") {
-            match v.parse::<usize>() {
-                Ok(n) if n > 0 => b.ledger_capacity = Some(n),
-                _ => b.errors.push(InitError::InvalidEnv {
-                    var: "OBS_LEDGER_CAPACITY",
-                    value: v,
-                    expected: "a positive number of model calls to keep",
-                }),
-            }
+        // A path need not be UTF-8.
+        b.pricing_file = std::env::var_os("OBS_PRICING_FILE").filter(|v| !v.is_empty()).map(Into::into);
+        if let Some(v) = b.var("OBS_HIGH_COST_USD") {
+            b.high_cost_usd = b.checked_env("OBS_HIGH_COST_USD", &v, v.trim().parse().ok().and_then(usd), EXPECT_USD);
         }
-        b.cfg.namespace = env("OBS_NAMESPACE");
-        if let Some(v) = env("OBS_EXPORTERS") {
-            b.exporters = Some(v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect());
+        if let Some(v) = b.var("OBS_LEDGER_CAPACITY") {
+            let n = positive(&v).filter(|n| *n <= MAX_LEDGER_CAPACITY);
+            b.ledger_capacity = b.checked_env("OBS_LEDGER_CAPACITY", &v, n, EXPECT_LEDGER);
         }
-        #[cfg(feature = "logs")]
-        b.log_env();
-        if let Some(v) = env("OBS_CARDINALITY_LIMIT") {
-            match v.parse::<usize>() {
-                Ok(n) if n > 0 => b.cardinality_limit = Some(n),
-                _ => b.errors.push(InitError::InvalidEnv {
-                    var: "OBS_CARDINALITY_LIMIT",
-                    value: v,
-                    expected: "a positive number of series per metric",
+        if let Some(v) = b.var("OBS_CAPTURE_CONTENT") {
+            let on = match v.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" => Some(true),
+                "false" | "0" => Some(false),
+                _ => None,
+            };
+            b.capture_content = b.checked_env("OBS_CAPTURE_CONTENT", &v, on, EXPECT_CAPTURE);
+        }
+        if let Some(v) = b.var("OBS_CAPTURE_MAX_BYTES") {
+            b.capture_max_bytes = b.checked_env("OBS_CAPTURE_MAX_BYTES", &v, positive(&v), EXPECT_CAPTURE_BYTES);
+        }
+        // Read raw, not through `var()`: a key of spaces is still a key, and
+        // its bytes are used as they are.
+        #[cfg(feature = "redact-hash")]
+        if let Some(v) = std::env::var_os("OBS_REDACT_KEY").filter(|v| !v.is_empty()) {
+            let key = v.into_encoded_bytes();
+            match key_problem(&key) {
+                None => b.redact_key = Some((SecretKey(key), KeySource::Env)),
+                Some(expected) => b.errors.push(ConfigError {
+                    var: "OBS_REDACT_KEY",
+                    method: "redact_key",
+                    origin: ConfigOrigin::Env,
+                    value: format!("<{} bytes, not shown>", key.len()),
+                    expected,
                 }),
             }
         }
         b
     }
 
-    /// `service.name` of this process.
+    /// The variable's value when set and not blank; a value that is not
+    /// UTF-8 is an error rather than ignored.
+    fn var(&mut self, var: &'static str) -> Option<String> {
+        match std::env::var(var) {
+            Ok(v) => Some(v).filter(|v| !v.trim().is_empty()),
+            Err(std::env::VarError::NotPresent) => None,
+            Err(std::env::VarError::NotUnicode(raw)) => {
+                self.checked_env::<()>(var, &raw.to_string_lossy(), None, "valid UTF-8 text");
+                None
+            }
+        }
+    }
+
+    /// `parsed`, or records why `value` of `var` cannot be used.
+    fn checked_env<T>(&mut self, var: &'static str, value: &str, parsed: Option<T>, expected: &str) -> Option<T> {
+        if parsed.is_none() {
+            self.errors.push(ConfigError {
+                var,
+                method: method_of(var),
+                origin: ConfigOrigin::Env,
+                value: value.to_string(),
+                expected: expected.to_string(),
+            });
+        }
+        parsed
+    }
+
+    /// A builder call replaces the variable's value, so its error too.
+    fn overrides(&mut self, var: &'static str) {
+        self.errors.retain(|e| e.var != var);
+    }
+
+    /// `value` when `ok`, else records a builder error for `var`.
+    fn checked<T: fmt::Display>(&mut self, var: &'static str, value: T, ok: bool, expected: &str) -> Option<T> {
+        self.overrides(var);
+        if ok {
+            return Some(value);
+        }
+        self.errors.push(ConfigError {
+            var,
+            method: method_of(var),
+            origin: ConfigOrigin::Builder,
+            value: value.to_string(),
+            expected: expected.to_string(),
+        });
+        None
+    }
+
+    /// `service.name` of this process (`OTEL_SERVICE_NAME`).
     pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.overrides("OTEL_SERVICE_NAME");
         self.cfg.service_name = name.into();
         self
     }
-    /// Prefix for every metric name (`{namespace}_llm_calls_total`).
-    pub fn namespace(mut self, ns: impl Into<String>) -> Self {
-        self.cfg.namespace = Some(ns.into());
+    /// The exporters to start, by name (`OBS_EXPORTERS`; default: `logs`, `prometheus`).
+    pub fn exporters(mut self, names: &[&str]) -> Self {
+        self.overrides("OBS_EXPORTERS");
+        self.exporters = Some(names.iter().map(|s| s.to_string()).collect());
+        self.exporters_origin = ConfigOrigin::Builder;
         self
     }
-    /// Where `/metrics` is served (`127.0.0.1:9464` by default; port 0 picks a free port).
+    /// Where `/metrics` is served (`OBS_PROMETHEUS_ADDR`; `127.0.0.1:9464` by
+    /// default; port 0 picks a free port).
     pub fn prometheus_addr(mut self, addr: impl Into<String>) -> Self {
+        self.overrides("OBS_PROMETHEUS_ADDR");
         self.cfg.prometheus_addr = Some(addr.into());
         self
     }
-    /// The exporters to start, by name (default: `logs`, `prometheus`).
-    pub fn exporters(mut self, names: &[&str]) -> Self {
-        self.exporters = Some(names.iter().map(|s| s.to_string()).collect());
+    /// Prefix for every metric name (`OBS_NAMESPACE`; `{namespace}_llm_calls_total`).
+    pub fn namespace(mut self, ns: impl Into<String>) -> Self {
+        self.overrides("OBS_NAMESPACE");
+        self.cfg.namespace = Some(ns.into());
+        self
+    }
+    /// Series per metric before new label sets share the overflow series
+    /// (`OBS_CARDINALITY_LIMIT`; default 2000; at least 1).
+    pub fn cardinality_limit(mut self, n: usize) -> Self {
+        self.cardinality_limit = self.checked("OBS_CARDINALITY_LIMIT", n, n > 0, EXPECT_CARDINALITY);
         self
     }
     #[cfg(feature = "logs")]
-    /// `json` or `console` (a [`LogFormat`] works too).
-    pub fn log_format(mut self, format: impl Into<String>) -> Self {
-        self.cfg.log.format = Some(format.into());
-        self
-    }
-    #[cfg(feature = "logs")]
-    /// `RUST_LOG`-style filter directives.
+    /// `RUST_LOG`-style filter directives (`RUST_LOG`).
     pub fn log_filter(mut self, directives: impl Into<String>) -> Self {
+        self.overrides("RUST_LOG");
         self.cfg.log.filter = Some(directives.into());
         self
     }
     #[cfg(feature = "logs")]
-    /// Where log lines go: stderr (default), stdout, a file, a buffer.
+    /// The line format (`OBS_LOG_FORMAT`; default console).
+    pub fn log_format(mut self, format: LogFormat) -> Self {
+        self.overrides("OBS_LOG_FORMAT");
+        self.cfg.log.format = Some(format.into());
+        self
+    }
+    #[cfg(feature = "logs")]
+    /// Where log lines go (`OBS_LOG_OUTPUT`): stderr (default), stdout, a file, a buffer.
     pub fn log_output(mut self, output: LogOutput) -> Self {
+        self.overrides("OBS_LOG_OUTPUT");
         self.cfg.log.output = output;
         self
     }
     #[cfg(feature = "logs")]
-    /// When a log file rotates (daily, or by size).
+    /// When a log file rotates (`OBS_LOG_ROTATION`): daily, or by size.
     pub fn log_rotation(mut self, rotation: Rotation) -> Self {
+        self.overrides("OBS_LOG_ROTATION");
         self.cfg.log.rotation = rotation;
         self
     }
     #[cfg(feature = "logs")]
-    /// Rotated log files kept.
+    /// Rotated log files kept (`OBS_LOG_MAX_FILES`; default 7).
     pub fn log_max_files(mut self, n: usize) -> Self {
+        self.overrides("OBS_LOG_MAX_FILES");
         self.cfg.log.max_files = n;
         self
     }
     #[cfg(feature = "logs")]
-    /// Which spans of instrumented calls log lines see.
+    /// Which spans of instrumented calls log lines see (`OBS_LOG_SPANS`).
     pub fn log_spans(mut self, spans: LogSpans) -> Self {
+        self.overrides("OBS_LOG_SPANS");
         self.cfg.log.spans = Some(spans);
         self
     }
     #[cfg(feature = "logs")]
     /// Lines queued for the log writer thread before new lines are dropped
-    /// (and counted in `obs_log_lines_dropped_total`).
-    pub fn log_queue_lines(mut self, n: usize) -> Self {
-        self.cfg.log.queue_lines = n.max(1);
-        self
-    }
-
-    #[cfg(feature = "logs")]
-    /// Reads the `OBS_LOG_*` variables.
-    fn log_env(&mut self) {
-        if let Some(v) = env("OBS_LOG_FORMAT") {
-            match LogFormat::parse(&v) {
-                Some(f) => self.cfg.log.format = Some(f.into()),
-                None => self.errors.push(InitError::InvalidEnv {
-                    var: "OBS_LOG_FORMAT",
-                    value: v,
-                    expected: "json or console",
-                }),
-            }
+    /// (and counted in `obs_log_lines_dropped_total`) (`OBS_LOG_QUEUE`;
+    /// default 8192; at least 1).
+    pub fn log_queue(mut self, n: usize) -> Self {
+        if let Some(n) = self.checked("OBS_LOG_QUEUE", n, n > 0, EXPECT_QUEUE) {
+            self.cfg.log.queue_lines = n;
         }
-        if let Some(v) = env("OBS_LOG_SPANS") {
-            match LogSpans::parse(&v) {
-                Some(s) => self.cfg.log.spans = Some(s),
-                None => self.errors.push(InitError::InvalidEnv {
-                    var: "OBS_LOG_SPANS",
-                    value: v,
-                    expected: "none, genai or all (false and true also work)",
-                }),
-            }
-        }
-        if let Some(v) = env("OBS_LOG_OUTPUT") {
-            self.cfg.log.output = LogOutput::parse(&v);
-        }
-        if let Some(v) = env("OBS_LOG_ROTATION") {
-            match Rotation::parse(&v) {
-                Some(r) => self.cfg.log.rotation = r,
-                None => self.errors.push(InitError::InvalidEnv {
-                    var: "OBS_LOG_ROTATION",
-                    value: v,
-                    expected: "never, daily, or a size such as 100MB",
-                }),
-            }
-        }
-        for (var, slot, zero_ok) in [
-            ("OBS_LOG_MAX_FILES", &mut self.cfg.log.max_files, true),
-            ("OBS_LOG_QUEUE", &mut self.cfg.log.queue_lines, false),
-        ] {
-            if let Some(v) = env(var) {
-                match v.trim().parse::<usize>() {
-                    Ok(n) if zero_ok || n > 0 => *slot = n,
-                    _ => self.errors.push(InitError::InvalidEnv {
-                        var,
-                        value: v,
-                        expected: if zero_ok { "a number of files" } else { "a positive number of lines" },
-                    }),
-                }
-            }
-        }
-    }
-    /// Series per metric before new label sets share the overflow series.
-    pub fn cardinality_limit(mut self, n: usize) -> Self {
-        self.cardinality_limit = Some(n);
         self
     }
     /// Loads model prices from this file (obs's format or LiteLLM's JSON) over
     /// the built-in table (`OBS_PRICING_FILE`).
     pub fn pricing_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.overrides("OBS_PRICING_FILE");
         self.pricing_file = Some(path.into());
         self
     }
     /// Calls costing more than this log a `high-cost model call` warning
-    /// (default $1; `OBS_HIGH_COST_USD`).
-    pub fn high_cost_threshold_usd(mut self, usd: f64) -> Self {
-        self.high_cost_usd = Some(usd);
+    /// (`OBS_HIGH_COST_USD`; default $1; finite and not negative).
+    pub fn high_cost_usd(mut self, usd_limit: f64) -> Self {
+        self.high_cost_usd = self.checked("OBS_HIGH_COST_USD", usd_limit, usd(usd_limit).is_some(), EXPECT_USD);
         self
     }
-    /// Model calls kept in the ledger (default 10,000; `OBS_LEDGER_CAPACITY`).
+    /// Model calls kept in the ledger (`OBS_LEDGER_CAPACITY`; default 10,000;
+    /// 1 to 1,000,000).
     pub fn ledger_capacity(mut self, n: usize) -> Self {
-        self.ledger_capacity = Some(n);
+        let ok = (1..=MAX_LEDGER_CAPACITY).contains(&n);
+        self.ledger_capacity = self.checked("OBS_LEDGER_CAPACITY", n, ok, EXPECT_LEDGER);
+        self
+    }
+    /// Captures prompts, completions and tool arguments and results on spans,
+    /// redacted (`OBS_CAPTURE_CONTENT`; default off). The same as
+    /// [`crate::redact::set_capture`], applied by `init()`.
+    pub fn capture_content(mut self, on: bool) -> Self {
+        self.overrides("OBS_CAPTURE_CONTENT");
+        self.capture_content = Some(on);
+        self
+    }
+    /// Size limit of captured content in bytes (`OBS_CAPTURE_MAX_BYTES`;
+    /// default 16384; smaller than 16 is raised to 16). The same as
+    /// [`crate::redact::set_capture_max_bytes`], applied by `init()`.
+    pub fn capture_max_bytes(mut self, n: usize) -> Self {
+        self.capture_max_bytes = self.checked("OBS_CAPTURE_MAX_BYTES", n, n > 0, EXPECT_CAPTURE_BYTES);
+        self
+    }
+    #[cfg(feature = "redact-hash")]
+    /// The key of `#[redact(hash)]` (`OBS_REDACT_KEY`): at least 16 bytes,
+    /// kept secret and shared by every process whose hashes must join. The
+    /// same as [`crate::redact::set_hash_key`], applied by `init()`; a
+    /// different key already in use is an error.
+    pub fn redact_key(mut self, key: impl AsRef<[u8]>) -> Self {
+        self.overrides("OBS_REDACT_KEY");
+        let key = key.as_ref().to_vec();
+        match key_problem(&key) {
+            None => self.redact_key = Some((SecretKey(key), KeySource::Explicit)),
+            Some(expected) => {
+                self.redact_key = None;
+                self.errors.push(ConfigError {
+                    var: "OBS_REDACT_KEY",
+                    method: "redact_key",
+                    origin: ConfigOrigin::Builder,
+                    value: format!("<{} bytes, not shown>", key.len()),
+                    expected,
+                });
+            }
+        }
         self
     }
 
-    /// Starts the exporters and turns recording on. Fails without side
-    /// effects when the configuration is wrong or an exporter cannot start,
-    /// so a corrected call can follow; a second successful call is
+    /// Starts the exporters and turns recording on, all or nothing.
+    ///
+    /// Every configuration error is returned at once
+    /// ([`InitError::Invalid`]). Then the pricing file is parsed and the
+    /// exporters start; only when all of them started are the prices, the
+    /// limits, the capture settings and the redaction key put in force and
+    /// recording turned on. On any error nothing has changed, so a corrected
+    /// call can follow; a second successful call is
     /// [`InitError::AlreadyInitialized`].
     pub fn init(self) -> Result<ObsGuard, InitError> {
-        if let Some(e) = self.errors.into_iter().next() {
-            return Err(e);
-        }
+        let mut errors = self.errors;
         let names: Vec<String> =
             self.exporters.unwrap_or_else(|| DEFAULT_EXPORTERS.iter().map(|s| s.to_string()).collect());
         let mut chosen = Vec::new();
         for n in &names {
             match export::find(n) {
                 Some(e) => chosen.push(e),
-                None => return Err(InitError::UnknownExporter { name: n.clone(), available: export::available() }),
+                None => errors.push(ConfigError {
+                    var: "OBS_EXPORTERS",
+                    method: "exporters",
+                    origin: self.exporters_origin,
+                    value: n.clone(),
+                    expected: format!("one of the exporters in this binary: {}", export::available().join(", ")),
+                }),
             }
+        }
+        if !errors.is_empty() {
+            return Err(InitError::Invalid(errors));
         }
         if INITIALIZED.load(Ordering::Acquire) {
             return Err(InitError::AlreadyInitialized);
         }
-        // Prices load before anything starts: a bad file fails init() and,
-        // being all or nothing, leaves the built-in table in force.
-        if let Some(path) = &self.pricing_file {
-            crate::pricing::load_file(path).map_err(InitError::Pricing)?;
-        }
+        // Parsed now, so a bad file fails init() before anything starts; put
+        // in force only after every exporter started.
+        let prices = match &self.pricing_file {
+            Some(path) => Some(crate::pricing::read_file(path).map_err(InitError::Pricing)?),
+            None => None,
+        };
         if INITIALIZED.swap(true, Ordering::AcqRel) {
             return Err(InitError::AlreadyInitialized);
-        }
-        if let Some(usd) = self.high_cost_usd {
-            crate::set_high_cost_threshold_usd(usd);
-        }
-        if let Some(n) = self.ledger_capacity {
-            crate::ledger::set_capacity(n);
         }
         let mut running: Vec<Box<dyn Running>> = Vec::new();
         for e in chosen {
@@ -370,11 +591,36 @@ impl Builder {
                 }
             }
         }
-        for r in &mut running {
-            r.commit();
+        // Every exporter runs: from here on nothing can fail, so the staged
+        // configuration goes in force.
+        if let Some(p) = prices {
+            p.commit();
+        }
+        if let Some(usd) = self.high_cost_usd {
+            crate::llm::set_high_cost_threshold_usd(usd);
+        }
+        if let Some(n) = self.ledger_capacity {
+            crate::ledger::set_capacity(n);
         }
         if let Some(n) = self.cardinality_limit {
             crate::metrics::registry::set_cardinality_limit(n);
+        }
+        if let Some(on) = self.capture_content {
+            crate::redact::set_capture(on);
+        }
+        if let Some(n) = self.capture_max_bytes {
+            crate::redact::set_capture_max_bytes(n);
+        }
+        #[cfg(feature = "redact-hash")]
+        if let Some((SecretKey(key), source)) = &self.redact_key {
+            // Checked when it was given; only a key installed since then by
+            // another thread can refuse it, and init() is past failing.
+            if let Err(e) = crate::redact::hash::install_key(key, *source) {
+                tracing::warn!(target: "obs_runtime", "OBS_REDACT_KEY not applied: {e}");
+            }
+        }
+        for r in &mut running {
+            r.commit();
         }
         // Another recorder may already be installed by the application: keep it.
         #[cfg(feature = "metrics-facade")]
@@ -391,6 +637,31 @@ impl Builder {
             tracing::info!(target: "obs_runtime", service = %self.cfg.service_name, "obs: {}", r.describe());
         }
         Ok(ObsGuard { running })
+    }
+}
+
+/// The builder method of each variable (the table on [`Builder`]).
+fn method_of(var: &str) -> &'static str {
+    match var {
+        "OTEL_SERVICE_NAME" => "service_name",
+        "OBS_EXPORTERS" => "exporters",
+        "OBS_PROMETHEUS_ADDR" => "prometheus_addr",
+        "OBS_NAMESPACE" => "namespace",
+        "OBS_CARDINALITY_LIMIT" => "cardinality_limit",
+        "RUST_LOG" => "log_filter",
+        "OBS_LOG_FORMAT" => "log_format",
+        "OBS_LOG_OUTPUT" => "log_output",
+        "OBS_LOG_ROTATION" => "log_rotation",
+        "OBS_LOG_MAX_FILES" => "log_max_files",
+        "OBS_LOG_SPANS" => "log_spans",
+        "OBS_LOG_QUEUE" => "log_queue",
+        "OBS_PRICING_FILE" => "pricing_file",
+        "OBS_HIGH_COST_USD" => "high_cost_usd",
+        "OBS_LEDGER_CAPACITY" => "ledger_capacity",
+        "OBS_CAPTURE_CONTENT" => "capture_content",
+        "OBS_CAPTURE_MAX_BYTES" => "capture_max_bytes",
+        "OBS_REDACT_KEY" => "redact_key",
+        _ => "",
     }
 }
 

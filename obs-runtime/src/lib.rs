@@ -72,9 +72,9 @@ pub use context::spawn;
 pub use context::RequestContext;
 #[cfg(feature = "logs")]
 pub use export::logs::layer;
-pub use init::{Builder, InitError, ObsGuard, DEFAULT_EXPORTERS};
+pub use init::{Builder, ConfigError, ConfigOrigin, InitError, ObsGuard, DEFAULT_EXPORTERS};
 pub use labels::{LabelValue, UnboundedLabelValue};
-pub use llm::{set_high_cost_threshold_usd, BoxedStream, TrackedStream};
+pub use llm::{BoxedStream, TrackedStream};
 pub use metrics::names::SEMCONV_VERSION;
 pub use obs_macros::Redact;
 pub use obs_macros::{traced, track_execution, track_llm_call, track_tool};

@@ -24,7 +24,7 @@ static HIGH_COST_PICO: AtomicU64 = AtomicU64::new(pricing::PICO_PER_USD);
 
 /// Calls costing more than this log a `high-cost model call` warning
 /// (default $1; `OBS_HIGH_COST_USD`).
-pub fn set_high_cost_threshold_usd(usd: f64) {
+pub(crate) fn set_high_cost_threshold_usd(usd: f64) {
     if usd.is_finite() && usd >= 0.0 {
         HIGH_COST_PICO.store((usd * pricing::PICO_PER_USD as f64) as u64, Ordering::Relaxed);
     }

@@ -139,13 +139,18 @@ impl ModelPrice {
             (output - reasoning, output_rate),
             (reasoning, r.reasoning.unwrap_or(output_rate)),
         ];
-        let pico: u128 = parts.iter().map(|&(n, rate)| u128::from(n) * u128::from(rate)).sum();
+        // Each product fits in u128 (u64 * u64), but their sum can pass it
+        // with token counts and rates near u64::MAX (rates set in code, counts
+        // reported by a provider): saturate rather than panic in the call.
+        let pico: u128 =
+            parts.iter().fold(0u128, |sum, &(n, rate)| sum.saturating_add(u128::from(n) * u128::from(rate)));
         Cost { pico: u64::try_from(pico).unwrap_or(u64::MAX) }
     }
 }
 
 /// Why a price file was not loaded. The table in force is unchanged.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PricingError {
     /// The file (or `<built-in>` / `<code>`).
     pub file: String,
@@ -345,7 +350,7 @@ fn parse_obs(
             s => s,
         };
         let provider = match text(m, "provider") {
-            p if p.is_empty() => crate::registry::infer_provider(name).to_string(),
+            p if p.is_empty() => obs_shared::infer_provider(name).to_string(),
             p => p,
         };
         out.insert(name.clone(), Arc::new(ModelPrice { provider, rates, tiers, as_of, source: text(m, "source") }));
@@ -403,8 +408,10 @@ fn parse_litellm(
             else {
                 continue;
             };
+            // Checked: `_above_99999999999999999k_tokens` overflowed u64
+            // and panicked in the multiplication.
             let threshold = match n.strip_suffix('k') {
-                Some(k) => k.parse::<u64>().ok().map(|k| k * 1000),
+                Some(k) => k.parse::<u64>().ok().and_then(|k| k.checked_mul(1000)),
                 None => n.parse::<u64>().ok(),
             };
             let Some(threshold) = threshold else { continue };
@@ -427,10 +434,8 @@ fn parse_litellm(
         }
         tiers.sort_by_key(|t| t.above_input_tokens);
         let provider = match text(m, "litellm_provider").as_str() {
-            "gemini" | "vertex_ai-language-models" => "gcp.gemini".to_string(),
-            "mistral" => "mistral_ai".to_string(),
-            "" => crate::registry::infer_provider(name).to_string(),
-            p => p.to_string(),
+            "" => obs_shared::infer_provider(name).to_string(),
+            p => obs_shared::from_litellm(p).unwrap_or(p).to_string(),
         };
         out.insert(
             name.clone(),
@@ -444,20 +449,43 @@ fn parse_litellm(
 /// its entries override same-named ones and add new models. All or nothing.
 /// Returns the number of entries loaded.
 pub fn load_file(path: impl AsRef<Path>) -> Result<usize, PricingError> {
-    let path = path.as_ref();
-    let name = path.display().to_string();
-    let json = std::fs::read_to_string(path).map_err(|e| err(&name, None, None, format!("cannot read it: {e}")))?;
-    load_str(&json, &name)
+    let staged = read_file(path.as_ref())?;
+    let n = staged.len();
+    staged.commit();
+    Ok(n)
 }
 
 /// Like [`load_file`], from a string; `origin` names it in errors.
 pub fn load_str(json: &str, origin: &str) -> Result<usize, PricingError> {
-    let models = parse(json, origin)?;
-    let n = models.len();
-    let mut t = table().write().unwrap_or_else(|e| e.into_inner());
-    t.models.extend(models);
-    crate::llm::PRICING_GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    let staged = Staged(parse(json, origin)?);
+    let n = staged.len();
+    staged.commit();
     Ok(n)
+}
+
+/// A parsed price file not yet in force: `init()` reads the file before it
+/// starts anything and commits it only once every exporter has started, so
+/// a failed `init()` leaves the prices as they were.
+pub(crate) struct Staged(HashMap<String, Arc<ModelPrice>>);
+
+/// Reads and parses a price file without changing the table in force.
+pub(crate) fn read_file(path: &Path) -> Result<Staged, PricingError> {
+    let name = path.display().to_string();
+    let json = std::fs::read_to_string(path).map_err(|e| err(&name, None, None, format!("cannot read it: {e}")))?;
+    parse(&json, &name).map(Staged)
+}
+
+impl Staged {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Puts the staged entries in force over the table.
+    pub(crate) fn commit(self) {
+        let mut t = table().write().unwrap_or_else(|e| e.into_inner());
+        t.models.extend(self.0);
+        crate::llm::PRICING_GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
 }
 
 /// Sets (or replaces) one model's price in code.
@@ -478,49 +506,14 @@ pub fn set_price(model: &str, price: ModelPrice) {
     crate::llm::PRICING_GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
 }
 
-/// Strips a dated-snapshot suffix: `-2024-08-06`, `-20250929`, `@20250929`.
-fn strip_date(model: &str) -> Option<&str> {
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if let Some(i) = model.rfind(['-', '@']) {
-        let tail = &model[i + 1..];
-        if tail.len() == 8 && digits(tail) {
-            return Some(&model[..i]);
-        }
-    }
-    if model.len() > 11 {
-        let (head, tail) = model.split_at(model.len() - 11);
-        let b = tail.as_bytes();
-        if b[0] == b'-'
-            && b[5] == b'-'
-            && b[8] == b'-'
-            && digits(&tail[1..5])
-            && digits(&tail[6..8])
-            && digits(&tail[9..])
-        {
-            return Some(head);
-        }
-    }
-    None
-}
-
 /// The price of `model`: exact key, then without a provider prefix, then
-/// without a dated-snapshot suffix. `None` for an unknown model.
+/// without a dated-snapshot suffix (the normalisation the macros also use to
+/// check literal model names: `obs_shared::lookup_keys`). `None` for an
+/// unknown model.
 pub fn price(model: &str) -> Option<Arc<ModelPrice>> {
     let t = table().read().unwrap_or_else(|e| e.into_inner());
     let get = |k: &str| t.models.get(k).or_else(|| t.models.get(&k.to_ascii_lowercase())).cloned();
-    if let Some(p) = get(model) {
-        return Some(p);
-    }
-    let bare = model.split_once('/').map(|(_, rest)| rest);
-    if let Some(p) = bare.and_then(get) {
-        return Some(p);
-    }
-    for name in [Some(model), bare].into_iter().flatten() {
-        if let Some(p) = strip_date(name).and_then(get) {
-            return Some(p);
-        }
-    }
-    None
+    obs_shared::lookup_keys(model).into_iter().flatten().find_map(get)
 }
 
 /// Every model name in the table in force, sorted.
@@ -556,12 +549,38 @@ mod tests {
         assert!(m.values().all(|p| !p.as_of.is_empty() && !p.source.is_empty()));
     }
 
+    /// Regression: a multi-byte character across the 11-byte date cut
+    /// panicked here (the runtime's copy of `strip_date` did not check
+    /// character boundaries; the macros' copy did).
     #[test]
-    fn dates_are_stripped() {
-        assert_eq!(strip_date("gpt-4o-2024-08-06"), Some("gpt-4o"));
-        assert_eq!(strip_date("claude-sonnet-4-5-20250929"), Some("claude-sonnet-4-5"));
-        assert_eq!(strip_date("claude-sonnet-4-5@20250929"), Some("claude-sonnet-4-5"));
-        assert_eq!(strip_date("gpt-4o"), None);
-        assert_eq!(strip_date("o3"), None);
+    fn a_non_ascii_model_name_is_unpriced_not_a_panic() {
+        assert!(price("aé0123456789").is_none());
+        assert_eq!(price("openai/gpt-4o-2024-08-06"), price("gpt-4o"));
+        assert!(price("gpt-4o").is_some());
+    }
+
+    /// Regression (found by `tests/never_panics.rs`): the sum of the parts
+    /// of a cost overflowed u128 with rates and token counts near u64::MAX.
+    #[test]
+    fn a_cost_past_u128_saturates() {
+        let p = ModelPrice {
+            provider: "p".into(),
+            rates: Rates { input: u64::MAX, output: u64::MAX, ..Rates::default() },
+            tiers: vec![],
+            as_of: String::new(),
+            source: String::new(),
+        };
+        let c = p.cost(&TokenUsage::new(u64::MAX, u64::MAX), CostOptions::default());
+        assert_eq!(c.pico, u64::MAX);
+    }
+
+    /// Regression (found by `tests/never_panics.rs`): a LiteLLM tier
+    /// threshold in thousands past u64 overflowed the multiplication.
+    #[test]
+    fn a_litellm_threshold_past_u64_is_not_a_tier() {
+        let json = r#"{"m": {"input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6,
+            "input_cost_per_token_above_99999999999999999k_tokens": 3e-6}}"#;
+        let m = parse(json, "f.json").expect("parses");
+        assert_eq!(m["m"].tiers, vec![]);
     }
 }

@@ -66,7 +66,7 @@ fn research(topic: &str) -> Result<usize, ToolError> {
 pub fn builder(buf: &LogBuffer) -> obs_runtime::Builder {
     obs_runtime::Builder::new()
         .exporters(&["logs"])
-        .log_format("json")
+        .log_format(obs_runtime::export::logs::LogFormat::Json)
         .log_filter("info")
         .log_output(LogOutput::Buffer(buf.clone()))
 }

@@ -4,7 +4,8 @@
 //! the exporters read from here. Names are Prometheus names; a namespace
 //! prefix (`{ns}_`) is applied at export time, never in the hot path.
 
-use super::registry::{registry, Family, MetricKind};
+use super::registry::{Family, MetricKind};
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 /// OpenTelemetry semantic conventions version the span and metric names follow.
@@ -51,17 +52,21 @@ impl Builtin {
         Builtin { name, help, kind, labels, family: OnceLock::new() }
     }
 
-    /// The registered family.
+    /// The family: made here, once, rather than through the registry's
+    /// checks, because built-in names are valid, unique and reserved. The
+    /// registry lists every [`RESERVED`] family from its creation, so this is
+    /// infallible whatever the user registered before.
     pub fn family(&'static self) -> &'static Family {
         self.family.get_or_init(|| {
-            // Built-in names are valid and unique; a user who registered one of
-            // them first with another type gets a clear error from their own call,
-            // while ours stays registered under the same name.
-            registry()
-                .family(self.name, self.help, self.kind)
-                .unwrap_or_else(|e| panic!("obs: built-in metric clashes with a user metric: {e}"))
+            // Leaked on purpose: one per built-in, never removed.
+            Box::leak(Box::new(Family::new(Cow::Borrowed(self.name), Cow::Borrowed(self.help), self.kind)))
         })
     }
+}
+
+/// Whether `name` is reserved for one of obs's own metrics ([`RESERVED`]).
+pub fn is_reserved(name: &str) -> bool {
+    RESERVED.iter().any(|b| b.name == name)
 }
 
 const fn seconds(bounds: &'static [f64]) -> MetricKind {
@@ -197,3 +202,48 @@ pub static ALL: &[&Builtin] = &[
     &FUNCTION_CALLS,
     &FUNCTION_DURATION,
 ];
+
+/// `obs_cardinality_overflow_total{metric}`: has no series until the first
+/// overflow (absent means zero, as for any labelled counter), so the page
+/// does not carry a zero series for every metric.
+pub static CARDINALITY_OVERFLOW: Builtin = Builtin::new(
+    "obs_cardinality_overflow_total",
+    "Label sets that went to a metric's overflow series because it reached its cardinality limit.",
+    MetricKind::Counter,
+    &["metric"],
+);
+
+/// Every metric name obs records itself: [`ALL`] and its self-metrics. User
+/// code cannot register these names (`FamilyError::Reserved`).
+pub static RESERVED: &[&Builtin] = &[
+    &AGENT_EXECUTIONS,
+    &AGENT_DURATION,
+    &AGENT_IN_FLIGHT,
+    &LLM_CALLS,
+    &LLM_DURATION,
+    &LLM_TTFT,
+    &LLM_TOKENS,
+    &LLM_COST,
+    &LLM_UNPRICED,
+    &LLM_NO_USAGE,
+    &GENAI_TOKEN_USAGE,
+    &GENAI_DURATION,
+    &TOOL_CALLS,
+    &TOOL_DURATION,
+    &FUNCTION_CALLS,
+    &FUNCTION_DURATION,
+    &CARDINALITY_OVERFLOW,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_is_all_and_the_self_metrics() {
+        let reserved: Vec<&str> = RESERVED.iter().map(|b| b.name).collect();
+        let mut want: Vec<&str> = ALL.iter().map(|b| b.name).collect();
+        want.push(CARDINALITY_OVERFLOW.name);
+        assert_eq!(reserved, want);
+    }
+}

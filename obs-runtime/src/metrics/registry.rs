@@ -6,13 +6,23 @@
 //! the process, so the hot path holds plain `&'static` references. Memory is
 //! bounded by the per-family cardinality limit: past it, new label sets share
 //! one overflow series and `obs_cardinality_overflow_total` counts them.
+//!
+//! Built-in names are reserved. obs's own families ([`super::names::RESERVED`])
+//! are in the registry from its creation, before any user code can register
+//! a name, so they never fail whatever the order of registrations; a user
+//! registration under one of their names (of any type, through
+//! [`super::counter`] and friends or the `metrics` crate's macros) is a
+//! [`FamilyError::Reserved`]. Merging a user's `tool_calls_total` into obs's
+//! would mix two label sets in one family, and refusing obs's own would leave
+//! the instrumented code unrecorded.
 
 use super::cells::{CounterCells, GaugeCells, HistogramCells, SumMode, UpDownCells};
+use super::names;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::sync::{LazyLock, Mutex, OnceLock, RwLock};
+use std::sync::{LazyLock, Mutex, RwLock};
 
 /// The label value that stands for every label set past the cardinality limit.
 pub const OVERFLOW_VALUE: &str = "__overflow__";
@@ -21,7 +31,8 @@ pub const OVERFLOW_VALUE: &str = "__overflow__";
 pub const DEFAULT_CARDINALITY_LIMIT: usize = 2000;
 
 static CARDINALITY_LIMIT: AtomicUsize = AtomicUsize::new(DEFAULT_CARDINALITY_LIMIT);
-/// Families (metric names) before new names are refused.
+/// User families (metric names) before new names are refused; obs's own
+/// families do not count against it.
 const FAMILY_LIMIT: usize = 1000;
 
 pub(crate) fn set_cardinality_limit(n: usize) {
@@ -164,7 +175,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Family {
-    fn new(name: Cow<'static, str>, help: Cow<'static, str>, kind: MetricKind) -> Self {
+    pub(crate) fn new(name: Cow<'static, str>, help: Cow<'static, str>, kind: MetricKind) -> Self {
         Family { name, help: RwLock::new(help), kind, series: Mutex::new(SeriesMap::default()) }
     }
 
@@ -208,8 +219,9 @@ impl Family {
                 }
             };
             drop(map);
-            if self.name != OVERFLOW_FAMILY {
-                overflow_family().series(&[("metric", &self.name)]).counter().add(super::cells::shard(), 1);
+            let overflow = &names::CARDINALITY_OVERFLOW;
+            if self.name != overflow.name {
+                overflow.family().series(&[("metric", &self.name)]).counter().add(super::cells::shard(), 1);
             }
             return series;
         }
@@ -235,27 +247,13 @@ fn same_labels(stored: &[Label], labels: &[(&str, &str)]) -> bool {
     stored.len() == labels.len() && stored.iter().zip(labels).all(|((k, v), (k2, v2))| k == k2 && &**v == *v2)
 }
 
-/// Counts label sets sent to an overflow series. Created at the first
-/// overflow (absent means zero, as for any labelled counter), so the page does
-/// not carry a zero series for every metric.
-const OVERFLOW_FAMILY: &str = "obs_cardinality_overflow_total";
-
-fn overflow_family() -> &'static Family {
-    static F: OnceLock<&'static Family> = OnceLock::new();
-    F.get_or_init(|| {
-        registry()
-            .family(
-                OVERFLOW_FAMILY,
-                "Label sets that went to a metric's overflow series because it reached its cardinality limit.",
-                MetricKind::Counter,
-            )
-            .unwrap_or_else(|_| unreachable_series())
-    })
-}
-
 /// Why a family could not be registered.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum FamilyError {
+    /// The name is one of obs's built-in metrics ([`super::names::RESERVED`]),
+    /// which user code cannot register, with any type.
+    Reserved(String),
     /// The name is already registered with another metric kind.
     KindConflict {
         /// The metric name.
@@ -276,6 +274,9 @@ pub enum FamilyError {
 impl std::fmt::Display for FamilyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            FamilyError::Reserved(name) => {
+                write!(f, "`{name}` is reserved for obs's built-in metric of that name; name yours e.g. `myapp_{name}`")
+            }
             FamilyError::KindConflict { name, existing } => write!(
                 f,
                 "metric `{name}` is already registered as a {}; use another name for a metric of another type",
@@ -319,14 +320,23 @@ pub struct Registry {
 
 /// The process-wide registry.
 pub fn registry() -> &'static Registry {
-    static R: Registry = Registry { families: RwLock::new(Vec::new()) };
+    static R: LazyLock<Registry> = LazyLock::new(|| {
+        // obs's own families first, so that no user registration, made in any
+        // order, can take their names or exhaust the family limit before them.
+        let builtins = names::RESERVED.iter().map(|b| b.family()).collect();
+        Registry { families: RwLock::new(builtins) }
+    });
     &R
 }
 
 impl Registry {
     /// The family named `name`, registered on first use. Names are matched
-    /// exactly; a second registration with another kind is an error.
+    /// exactly; a second registration with another kind is an error, and so
+    /// is a built-in name ([`FamilyError::Reserved`]).
     pub fn family(&self, name: &str, help: &str, kind: MetricKind) -> Result<&'static Family, FamilyError> {
+        if names::is_reserved(name) {
+            return Err(FamilyError::Reserved(name.into()));
+        }
         if let Some(f) = self.find(name) {
             return if f.kind.same_shape(&kind) {
                 Ok(f)
@@ -345,7 +355,7 @@ impl Registry {
                 Err(FamilyError::KindConflict { name: name.into(), existing: f.kind })
             };
         }
-        if fams.len() >= FAMILY_LIMIT {
+        if fams.len() >= FAMILY_LIMIT + names::RESERVED.len() {
             return Err(FamilyError::TooManyFamilies);
         }
         let f: &'static Family =
@@ -382,6 +392,20 @@ mod tests {
         let err = registry().family("test_reg_total", "h", MetricKind::Gauge).err().unwrap();
         assert!(err.to_string().contains("already registered as a counter"), "{err}");
         assert!(registry().family("bad-name", "h", MetricKind::Gauge).is_err());
+    }
+
+    #[test]
+    fn built_in_names_are_reserved_and_registered_from_the_start() {
+        for b in names::RESERVED {
+            assert!(registry().find(b.name).is_some_and(|f| std::ptr::eq(f, b.family())), "{}", b.name);
+            for kind in [MetricKind::Counter, MetricKind::Gauge, MetricKind::UpDown, b.kind] {
+                assert_eq!(registry().family(b.name, "mine", kind).err(), Some(FamilyError::Reserved(b.name.into())));
+            }
+        }
+        assert_eq!(
+            FamilyError::Reserved("tool_calls_total".into()).to_string(),
+            "`tool_calls_total` is reserved for obs's built-in metric of that name; name yours e.g. `myapp_tool_calls_total`"
+        );
     }
 
     #[test]

@@ -3,72 +3,58 @@
 //! `gen_ai.output.messages`, ...) only when the user opted in, only after the
 //! detectors ran over them, and cut to a size limit that keeps JSON valid.
 //!
-//! Following the OpenTelemetry GenAI rule, capture is off by default:
-//! `OBS_CAPTURE_CONTENT=true` (or [`set_capture`]) turns it on, and
-//! `OBS_CAPTURE_MAX_BYTES` (or [`set_capture_max_bytes`]) sets the limit,
-//! 16 KiB by default.
+//! Following the OpenTelemetry GenAI rule, capture is off by default. Both
+//! settings are configuration like any other: `init()` reads
+//! `OBS_CAPTURE_CONTENT` and `OBS_CAPTURE_MAX_BYTES` with the rest of the
+//! environment, rejects a bad value as an `InitError`, and applies them
+//! together with everything else once `init()` succeeds
+//! ([`crate::Builder::capture_content`], [`crate::Builder::capture_max_bytes`]).
+//! [`set_capture`] and [`set_capture_max_bytes`] do the same as those
+//! builder methods, at once, for code that runs without `init()` (tests,
+//! libraries); nothing here reads the environment, so a value is never
+//! silently ignored at first use.
 
 use super::detectors::{self, Kind};
 use super::is_secret_name;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt::{self, Write};
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 
 /// The size limit when neither `OBS_CAPTURE_MAX_BYTES` nor
 /// [`set_capture_max_bytes`] sets one.
 pub const DEFAULT_CAPTURE_MAX_BYTES: usize = 16 * 1024;
 /// Smaller limits are raised to this, so that the output can always be valid
 /// JSON with a truncation mark.
-const MIN_BYTES: usize = 16;
+pub(crate) const MIN_BYTES: usize = 16;
 /// Ends a cut string; stands for dropped array elements.
 const MARK: &str = "…";
 /// The closing bracket or brace of a container.
 const CLOSE: usize = 1;
 
-static ENABLED: AtomicU8 = AtomicU8::new(0);
-static MAX_BYTES: AtomicUsize = AtomicUsize::new(0);
+static ENABLED: AtomicBool = AtomicBool::new(false);
+static MAX_BYTES: AtomicUsize = AtomicUsize::new(DEFAULT_CAPTURE_MAX_BYTES);
 
-/// Whether content is captured: [`set_capture`] if called, else
-/// `OBS_CAPTURE_CONTENT` (`true` or `1`), else off.
+/// Whether content is captured: off unless [`set_capture`] or `init()`
+/// (`OBS_CAPTURE_CONTENT`, [`crate::Builder::capture_content`]) turned it on.
 pub fn capture_enabled() -> bool {
-    match ENABLED.load(Relaxed) {
-        1 => false,
-        2 => true,
-        _ => {
-            let on = std::env::var("OBS_CAPTURE_CONTENT").is_ok_and(|v| matches!(v.trim(), "1" | "true" | "TRUE"));
-            // A racing `set_capture` wins over the environment.
-            let _ = ENABLED.compare_exchange(0, if on { 2 } else { 1 }, Relaxed, Relaxed);
-            ENABLED.load(Relaxed) == 2
-        }
-    }
+    ENABLED.load(Relaxed)
 }
 
-/// Turns content capture on or off for the process (overrides
-/// `OBS_CAPTURE_CONTENT`).
+/// Turns content capture on or off for the process, at once; the same as
+/// [`crate::Builder::capture_content`] (`OBS_CAPTURE_CONTENT`) without `init()`.
 pub fn set_capture(on: bool) {
-    ENABLED.store(if on { 2 } else { 1 }, Relaxed);
+    ENABLED.store(on, Relaxed);
 }
 
 /// The size limit of captured content, in bytes.
 pub fn capture_max_bytes() -> usize {
-    match MAX_BYTES.load(Relaxed) {
-        0 => {
-            let n = std::env::var("OBS_CAPTURE_MAX_BYTES")
-                .ok()
-                .and_then(|v| v.trim().parse::<usize>().ok())
-                .filter(|n| *n > 0)
-                .unwrap_or(DEFAULT_CAPTURE_MAX_BYTES)
-                .max(MIN_BYTES);
-            let _ = MAX_BYTES.compare_exchange(0, n, Relaxed, Relaxed);
-            MAX_BYTES.load(Relaxed)
-        }
-        n => n,
-    }
+    MAX_BYTES.load(Relaxed)
 }
 
-/// Sets the size limit of captured content (overrides
-/// `OBS_CAPTURE_MAX_BYTES`; at least 16).
+/// Sets the size limit of captured content (at least 16), at once; the same
+/// as [`crate::Builder::capture_max_bytes`] (`OBS_CAPTURE_MAX_BYTES`)
+/// without `init()`.
 pub fn set_capture_max_bytes(n: usize) {
     MAX_BYTES.store(n.max(MIN_BYTES), Relaxed);
 }

@@ -14,28 +14,27 @@ use std::sync::OnceLock;
 type HmacSha256 = Hmac<Sha256>;
 
 /// Shortest key [`set_hash_key`] and `OBS_REDACT_KEY` accept, in bytes.
-const MIN_KEY_LEN: usize = 16;
+pub(crate) const MIN_KEY_LEN: usize = 16;
 /// Hex digits of the HMAC kept in the output: 64 bits, enough to join
 /// records without collisions in practice, short enough to read.
 const HEX_DIGITS: usize = 16;
 
 /// Where the hash key in use came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KeySource {
-    /// [`set_hash_key`].
+    /// [`set_hash_key`], or [`crate::Builder::redact_key`].
     Explicit,
-    /// The `OBS_REDACT_KEY` environment variable.
+    /// The `OBS_REDACT_KEY` environment variable, applied by `init()`.
     Env,
     /// Generated at random for this process: hashes are joinable within the
     /// process only.
     Random,
-    /// `OBS_REDACT_KEY` was set but shorter than 16 bytes, so a random key
-    /// is used (and one line says so on stderr).
-    EnvTooShort,
 }
 
 /// Why [`set_hash_key`] refused a key.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum HashKeyError {
     /// The key is shorter than 16 bytes.
     TooShort {
@@ -107,28 +106,37 @@ fn random_key() -> Key {
     make(&bytes, KeySource::Random)
 }
 
+/// The key in use, chosen at random at the first hash when none was set.
+/// `OBS_REDACT_KEY` is not read here: `init()` reads and validates it with
+/// the rest of the configuration (a short key is an `InitError`, not a line
+/// on stderr), then installs it like [`set_hash_key`].
 fn key_in_use() -> &'static Key {
-    KEY.get_or_init(|| match std::env::var("OBS_REDACT_KEY") {
-        Ok(v) if v.len() >= MIN_KEY_LEN => make(v.as_bytes(), KeySource::Env),
-        Ok(v) if !v.is_empty() => {
-            eprintln!(
-                "obs: OBS_REDACT_KEY has {} bytes, fewer than {MIN_KEY_LEN}: it is ignored and a random per-process key hashes redacted values",
-                v.len()
-            );
-            Key { source: KeySource::EnvTooShort, ..random_key() }
+    KEY.get_or_init(random_key)
+}
+
+/// Whether `key` can become the key in use: long enough, and either no key
+/// is chosen yet or it is this one. `init()` checks before it changes
+/// anything, so that a conflict fails it without side effects.
+pub(crate) fn check_key(key: &[u8]) -> Result<(), HashKeyError> {
+    if key.len() < MIN_KEY_LEN {
+        return Err(HashKeyError::TooShort { len: key.len() });
+    }
+    match KEY.get() {
+        Some(current) if current.fingerprint != make(key, current.source).fingerprint => {
+            Err(HashKeyError::AlreadySet { source: current.source })
         }
-        _ => random_key(),
-    })
+        _ => Ok(()),
+    }
 }
 
 /// Sets the key of [`keyed_hash`] (and so of `#[redact(hash)]`). Call it at
 /// start-up, before the first value is hashed; at least 16 bytes, kept
 /// secret and shared by every process whose hashes must join.
 ///
-/// Without it, `OBS_REDACT_KEY` (its UTF-8 bytes) is read at the first hash;
-/// without that, a random key is generated for the process, so hashes join
-/// within one process only. Setting the key that is already in use again is
-/// accepted.
+/// `init()` does the same with `OBS_REDACT_KEY` (its UTF-8 bytes) or
+/// [`crate::Builder::redact_key`]; without any of them, a random key is
+/// generated at the first hash, so hashes join within one process only.
+/// Setting the key that is already in use again is accepted.
 ///
 /// ```
 /// use obs_runtime::redact::{keyed_hash, set_hash_key};
@@ -137,10 +145,15 @@ fn key_in_use() -> &'static Key {
 /// assert!(keyed_hash("alice@example.com").starts_with("h:"));
 /// ```
 pub fn set_hash_key(key: &[u8]) -> Result<(), HashKeyError> {
+    install_key(key, KeySource::Explicit)
+}
+
+/// Makes `key` the key in use, recording where it came from.
+pub(crate) fn install_key(key: &[u8], source: KeySource) -> Result<(), HashKeyError> {
     if key.len() < MIN_KEY_LEN {
         return Err(HashKeyError::TooShort { len: key.len() });
     }
-    let new = make(key, KeySource::Explicit);
+    let new = make(key, source);
     let fingerprint = new.fingerprint;
     if KEY.set(new).is_ok() {
         return Ok(());

@@ -1,0 +1,150 @@
+//! One configuration model: defaults, then the environment, then builder
+//! calls; every bad value reported at once; `init()` all or nothing.
+//!
+//! Each test runs in its own process (nextest), so environment variables
+//! and obs's process-wide state do not leak between them.
+
+use obs_runtime::redact::{capture_enabled, capture_max_bytes, hash_key_source, keyed_hash, KeySource};
+use obs_runtime::{Builder, ConfigOrigin, InitError};
+
+const KEY: &str = "0123456789abcdef0123456789abcdef";
+
+fn invalid(e: Option<InitError>) -> Vec<obs_runtime::ConfigError> {
+    match e {
+        Some(InitError::Invalid(errors)) => errors,
+        other => panic!("expected InitError::Invalid, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_failed_init_changes_nothing_and_a_corrected_one_succeeds() {
+    let dir = std::env::temp_dir().join(format!("obs-init-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let prices = dir.join("prices.json");
+    std::fs::write(
+        &prices,
+        r#"{"format": "obs-pricing/1", "models": {"all-or-nothing-model": {"input": 1.0, "output": 2.0, "provider": "openai"}}}"#,
+    )
+    .unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let builder = || {
+        Builder::new()
+            .exporters(&["prometheus"])
+            .pricing_file(&prices)
+            .capture_content(true)
+            .capture_max_bytes(100)
+            .redact_key(KEY)
+    };
+    let err = builder().prometheus_addr(taken.local_addr().unwrap().to_string()).init().err().unwrap();
+    assert!(matches!(err, InitError::Exporter(_)), "{err}");
+    // Nothing of the configuration is in force.
+    assert_eq!(obs_runtime::pricing::price("all-or-nothing-model"), None);
+    assert!(!capture_enabled());
+    assert_eq!(capture_max_bytes(), 16 * 1024);
+    assert!(!obs_runtime::enabled());
+
+    let guard = builder().prometheus_addr("127.0.0.1:0").init().expect("corrected init");
+    assert!(guard.prometheus_addr().is_some());
+    let p = obs_runtime::pricing::price("all-or-nothing-model").expect("priced after a successful init");
+    assert_eq!((p.rates.input, p.rates.output), (1_000_000, 2_000_000));
+    assert!(capture_enabled());
+    assert_eq!(capture_max_bytes(), 100);
+    assert_eq!(hash_key_source(), KeySource::Explicit);
+    assert!(obs_runtime::enabled());
+    drop(taken);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn every_invalid_value_is_reported_at_once() {
+    std::env::set_var("OBS_LEDGER_CAPACITY", "0");
+    std::env::set_var("OBS_CAPTURE_MAX_BYTES", "abc");
+    std::env::set_var("OBS_REDACT_KEY", "short");
+    let errors = invalid(Builder::from_env().exporters(&[]).init().err());
+    let got: Vec<(&str, &str, ConfigOrigin, &str)> =
+        errors.iter().map(|e| (e.var, e.method, e.origin, e.value.as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            ("OBS_LEDGER_CAPACITY", "ledger_capacity", ConfigOrigin::Env, "0"),
+            ("OBS_CAPTURE_MAX_BYTES", "capture_max_bytes", ConfigOrigin::Env, "abc"),
+            ("OBS_REDACT_KEY", "redact_key", ConfigOrigin::Env, "<5 bytes, not shown>"),
+        ]
+    );
+    assert_eq!(
+        InitError::Invalid(errors).to_string(),
+        "OBS_LEDGER_CAPACITY=`0` cannot be used: expected a positive number of model calls to keep, at most 1000000\n\
+         OBS_CAPTURE_MAX_BYTES=`abc` cannot be used: expected a positive number of bytes (at least 16 are kept)\n\
+         OBS_REDACT_KEY=`<5 bytes, not shown>` cannot be used: expected at least 16 bytes, random and kept secret (e.g. `openssl rand -hex 32`)"
+    );
+    // The key itself never appears, not even in the builder's Debug.
+    assert!(!format!("{:?}", Builder::new().redact_key(KEY)).contains(KEY));
+    assert!(!obs_runtime::enabled());
+}
+
+#[test]
+fn builder_values_are_checked_like_the_environment() {
+    let errors = invalid(
+        Builder::new().exporters(&["zipkin"]).cardinality_limit(0).log_queue(0).high_cost_usd(f64::NAN).init().err(),
+    );
+    let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        lines,
+        [
+            "Builder::cardinality_limit(`0`) cannot be used: expected a positive number of series per metric",
+            "Builder::log_queue(`0`) cannot be used: expected a positive number of lines",
+            "Builder::high_cost_usd(`NaN`) cannot be used: expected a cost in US dollars, e.g. 1.5",
+            "Builder::exporters(`zipkin`) cannot be used: expected one of the exporters in this binary: logs, prometheus",
+        ]
+    );
+}
+
+#[test]
+fn defaults_then_environment_then_builder() {
+    // Not read lazily any more: the environment counts once init() reads it.
+    std::env::set_var("OBS_CAPTURE_CONTENT", "true");
+    std::env::set_var("OBS_CAPTURE_MAX_BYTES", "100");
+    std::env::set_var("OBS_REDACT_KEY", KEY);
+    std::env::set_var("OBS_LOG_QUEUE", "0");
+    assert!(!capture_enabled());
+    assert_eq!(capture_max_bytes(), 16 * 1024);
+    // A builder call replaces the variable, and so its error (OBS_LOG_QUEUE=0).
+    let _obs = Builder::from_env().exporters(&[]).capture_max_bytes(200).log_queue(5).init().expect("init");
+    assert!(capture_enabled());
+    assert_eq!(capture_max_bytes(), 200);
+    assert_eq!(hash_key_source(), KeySource::Env);
+    let under_env_key = keyed_hash("alice@example.com");
+    assert_eq!(under_env_key.len(), 18);
+    assert_eq!(obs_runtime::redact::set_hash_key(KEY.as_bytes()), Ok(()), "the same key again is accepted");
+    assert_eq!(keyed_hash("alice@example.com"), under_env_key);
+}
+
+#[test]
+fn a_redact_key_after_values_were_hashed_is_an_init_error() {
+    let _ = keyed_hash("hashed before init");
+    assert_eq!(hash_key_source(), KeySource::Random);
+    std::env::set_var("OBS_REDACT_KEY", KEY);
+    let errors = invalid(Builder::from_env().exporters(&[]).init().err());
+    assert_eq!(
+        errors.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        [
+            "OBS_REDACT_KEY=`<32 bytes, not shown>` cannot be used: expected the key already in use: a different redaction hash key is already in use (Random); set the key once, before the first value is hashed"
+        ]
+    );
+}
+
+#[test]
+fn bad_capture_values_are_errors_not_ignored() {
+    for (var, value, expected) in [
+        ("OBS_CAPTURE_CONTENT", "yes", "true or false (1 or 0)"),
+        ("OBS_CAPTURE_MAX_BYTES", "abc", "a positive number of bytes (at least 16 are kept)"),
+        ("OBS_CAPTURE_MAX_BYTES", "0", "a positive number of bytes (at least 16 are kept)"),
+        ("OBS_HIGH_COST_USD", "-1", "a cost in US dollars, e.g. 1.5"),
+    ] {
+        std::env::set_var(var, value);
+        let errors = invalid(Builder::from_env().exporters(&[]).init().err());
+        std::env::remove_var(var);
+        assert_eq!(errors.len(), 1, "{var}={value}");
+        assert_eq!(errors[0].to_string(), format!("{var}=`{value}` cannot be used: expected {expected}"));
+    }
+}
