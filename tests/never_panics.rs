@@ -188,13 +188,12 @@ proptest! {
 
     #[test]
     fn set_price_then_price(model in text(), input in any::<u64>(), output in any::<u64>(), src in text()) {
-        let p = ModelPrice {
-            provider: src.clone(),
-            rates: Rates { input, output, ..Rates::default() },
-            tiers: vec![],
-            as_of: src.clone(),
-            source: src,
-        };
+        let mut rates = Rates::default();
+        rates.input = input;
+        rates.output = output;
+        let mut p = ModelPrice::new(src.clone(), rates);
+        p.as_of = src.clone();
+        p.source = src;
         pricing::set_price(&model, p.clone());
         let got = pricing::price(&model);
         prop_assert_eq!(got.as_deref(), Some(&p));
@@ -432,7 +431,7 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     let name = prop_oneof![
-        proptest::sample::select(names::RESERVED.iter().map(|b| b.name).collect::<Vec<_>>()).prop_map(String::from),
+        proptest::sample::select(metrics::reserved_names().collect::<Vec<_>>()).prop_map(String::from),
         "[a-z_][a-z0-9_]{0,12}",
         text(),
     ];
@@ -450,7 +449,7 @@ proptest! {
     #[test]
     fn arbitrary_registration_orders_keep_built_ins_usable(ops in proptest::collection::vec(op(), 0..40)) {
         for op in ops {
-            let reserved = |n: &str| names::RESERVED.iter().any(|b| b.name == n);
+            let reserved = |n: &str| metrics::reserved_names().any(|b| b == n);
             match op {
                 Op::Counter(n) => {
                     let r = metrics::counter(&n, "h", &[]);
@@ -503,16 +502,10 @@ fn a_litellm_tier_threshold_past_u64_loads_without_the_tier() {
 /// counts near `u64::MAX`) and panicked inside the model call.
 #[test]
 fn a_cost_past_u128_saturates_in_an_instrumented_call() {
-    pricing::set_price(
-        "never-panics-max-price",
-        ModelPrice {
-            provider: "openai".into(),
-            rates: Rates { input: u64::MAX, output: u64::MAX, ..Rates::default() },
-            tiers: vec![],
-            as_of: String::new(),
-            source: String::new(),
-        },
-    );
+    let mut rates = Rates::default();
+    rates.input = u64::MAX;
+    rates.output = u64::MAX;
+    pricing::set_price("never-panics-max-price", ModelPrice::new("openai", rates));
     testing::enable();
     assert_eq!(big("never-panics-max-price").unwrap(), TokenUsage::new(u64::MAX, u64::MAX));
     assert_eq!(

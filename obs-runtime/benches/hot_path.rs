@@ -160,7 +160,7 @@ static UPKEEP_RUNS: AtomicU64 = AtomicU64::new(0);
 /// without bound.
 fn install_baseline() -> PrometheusHandle {
     let handle = PrometheusBuilder::new()
-        .set_buckets(obs_runtime::metrics::names::FUNCTION_DURATION_BUCKETS)
+        .set_buckets(obs_runtime::metrics::FUNCTION_DURATION_BUCKETS)
         .expect("buckets")
         .install_recorder()
         .expect("install the metrics-exporter-prometheus recorder");

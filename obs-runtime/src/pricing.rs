@@ -28,7 +28,17 @@ const BUILTIN: &str = include_str!("../pricing/models.json");
 pub const PICO_PER_USD: u64 = 1_000_000_000_000;
 
 /// Rates of one price tier, in micro-dollars per 1M tokens (= picodollars per token).
+///
+/// Built from `Rates::default()` with fields set (it is `#[non_exhaustive]`:
+/// providers keep adding billing dimensions):
+///
+/// ```
+/// let mut r = obs_runtime::pricing::Rates::default();
+/// r.input = 2_500_000; // $2.50 per 1M input tokens
+/// r.output = 10_000_000;
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Rates {
     /// Uncached input tokens.
     pub input: u64,
@@ -51,6 +61,7 @@ pub struct Rates {
 /// Rates that apply when a call's input exceeds `above_input_tokens`; fields
 /// left `None` keep the base rate.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Tier {
     /// Threshold on all input tokens (cached included).
     pub above_input_tokens: u64,
@@ -64,8 +75,9 @@ pub struct Tier {
     pub cache_write: Option<u64>,
 }
 
-/// The price of one model.
+/// The price of one model: [`ModelPrice::new`], then tiers if it has any.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ModelPrice {
     /// `gen_ai.provider.name` of the provider.
     pub provider: String,
@@ -95,12 +107,41 @@ impl Cost {
 
 /// Options that change which rates apply.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CostOptions {
     /// The call went through the provider's batch API.
     pub batch: bool,
 }
 
+impl Tier {
+    /// A tier from `above_input_tokens` on, every rate as the base until set.
+    pub fn above(above_input_tokens: u64) -> Tier {
+        Tier { above_input_tokens, ..Tier::default() }
+    }
+}
+
+impl CostOptions {
+    /// Priced at the provider's batch rates.
+    pub fn batch(batch: bool) -> CostOptions {
+        CostOptions { batch }
+    }
+}
+
 impl ModelPrice {
+    /// A price with these base rates and no tiers; `as_of` and `source` are
+    /// empty (set them to say where the price came from).
+    ///
+    /// ```
+    /// use obs_runtime::pricing::{self, ModelPrice, Rates};
+    /// let mut rates = Rates::default();
+    /// rates.input = 150_000; // $0.15 per 1M tokens
+    /// rates.output = 600_000;
+    /// pricing::set_price("acme-ft-7b", ModelPrice::new("acme", rates));
+    /// ```
+    pub fn new(provider: impl Into<String>, rates: Rates) -> ModelPrice {
+        ModelPrice { provider: provider.into(), rates, tiers: Vec::new(), as_of: String::new(), source: String::new() }
+    }
+
     /// The cost of `usage` at these prices, tiers applied as the provider
     /// does (the tier of the whole prompt sets every rate). Cached tokens are
     /// billed at the cache rate and never also at the input rate; reasoning

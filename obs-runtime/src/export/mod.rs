@@ -12,6 +12,11 @@ pub mod prometheus;
 use std::net::SocketAddr;
 
 /// What an exporter gets from `init()`.
+///
+/// Hidden with [`Exporter`] and [`Running`]: exporters are registered only by
+/// obs for now, because this configuration is a closed set of fields that an
+/// exporter from another crate could not extend.
+#[doc(hidden)]
 #[derive(Clone, Debug, Default)]
 pub struct ExporterConfig {
     /// `service.name` (`OTEL_SERVICE_NAME`).
@@ -27,6 +32,7 @@ pub struct ExporterConfig {
 
 /// An exporter that could not start: which one, and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ExportError {
     /// The exporter's name.
     pub exporter: &'static str,
@@ -42,7 +48,9 @@ impl std::fmt::Display for ExportError {
 
 impl std::error::Error for ExportError {}
 
-/// A pluggable exporter.
+/// An exporter, started by name from `init()` (see [`ExporterConfig`] on
+/// why this is not yet a public plug-in API).
+#[doc(hidden)]
 pub trait Exporter: Sync {
     /// The name `OBS_EXPORTERS` selects it by.
     fn name(&self) -> &'static str;
@@ -51,6 +59,7 @@ pub trait Exporter: Sync {
 }
 
 /// A started exporter, owned by the `init()` guard.
+#[doc(hidden)]
 pub trait Running: Send {
     /// One line for humans: what runs where.
     fn describe(&self) -> String;

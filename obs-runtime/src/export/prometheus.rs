@@ -149,7 +149,7 @@ pub fn render(namespace: Option<&str>) -> String {
 }
 
 /// The Prometheus exporter, registered with `inventory` under `prometheus`.
-pub struct PrometheusExporter;
+pub(crate) struct PrometheusExporter;
 
 inventory::submit! { super::Registration(&PrometheusExporter) }
 

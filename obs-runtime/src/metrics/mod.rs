@@ -16,14 +16,23 @@
 //! lands in this registry too once `init()` has installed obs as the global
 //! `metrics` recorder.
 
-pub mod cells;
+pub(crate) mod cells;
 #[cfg(feature = "metrics-facade")]
 pub(crate) mod facade;
+#[doc(hidden)]
 pub mod names;
+// The storage behind the public handles; hidden, not private, so tests can
+// check that the built-in families exist before any call.
+#[doc(hidden)]
 pub mod registry;
 
 pub use cells::HistogramSnapshot;
-pub use registry::{registry, FamilyError, MetricKind, Series, DEFAULT_CARDINALITY_LIMIT, OVERFLOW_VALUE};
+pub use names::{
+    AGENT_DURATION_BUCKETS, DEFAULT_BUCKETS, FUNCTION_DURATION_BUCKETS, LLM_DURATION_BUCKETS, TOKEN_BUCKETS,
+};
+#[doc(hidden)]
+pub use registry::registry;
+pub use registry::{FamilyError, MetricKind, Series, DEFAULT_CARDINALITY_LIMIT, OVERFLOW_VALUE};
 
 use cells::{shard, CounterCells, GaugeCells, HistogramCells};
 use std::collections::BTreeMap;
@@ -119,6 +128,12 @@ fn check_labels(labels: &[(&str, &str)]) -> Result<(), FamilyError> {
         Some((k, _)) => Err(FamilyError::InvalidLabel(k.to_string())),
         None => Ok(()),
     }
+}
+
+/// The names obs's built-in metrics own. A user metric under one of them is
+/// refused ([`FamilyError::Reserved`]); name yours with your own prefix.
+pub fn reserved_names() -> impl Iterator<Item = &'static str> {
+    names::RESERVED.iter().map(|b| b.name)
 }
 
 /// The counter `name{labels}`; the family is created on first use.

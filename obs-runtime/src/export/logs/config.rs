@@ -144,6 +144,7 @@ impl LogSpans {
 /// The log exporter's settings; see [`crate::Builder::from_env`] for the
 /// environment variables.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct LogConfig {
     /// `json` or `console` (default).
     pub format: Option<String>,

@@ -50,7 +50,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use writer::{Msg, Output};
 
 /// The log exporter, registered with `inventory` under `logs`.
-pub struct LogExporter;
+pub(crate) struct LogExporter;
 
 inventory::submit! { super::Registration(&LogExporter) }
 
