@@ -533,13 +533,11 @@ impl Staged {
 ///
 /// ```
 /// use obs_runtime::pricing::{self, ModelPrice, Rates};
-/// pricing::set_price("my-finetune", ModelPrice {
-///     provider: "openai".into(),
-///     rates: Rates { input: 3_000_000, output: 12_000_000, ..Rates::default() }, // $3 / $12 per 1M
-///     tiers: vec![],
-///     as_of: "2026-11-01".into(),
-///     source: "contract".into(),
-/// });
+/// let mut rates = Rates::default();
+/// (rates.input, rates.output) = (3_000_000, 12_000_000); // $3 / $12 per 1M
+/// let mut price = ModelPrice::new("openai", rates);
+/// (price.as_of, price.source) = ("2026-11-01".into(), "contract".into());
+/// pricing::set_price("my-finetune", price);
 /// assert!(pricing::price("my-finetune").is_some());
 /// ```
 pub fn set_price(model: &str, price: ModelPrice) {
