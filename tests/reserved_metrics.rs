@@ -86,3 +86,26 @@ fn the_metrics_facade_cannot_write_into_a_built_in_metric() {
     ::metrics::counter!("myapp_jobs_total").increment(3);
     assert_eq!(testing::snapshot().counter("myapp_jobs_total", &[]), Some(3));
 }
+
+/// The self-metrics obs registers outside the hot path (redaction, log
+/// drops, budgets, the HTTP layer) are reserved too: before, a user's
+/// `http_requests_total` of the same type silently merged into the tower
+/// layer's family, and one of another type silently switched obs's off.
+#[test]
+fn self_metric_names_are_reserved_too() {
+    for name in [
+        "redactions_total",
+        "obs_log_lines_dropped_total",
+        "budget_spent_usd",
+        "budget_limit_usd",
+        "http_requests_total",
+        "http_request_duration_seconds",
+    ] {
+        assert_eq!(metrics::counter(name, "mine", &[]).err(), reserved(name));
+        assert_eq!(metrics::gauge(name, "mine", &[]).err(), reserved(name));
+        assert!(metrics::reserved_names().any(|n| n == name), "{name}");
+    }
+    // And obs's own still records.
+    assert_eq!(obs_runtime::redact::scan("mail bob@example.com"), "mail [REDACTED:email]");
+    assert_eq!(testing::snapshot().counter("redactions_total", &[("kind", "email")]), Some(1));
+}

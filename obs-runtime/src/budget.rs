@@ -216,8 +216,8 @@ pub fn register(b: Budget) -> Result<(), BudgetError> {
     }
     let limit_pico = (b.limit_usd * PICO_PER_USD as f64) as u64;
     let labels = [("budget", b.name.as_str())];
-    let spent_gauge = metrics::gauge("budget_spent_usd", "Spent in the budget's current period, USD.", &labels).ok();
-    if let Ok(g) = metrics::gauge("budget_limit_usd", "Limit of the budget per period, USD.", &labels) {
+    let spent_gauge = metrics::builtin_gauge(&metrics::names::BUDGET_SPENT, &labels);
+    if let Some(g) = metrics::builtin_gauge(&metrics::names::BUDGET_LIMIT, &labels) {
         g.set(b.limit_usd);
     }
     if let Some(g) = &spent_gauge {

@@ -39,10 +39,7 @@ pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id"
 /// The `route` label of requests no route matched.
 pub const UNMATCHED_ROUTE: &str = "unmatched";
 
-/// Bucket bounds of `http_request_duration_seconds`, from the HTTP semantic
-/// conventions (`http.server.request.duration`).
-pub const HTTP_DURATION_BUCKETS: &[f64] =
-    &[0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0];
+pub use crate::metrics::names::HTTP_DURATION_BUCKETS;
 
 /// The layer; see the [module documentation](self).
 #[derive(Clone, Copy, Debug, Default)]
@@ -244,19 +241,9 @@ fn record(method: &'static str, route: &str, status: Option<u16>, elapsed: std::
         }
         _ => "error",
     };
-    if let Ok(c) = crate::metrics::counter(
-        "http_requests_total",
-        "HTTP requests served, by method, route template and status code.",
-        &[("method", method), ("route", route), ("status", status)],
-    ) {
-        c.increment(1);
-    }
-    if let Ok(h) = crate::metrics::histogram_with_buckets(
-        "http_request_duration_seconds",
-        "Time from a request's arrival to its response headers, by method and route template.",
-        HTTP_DURATION_BUCKETS,
-        &[("method", method), ("route", route)],
-    ) {
-        h.record(elapsed.as_secs_f64());
-    }
+    use crate::metrics::names::{HTTP_DURATION, HTTP_REQUESTS};
+    crate::metrics::builtin_counter(&HTTP_REQUESTS, &[("method", method), ("route", route), ("status", status)])
+        .increment(1);
+    crate::metrics::builtin_histogram(&HTTP_DURATION, &[("method", method), ("route", route)])
+        .record(elapsed.as_secs_f64());
 }

@@ -136,6 +136,26 @@ pub fn reserved_names() -> impl Iterator<Item = &'static str> {
     names::RESERVED.iter().map(|b| b.name)
 }
 
+/// A series of one of obs's own self-metrics, as a public handle. Built-in
+/// families cannot fail (their names are reserved), so neither can this.
+pub(crate) fn builtin_counter(b: &'static names::Builtin, labels: &[(&str, &str)]) -> Counter {
+    Counter(b.family().series(labels).counter())
+}
+
+/// As [`builtin_counter`], for a gauge; `None` only if `b` is not a gauge.
+pub(crate) fn builtin_gauge(b: &'static names::Builtin, labels: &[(&str, &str)]) -> Option<Gauge> {
+    match b.family().series(labels) {
+        Series::Gauge(g) => Some(Gauge(g)),
+        _ => None,
+    }
+}
+
+/// As [`builtin_counter`], for a histogram.
+#[cfg_attr(not(feature = "tower"), allow(dead_code))]
+pub(crate) fn builtin_histogram(b: &'static names::Builtin, labels: &[(&str, &str)]) -> Histogram {
+    Histogram(b.family().series(labels).histogram())
+}
+
 /// The counter `name{labels}`; the family is created on first use.
 pub fn counter(name: &str, help: &str, labels: &[(&str, &str)]) -> Result<Counter, FamilyError> {
     check_labels(labels)?;

@@ -213,6 +213,46 @@ pub static CARDINALITY_OVERFLOW: Builtin = Builtin::new(
     &["metric"],
 );
 
+/// Bucket bounds of `http_request_duration_seconds`, from the HTTP semantic
+/// conventions (`http.server.request.duration`).
+pub const HTTP_DURATION_BUCKETS: &[f64] =
+    &[0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0];
+
+/// `redactions_total{kind}`: free-text detector findings replaced.
+pub static REDACTIONS: Builtin = Builtin::new(
+    "redactions_total",
+    "Findings of the free-text detectors replaced by [REDACTED:kind], by kind.",
+    MetricKind::Counter,
+    &["kind"],
+);
+/// `obs_log_lines_dropped_total{reason}`.
+pub static LOG_LINES_DROPPED: Builtin = Builtin::new(
+    "obs_log_lines_dropped_total",
+    "Log lines not written: the writer's queue was full, or the output failed.",
+    MetricKind::Counter,
+    &["reason"],
+);
+/// `budget_spent_usd{budget}`.
+pub static BUDGET_SPENT: Builtin =
+    Builtin::new("budget_spent_usd", "Spent in the budget's current period, USD.", MetricKind::Gauge, &["budget"]);
+/// `budget_limit_usd{budget}`.
+pub static BUDGET_LIMIT: Builtin =
+    Builtin::new("budget_limit_usd", "Limit of the budget per period, USD.", MetricKind::Gauge, &["budget"]);
+/// `http_requests_total{method, route, status}` (the tower layer).
+pub static HTTP_REQUESTS: Builtin = Builtin::new(
+    "http_requests_total",
+    "HTTP requests served, by method, route template and status code.",
+    MetricKind::Counter,
+    &["method", "route", "status"],
+);
+/// `http_request_duration_seconds{method, route}` (the tower layer).
+pub static HTTP_DURATION: Builtin = Builtin::new(
+    "http_request_duration_seconds",
+    "Time from a request's arrival to its response headers, by method and route template.",
+    MetricKind::Histogram { bounds: HTTP_DURATION_BUCKETS, scale: 1.0, float_sum: true },
+    &["method", "route"],
+);
+
 /// Every metric name obs records itself: [`ALL`] and its self-metrics. User
 /// code cannot register these names (`FamilyError::Reserved`).
 pub static RESERVED: &[&Builtin] = &[
@@ -233,6 +273,12 @@ pub static RESERVED: &[&Builtin] = &[
     &FUNCTION_CALLS,
     &FUNCTION_DURATION,
     &CARDINALITY_OVERFLOW,
+    &REDACTIONS,
+    &LOG_LINES_DROPPED,
+    &BUDGET_SPENT,
+    &BUDGET_LIMIT,
+    &HTTP_REQUESTS,
+    &HTTP_DURATION,
 ];
 
 #[cfg(test)]
@@ -243,7 +289,10 @@ mod tests {
     fn reserved_is_all_and_the_self_metrics() {
         let reserved: Vec<&str> = RESERVED.iter().map(|b| b.name).collect();
         let mut want: Vec<&str> = ALL.iter().map(|b| b.name).collect();
-        want.push(CARDINALITY_OVERFLOW.name);
+        want.extend(
+            [&CARDINALITY_OVERFLOW, &REDACTIONS, &LOG_LINES_DROPPED, &BUDGET_SPENT, &BUDGET_LIMIT].map(|b| b.name),
+        );
+        want.extend([&HTTP_REQUESTS, &HTTP_DURATION].map(|b| b.name));
         assert_eq!(reserved, want);
     }
 }

@@ -813,10 +813,8 @@ static USER: RwLock<Vec<UserPattern>> = RwLock::new(Vec::new());
 /// User patterns: each adds a label value to `redactions_total`.
 const MAX_USER_PATTERNS: usize = 64;
 
-const HELP: &str = "Findings of the free-text detectors replaced by [REDACTED:kind], by kind.";
-
 fn redactions_counter(kind: &str) -> Option<Counter> {
-    crate::metrics::counter("redactions_total", HELP, &[("kind", kind)]).ok()
+    Some(crate::metrics::builtin_counter(&crate::metrics::names::REDACTIONS, &[("kind", kind)]))
 }
 
 /// One counter per built-in kind, all created at zero at the first scan.

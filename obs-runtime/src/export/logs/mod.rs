@@ -123,12 +123,7 @@ impl Exporter for LogExporter {
         let out = Output::open(&lc.output, lc.rotation, lc.max_files)
             .map_err(|e| err(format!("cannot open the log file {} ({e})", lc.output.describe())))?;
         let dropped = |reason: &str| {
-            crate::metrics::counter(
-                "obs_log_lines_dropped_total",
-                "Log lines not written: the writer's queue was full, or the output failed.",
-                &[("reason", reason)],
-            )
-            .ok()
+            Some(crate::metrics::builtin_counter(&crate::metrics::names::LOG_LINES_DROPPED, &[("reason", reason)]))
         };
         let (queue_full, write_error) = (dropped("queue_full"), dropped("write_error"));
         let (tx, rx) = sync_channel(lc.queue_lines.max(1));
