@@ -73,14 +73,7 @@ fn main() {
     log_line(&mut c, &fmt);
     obs.flush();
     drop(worker);
-    let obs_dropped: u64 = obs_runtime::metrics::snapshot()
-        .series("obs_log_lines_dropped_total", &[])
-        .into_iter()
-        .map(|(_, v)| match v {
-            obs_runtime::metrics::Value::Counter(n) => *n,
-            _ => 0,
-        })
-        .sum();
+    let obs_dropped = common::log_lines_dropped();
     eprintln!("lines dropped: obs {obs_dropped}, fmt + non_blocking {}", dropped.dropped_lines());
     c.final_summary();
 }

@@ -73,14 +73,7 @@ fn main() {
     eprintln!("configuration: {}", obs.describe().join("; "));
     benches();
     obs.flush();
-    let dropped: u64 = obs_runtime::metrics::snapshot()
-        .series("obs_log_lines_dropped_total", &[])
-        .into_iter()
-        .map(|(_, v)| match v {
-            obs_runtime::metrics::Value::Counter(n) => *n,
-            _ => 0,
-        })
-        .sum();
+    let dropped = common::log_lines_dropped();
     eprintln!("log lines dropped (queue full or write error): {dropped}");
     drop(obs);
     Criterion::default().configure_from_args().final_summary();

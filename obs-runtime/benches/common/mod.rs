@@ -33,3 +33,17 @@ pub fn run_cases(c: &mut Criterion, group: &str, cases: &[Case]) {
     }
     g.finish();
 }
+
+/// Log lines obs dropped so far (queue full or write error): printed after a
+/// logs bench, so a result made cheaper by dropping is visible.
+#[allow(dead_code)] // not every bench file logs
+pub fn log_lines_dropped() -> u64 {
+    obs_runtime::metrics::snapshot()
+        .series("obs_log_lines_dropped_total", &[])
+        .into_iter()
+        .map(|(_, v)| match v {
+            obs_runtime::metrics::Value::Counter(n) => *n,
+            _ => 0,
+        })
+        .sum()
+}
