@@ -7,7 +7,7 @@
 //! is allocated once at its capacity, so memory is bounded.
 
 use crate::pricing::PICO_PER_USD;
-use crate::record::Status;
+use crate::status::Status;
 use crate::usage::TokenUsage;
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};

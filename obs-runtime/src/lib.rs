@@ -42,10 +42,34 @@
 //!     research("rust").await.unwrap();
 //! }
 //! ```
+//!
+//! ## Layers
+//!
+//! Each module depends only on modules of the layers below it (or beside it,
+//! without a cycle); `tests/module_graph.rs` reads the sources and fails on
+//! any cycle.
+//!
+//! ```text
+//! L7  lib (init(), __private) · init (Builder, exporters' start) · testing
+//! L6  export (prometheus, logs) · tower · trace (OTel ids)
+//! L5  catalog (inventory of call sites, catalog(), series at zero) · redact
+//! L4  llm      model calls: LlmSite = Site<Llm>, tokens, cost, ledger and
+//!              budget feeds, TrackedStream
+//! L3  call     Site, Call, Tracked, runtime label sets, slow-call warning;
+//!              knows no model: kinds plug in through call::Extension
+//! L2  pricing (table, generation, cost) · ledger · budget · events
+//! L1  metrics (cells, registry, names) · context (agents, requests)
+//! L0  descriptor (FnInfo, FnKind) · status (Status, Outcome, Probe) ·
+//!     provider (infer_provider) · usage · labels · slot (the audited
+//!     `&'static` publication cell) · time · clients
+//! ```
 
 pub mod budget;
+mod call;
+mod catalog;
 mod clients;
 pub mod context;
+mod descriptor;
 pub mod events;
 pub mod export;
 mod init;
@@ -54,9 +78,10 @@ pub mod ledger;
 mod llm;
 pub mod metrics;
 pub mod pricing;
-mod record;
+mod provider;
 pub mod redact;
-mod registry;
+mod slot;
+mod status;
 pub mod testing;
 mod time;
 #[cfg(feature = "tower")]
@@ -65,16 +90,19 @@ pub mod trace;
 pub mod usage;
 
 pub use budget::BudgetExceeded;
+pub use call::enabled;
+pub use catalog::catalog;
 pub use context::RequestContext;
 pub use context::{current_agent, spawn};
+pub use descriptor::{FnInfo, FnKind};
 pub use init::{Builder, InitError, ObsGuard, DEFAULT_EXPORTERS};
 pub use labels::{LabelValue, UnboundedLabelValue};
 pub use llm::{set_high_cost_threshold_usd, BoxedStream, TrackedStream};
 pub use metrics::names::SEMCONV_VERSION;
 pub use obs_macros::Redact;
 pub use obs_macros::{traced, track_execution, track_llm_call, track_tool};
-pub use record::{enabled, Status};
-pub use registry::{catalog, infer_provider, FnInfo, FnKind};
+pub use provider::infer_provider;
+pub use status::Status;
 pub use usage::{LlmChunk, LlmUsage, TokenUsage};
 
 /// Starts obs with the embedded defaults, overridden by the environment
@@ -95,9 +123,9 @@ pub fn init() -> Result<ObsGuard, InitError> {
 pub mod __private {
     pub use crate::budget::__private::BudgetReturn;
     pub use crate::budget::check as budget_check;
-    pub use crate::events::slow_call;
+    pub use crate::call::slow_call;
     pub use crate::labels::__private::{bounded, unbounded};
-    pub use crate::llm::{TrackReturn, TrackedStream};
+    pub use crate::llm::{LlmCall, LlmSite, TrackReturn, TrackedStream};
     pub use crate::redact::capture::__private as capture;
     pub use crate::usage::LlmUsage;
 
@@ -111,7 +139,7 @@ pub mod __private {
     /// `error.type` of an error value: its type's short name.
     #[inline]
     pub fn error_type_of<E>(_: &E) -> &'static str {
-        crate::record::short_type_name(std::any::type_name::<E>())
+        crate::status::short_type_name(std::any::type_name::<E>())
     }
 
     /// Applies a `usage = expr` closure (or function) to the return value;
@@ -120,9 +148,12 @@ pub mod __private {
     pub fn apply_usage<'a, R: ?Sized, U: crate::usage::LlmUsage, F: FnOnce(&'a R) -> U>(ret: &'a R, f: F) -> U {
         f(ret)
     }
-    pub use crate::record::{once, typed, Call, Outcome, PlainOutcome, Probe, ResultOutcome, Site, Tracked};
+    pub use crate::call::{once, typed, Call, Site, Tracked};
+    pub use crate::catalog::Registration;
+    pub use crate::descriptor::{fn_info, FnInfo, FnInfoBuilder, FnKind};
+    pub use crate::provider::infer_provider;
     pub use crate::redact::__private as redact;
-    pub use crate::registry::{infer_provider, FnInfo, FnKind, Registration};
+    pub use crate::status::{Outcome, PlainOutcome, Probe, ResultOutcome};
     pub use inventory;
     pub use tracing;
 }

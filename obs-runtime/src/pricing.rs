@@ -24,6 +24,15 @@ use std::sync::{Arc, LazyLock, RwLock};
 /// The table shipped with this release.
 const BUILTIN: &str = include_str!("../pricing/models.json");
 
+/// Bumped whenever the table changes, so caches of prices (each model-call
+/// site keeps one) know to refresh.
+static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// The table's generation: changes whenever a price is set or loaded.
+pub(crate) fn generation() -> u64 {
+    GENERATION.load(std::sync::atomic::Ordering::Acquire)
+}
+
 /// Picodollars (1e-12 USD) per dollar.
 pub const PICO_PER_USD: u64 = 1_000_000_000_000;
 
@@ -345,7 +354,7 @@ fn parse_obs(
             s => s,
         };
         let provider = match text(m, "provider") {
-            p if p.is_empty() => crate::registry::infer_provider(name).to_string(),
+            p if p.is_empty() => crate::provider::infer_provider(name).to_string(),
             p => p,
         };
         out.insert(name.clone(), Arc::new(ModelPrice { provider, rates, tiers, as_of, source: text(m, "source") }));
@@ -429,7 +438,7 @@ fn parse_litellm(
         let provider = match text(m, "litellm_provider").as_str() {
             "gemini" | "vertex_ai-language-models" => "gcp.gemini".to_string(),
             "mistral" => "mistral_ai".to_string(),
-            "" => crate::registry::infer_provider(name).to_string(),
+            "" => crate::provider::infer_provider(name).to_string(),
             p => p.to_string(),
         };
         out.insert(
@@ -456,7 +465,7 @@ pub fn load_str(json: &str, origin: &str) -> Result<usize, PricingError> {
     let n = models.len();
     let mut t = table().write().unwrap_or_else(|e| e.into_inner());
     t.models.extend(models);
-    crate::llm::PRICING_GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     Ok(n)
 }
 
@@ -475,7 +484,7 @@ pub fn load_str(json: &str, origin: &str) -> Result<usize, PricingError> {
 /// ```
 pub fn set_price(model: &str, price: ModelPrice) {
     table().write().unwrap_or_else(|e| e.into_inner()).models.insert(model.to_string(), Arc::new(price));
-    crate::llm::PRICING_GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
 }
 
 /// Strips a dated-snapshot suffix: `-2024-08-06`, `-20250929`, `@20250929`.
