@@ -45,24 +45,44 @@
 //!
 //! ## Layers
 //!
-//! Each module depends only on modules of the layers below it (or beside it,
-//! without a cycle); `tests/module_graph.rs` reads the sources and fails on
-//! any cycle.
+//! Each module uses only modules of its own layer or the layers below it, and
+//! the graph has no cycle: `tests/module_graph.rs` reads the sources and fails
+//! on a cycle, on an edge that points up this table, or on a module missing
+//! from it.
 //!
 //! ```text
-//! L7  lib (init(), __private) · init (Builder, exporters' start) · testing
-//! L6  export (prometheus, logs) · tower · trace (OTel ids)
-//! L5  catalog (inventory of call sites, catalog(), series at zero) · redact
-//! L4  llm      model calls: LlmSite = Site<Llm>, tokens, cost, ledger and
-//!              budget feeds, TrackedStream
-//! L3  call     Site, Call, Tracked, runtime label sets, slow-call warning;
-//!              knows no model: kinds plug in through call::Extension
-//! L2  pricing (table, generation, cost) · ledger · budget · events
-//! L1  metrics (cells, registry, names) · context (agents, requests)
-//! L0  descriptor (FnInfo, FnKind) · status (Status, Outcome, Probe) ·
-//!     provider (infer_provider) · usage · labels · slot (the audited
-//!     `&'static` publication cell) · time · clients
+//! L7  lib · init · testing
+//! L6  export · trace · tower
+//! L5  catalog · redact
+//! L4  llm
+//! L3  call
+//! L2  pricing · ledger · budget
+//! L1  metrics · context · clients
+//! L0  descriptor · status · provider · usage · labels · slot · time · events
 //! ```
+//!
+//! * L0, vocabulary with no dependency in the crate: `descriptor` (`FnInfo`,
+//!   `FnKind`), `status` (`Status`, `Outcome`, the autoref `Probe`), `provider`
+//!   (`infer_provider`), `usage` (`TokenUsage`, `LlmUsage`, `LlmChunk`),
+//!   `labels` (`LabelValue`), `slot` (the one audited `unsafe`: publishing a
+//!   leaked `&'static T`), `time`, `events` (the audit/security/performance
+//!   helpers).
+//! * L1: `metrics` (sharded cells, the registry, the built-in names),
+//!   `context` (interned agents, the current agent and request), `clients`
+//!   (`LlmUsage` for client crates).
+//! * L2, cost: `pricing` (the table, its generation counter, the cost engine),
+//!   `ledger` (recent model calls), `budget`.
+//! * L3, `call`: call sites, the call guard, `Tracked`, runtime label sets, the
+//!   slow-call warning. It knows no model call: a kind of call that records
+//!   more plugs in through `call::Extension`.
+//! * L4, `llm`: model calls (`LlmSite = Site<Llm>`), tokens, cost, the ledger
+//!   and budget feeds, `TrackedStream`.
+//! * L5: `catalog` (inventory of call sites, [`catalog()`], series at zero),
+//!   `redact`.
+//! * L6, what reads the layers below: `export` (Prometheus, logs), `trace`
+//!   (OpenTelemetry ids), `tower`.
+//! * L7: `init` (`Builder`), `testing`, and this root (`init()`, `__private`
+//!   for generated code).
 
 pub mod budget;
 mod call;

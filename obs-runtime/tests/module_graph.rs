@@ -10,7 +10,10 @@
 //! tests should respect the layers as well. The test fails, printing a cycle
 //! and where each of its edges is written, if the graph has one.
 //!
-//! The layering itself is documented in the crate-level doc of `src/lib.rs`.
+//! The layering is documented in the crate-level doc of `src/lib.rs`, as one
+//! `L<n>  a · b · c` line per layer; a second test reads that table and
+//! checks every edge against it (an edge may stay in its layer, or go down),
+//! so the documentation cannot drift from the code.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -333,6 +336,51 @@ fn runtime_modules_form_no_cycle() {
     }
 }
 
+/// The layer of each module, from the `L<n>  a · b` lines of lib.rs's doc.
+fn documented_layers(lib_src: &str) -> BTreeMap<String, u32> {
+    let mut layers = BTreeMap::new();
+    for line in lib_src.lines() {
+        let Some(rest) = line.trim_start().strip_prefix("//! L") else { continue };
+        let Some((n, modules)) = rest.split_once(char::is_whitespace) else { continue };
+        let Ok(n) = n.parse::<u32>() else { continue };
+        for m in modules.split('·') {
+            layers.insert(m.trim().to_string(), n);
+        }
+    }
+    layers
+}
+
+#[test]
+fn every_edge_stays_in_its_documented_layer_or_goes_down() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let edges = module_graph(&src);
+    let layers = documented_layers(&std::fs::read_to_string(src.join("lib.rs")).expect("lib.rs"));
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut problems = Vec::new();
+    for f in &files {
+        let rel = f.strip_prefix(&src).expect("under src");
+        let first = rel.components().next().expect("a component").as_os_str().to_string_lossy().into_owned();
+        let m = first.trim_end_matches(".rs");
+        if !layers.contains_key(m) {
+            problems.push(format!("module `{m}` is missing from the layer table in lib.rs"));
+        }
+    }
+    for (from, tos) in &edges {
+        for (to, at) in tos {
+            match (layers.get(from), layers.get(to)) {
+                (Some(a), Some(b)) if b > a => {
+                    problems.push(format!("{from} (L{a}) -> {to} (L{b}) points up: {}", at.join(", ")))
+                }
+                _ => {}
+            }
+        }
+    }
+    problems.sort();
+    problems.dedup();
+    assert!(problems.is_empty(), "the module graph does not match lib.rs's layers:\n{}", problems.join("\n"));
+}
+
 #[test]
 fn the_scanner_reads_grouped_inline_and_reexported_paths() {
     let s = strip(
@@ -355,4 +403,8 @@ fn the_scanner_reads_grouped_inline_and_reexported_paths() {
     assert_eq!(find_cycle(&cyclic).map(|c| c.len()), Some(3));
     cyclic.get_mut("z").expect("z").clear();
     assert_eq!(find_cycle(&cyclic), None);
+    let layers = documented_layers("//! text\n//! L1  metrics · context\n//!     not a layer\n//! L0  time\n");
+    assert_eq!(layers.get("context"), Some(&1));
+    assert_eq!(layers.get("time"), Some(&0));
+    assert_eq!(layers.len(), 3);
 }
