@@ -219,10 +219,9 @@ impl LlmSeries {
     #[inline(never)]
     fn fill_error_slot(&self, slot: &Slot<ErrorSeries>, error_type: &'static str) -> &'static HistogramCells {
         let duration = genai_duration(self.operation, self.provider, self.model, Some(error_type));
-        let won = slot.get_or_publish(ErrorSeries { error_type, duration });
-        // Another thread may have filled the slot with another type first;
-        // this call's series is right either way.
-        let _ = won;
+        // Another thread may fill the slot with another type first; this
+        // call's series is right either way (a later call takes the next slot).
+        slot.get_or_publish(ErrorSeries { error_type, duration });
         duration
     }
 
