@@ -15,7 +15,8 @@
 //!   values, resolves series in the metric registry (its family locks), and a
 //!   new label set takes the site's insert lock (`DynamicCache::insert`);
 //! * past `DYNAMIC_CACHE_LIMIT` label sets a site resolves new sets on every
-//!   call (registry locks), which keeps its memory bounded;
+//!   call (the registry's family locks, not the site's), which keeps its
+//!   memory bounded;
 //! * interning a new agent name (`Agent::intern`) takes the agent table's
 //!   insert lock once per name.
 //!
@@ -226,11 +227,17 @@ struct DynamicCache<X: Extension> {
     slots: Box<[Slot<DynamicEntry<X>>]>,
     /// Serialises inserts and counts the entries.
     insert: Mutex<usize>,
+    /// Set once the table holds `DYNAMIC_CACHE_LIMIT` entries.
+    full: AtomicBool,
 }
 
 impl<X: Extension> DynamicCache<X> {
     fn new() -> Self {
-        DynamicCache { slots: (0..DYNAMIC_SLOTS).map(|_| Slot::new()).collect(), insert: Mutex::new(0) }
+        DynamicCache {
+            slots: (0..DYNAMIC_SLOTS).map(|_| Slot::new()).collect(),
+            insert: Mutex::new(0),
+            full: AtomicBool::new(false),
+        }
     }
 
     /// The entry for these values, or the index of the empty slot ending
@@ -337,13 +344,11 @@ impl<X: Extension> Site<X> {
     fn cached(&self, agent: Agent) -> &'static SiteSeries<X> {
         let table = self.by_agent.get_or_init(|| (0..=crate::context::MAX_AGENTS).map(|_| Slot::new()).collect());
         // Agent ids are at most MAX_AGENTS and the table has MAX_AGENTS + 1
-        // slots; `get` keeps an impossible id from panicking.
-        match table.get(agent.id as usize) {
-            Some(slot) => match slot.get() {
-                Some(s) => s,
-                None => self.resolve_slow(slot, agent),
-            },
-            None => self.resolve_unslotted(agent),
+        // slots; the `min` only keeps the indexing provably in bounds.
+        let slot = &table[(agent.id as usize).min(table.len() - 1)];
+        match slot.get() {
+            Some(s) => s,
+            None => self.resolve_slow(slot, agent),
         }
     }
 
@@ -354,13 +359,6 @@ impl<X: Extension> Site<X> {
         // Two threads may race here; both resolve the same series, and the
         // loser's copy is dropped.
         slot.get_or_publish(labels.resolve())
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn resolve_unslotted(&self, agent: Agent) -> &'static SiteSeries<X> {
-        let labels = Labels { info: self.info, agent, provider: self.provider(), dynamic: &[] };
-        Box::leak(Box::new(labels.resolve()))
     }
 
     /// Starts a call whose labels are all known at compile time.
@@ -404,6 +402,10 @@ impl<X: Extension> Site<X> {
         values: &[Cow<'_, str>],
     ) -> SeriesRef<X> {
         let labels = Labels { info: self.info, agent, provider: self.dynamic_provider(values), dynamic: values };
+        if cache.full.load(Ordering::Relaxed) {
+            // Nothing more is cached: skip the insert lock.
+            return SeriesRef::Owned(Box::new(labels.resolve()));
+        }
         let mut len = cache.insert.lock().unwrap_or_else(|e| e.into_inner());
         // Another thread may have inserted it since the lock-free probe.
         let empty = match cache.probe(hash, agent.id, values) {
@@ -415,6 +417,9 @@ impl<X: Extension> Site<X> {
                 let values = values.iter().map(|v| Box::<str>::from(&**v)).collect();
                 let entry = DynamicEntry { hash, agent: agent.id, values, series: labels.resolve() };
                 *len += 1;
+                if *len == DYNAMIC_CACHE_LIMIT {
+                    cache.full.store(true, Ordering::Relaxed);
+                }
                 SeriesRef::Static(&cache.slots[i].publish(entry).series)
             }
             _ => SeriesRef::Owned(Box::new(labels.resolve())),
