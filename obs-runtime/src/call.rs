@@ -712,3 +712,61 @@ pub fn once<R, F: FnOnce() -> R>(f: F) -> R {
 pub fn typed<R, F: Future<Output = R>>(f: F) -> F {
     f
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::descriptor::fn_info;
+
+    static INFO: FnInfo =
+        fn_info(FnKind::Tool, "dyn_tool", "call_tests", "call.rs", 1).tool("dyn_tool").dynamic(&["tier"]).build();
+    static SITE: Site = Site::new(&INFO);
+
+    fn calls(tier: &str) -> u64 {
+        crate::metrics::snapshot()
+            .counter(
+                "tool_calls_total",
+                &[("agent", "none"), ("tool", "dyn_tool"), ("status", "success"), ("tier", tier)],
+            )
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn runtime_label_sets_are_shared_by_threads_and_bounded() {
+        enable();
+        // Two threads share the table; each label set is cached once.
+        std::thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(|| {
+                    for i in 0..2000u32 {
+                        let v = [Cow::Owned(format!("t{}", i % 50))];
+                        SITE.start_dynamic(tracing::Span::none(), &v).finish(Outcome::Success);
+                    }
+                });
+            }
+        });
+        assert_eq!(calls("t7"), 80);
+        let cache = SITE.dynamic.get().expect("the table exists");
+        assert_eq!(*cache.insert.lock().unwrap(), 50);
+        // Past the limit, new sets are still counted, just not cached.
+        for i in 0..DYNAMIC_CACHE_LIMIT + 10 {
+            let v = [Cow::Owned(format!("u{i}"))];
+            SITE.start_dynamic(tracing::Span::none(), &v).finish(Outcome::Success);
+        }
+        assert!(cache.full.load(Ordering::Relaxed));
+        assert_eq!(*cache.insert.lock().unwrap(), DYNAMIC_CACHE_LIMIT);
+        let last = format!("u{}", DYNAMIC_CACHE_LIMIT + 9);
+        SITE.start_dynamic(tracing::Span::none(), &[Cow::Borrowed(last.as_str())]).finish(Outcome::Success);
+        // (Those sets are past the registry's cardinality limit too: summed
+        // over every series, the overflow one included.)
+        let total: u64 = crate::metrics::snapshot()
+            .series("tool_calls_total", &[])
+            .into_iter()
+            .map(|(_, v)| match v {
+                crate::metrics::Value::Counter(n) => *n,
+                _ => 0,
+            })
+            .sum();
+        assert_eq!(total, 4000 + DYNAMIC_CACHE_LIMIT as u64 + 11);
+    }
+}

@@ -583,4 +583,20 @@ mod tests {
                 .await
         }
     }
+
+    #[test]
+    fn agent_names_intern_to_one_id_across_threads() {
+        let ids: Vec<Vec<Agent>> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..2)
+                .map(|_| s.spawn(|| (0..40).map(|i| Agent::intern(&format!("ctx_agent_{i}"))).collect()))
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(ids[0], ids[1]);
+        assert_eq!(ids[0][7].name(), "ctx_agent_7");
+        let distinct: std::collections::HashSet<u32> = ids[0].iter().map(|a| a.id).collect();
+        assert_eq!(distinct.len(), 40);
+        assert_eq!(Agent::intern("ctx_agent_7"), ids[0][7]);
+        assert_eq!(Agent::intern(NO_AGENT), Agent::NONE);
+    }
 }
