@@ -24,8 +24,8 @@ fn quiet() {}
 #[test]
 fn catalog_lists_every_function_before_any_call_and_series_start_at_zero() {
     let cat = catalog();
-    let mine: Vec<_> = cat.iter().filter(|f| f.module == "catalog").collect();
-    let names: Vec<(&str, FnKind)> = mine.iter().map(|f| (f.name, f.kind)).collect();
+    let mine: Vec<_> = cat.iter().filter(|f| f.module() == "catalog").collect();
+    let names: Vec<(&str, FnKind)> = mine.iter().map(|f| (f.name(), f.kind())).collect();
     assert_eq!(
         names,
         vec![
@@ -37,14 +37,17 @@ fn catalog_lists_every_function_before_any_call_and_series_start_at_zero() {
             ("writer", FnKind::Agent),
         ]
     );
-    let planner_info = mine.iter().find(|f| f.name == "planner").unwrap();
-    assert_eq!(planner_info.agent, Some("cat_planner"));
-    assert_eq!(planner_info.labels, &[("team", "search")]);
-    assert!(planner_info.file.ends_with("catalog.rs"));
-    assert_eq!(planner_info.line, 6);
-    let ask_info = mine.iter().find(|f| f.name == "ask").unwrap();
-    assert_eq!((ask_info.model, ask_info.provider, ask_info.operation), (Some("gpt-4o-mini"), None, Some("chat")));
-    assert!(!mine.iter().find(|f| f.name == "quiet").unwrap().metrics);
+    let planner_info = mine.iter().find(|f| f.name() == "planner").unwrap();
+    assert_eq!(planner_info.agent(), Some("cat_planner"));
+    assert_eq!(planner_info.labels(), &[("team", "search")]);
+    assert!(planner_info.file().ends_with("catalog.rs"));
+    assert_eq!(planner_info.line(), 6);
+    let ask_info = mine.iter().find(|f| f.name() == "ask").unwrap();
+    assert_eq!(
+        (ask_info.model(), ask_info.provider(), ask_info.operation()),
+        (Some("gpt-4o-mini"), None, Some("chat"))
+    );
+    assert!(!mine.iter().find(|f| f.name() == "quiet").unwrap().metrics());
 
     // No call has run; init() materialises every series at 0.
     let guard = obs_runtime::Builder::new().exporters(&["prometheus"]).prometheus_addr("127.0.0.1:0").init().unwrap();

@@ -277,7 +277,7 @@ fn event_categories_and_the_token_is_never_logged() {
 #[test]
 fn slow_call_names_the_function_and_its_labels() {
     logs();
-    let info = obs_runtime::catalog().into_iter().find(|f| f.name == "ask" && f.module == "logs_json").unwrap();
+    let info = obs_runtime::catalog().into_iter().find(|f| f.name() == "ask" && f.module() == "logs_json").unwrap();
     {
         let _m = tracing::info_span!("m", marker = "slow-call").entered();
         obs_runtime::__private::slow_call(info, Duration::from_millis(1200), Duration::from_millis(500));

@@ -349,13 +349,6 @@ fn result_of_impl(ty: &Type) -> bool {
     }
 }
 
-fn opt_str(v: Option<String>) -> TokenStream {
-    match v {
-        Some(s) => quote!(::core::option::Option::Some(#s)),
-        None => quote!(::core::option::Option::None),
-    }
-}
-
 fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
     let p = match &cfg.krate {
         Some(path) => quote!(#path::__private),
@@ -394,48 +387,62 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
         _ => fn_name.clone(),
     };
     let operation = cfg.operation.as_ref().map(|s| s.value()).unwrap_or_else(|| "chat".into());
-    let agent = opt_str(Gen::lit(&cfg.agent));
-    let model = opt_str(Gen::lit(&cfg.model));
-    let provider = opt_str(Gen::lit(&cfg.provider));
-    let tool = opt_str(Gen::lit(&tool_name));
-    let op_info = opt_str((cfg.kind == Kind::LlmCall).then(|| operation.clone()));
-    let static_labels = cfg.labels.iter().filter_map(|(k, v)| match v {
-        Value::Lit(s) => {
-            let k = k.to_string();
-            Some(quote!((#k, #s)))
+    // The descriptor is built by a `const fn` builder, naming only the options
+    // this function sets: a new option never changes other expansions.
+    let mut options = Vec::new();
+    for (method, v) in [
+        ("agent", Gen::lit(&cfg.agent)),
+        ("model", Gen::lit(&cfg.model)),
+        ("provider", Gen::lit(&cfg.provider)),
+        ("operation", (cfg.kind == Kind::LlmCall).then(|| operation.clone())),
+        ("tool", Gen::lit(&tool_name)),
+        ("budget", cfg.budget.as_ref().map(|b| b.value())),
+    ] {
+        if let Some(v) = v {
+            let m = format_ident!("{}", method);
+            options.push(quote!(.#m(#v)));
         }
-        _ => None,
-    });
-    let dyn_names = g.dynamic.iter().map(|(n, _, _)| n);
-    let metrics = cfg.metrics;
-    let batch = cfg.batch;
-    let slow = match cfg.slow {
-        Some(ns) => quote!(::core::option::Option::Some(::core::time::Duration::from_nanos(#ns))),
-        None => quote!(::core::option::Option::None),
-    };
-    let budget = opt_str(cfg.budget.as_ref().map(|b| b.value()));
+    }
+    let static_labels: Vec<TokenStream> = cfg
+        .labels
+        .iter()
+        .filter_map(|(k, v)| match v {
+            Value::Lit(s) => {
+                let k = k.to_string();
+                Some(quote!((#k, #s)))
+            }
+            _ => None,
+        })
+        .collect();
+    if !static_labels.is_empty() {
+        options.push(quote!(.labels(&[#(#static_labels),*])));
+    }
+    if !g.dynamic.is_empty() {
+        let dyn_names = g.dynamic.iter().map(|(n, _, _)| n);
+        options.push(quote!(.dynamic(&[#(#dyn_names),*])));
+    }
+    if !cfg.metrics {
+        options.push(quote!(.no_metrics()));
+    }
+    if cfg.batch {
+        options.push(quote!(.batch()));
+    }
+    if let Some(ns) = cfg.slow {
+        options.push(quote!(.slow_nanos(#ns)));
+    }
     let info = format_ident!("__OBS_INFO", span = Span::mixed_site());
     let site = format_ident!("__OBS_SITE", span = Span::mixed_site());
+    // A model call's site carries the model-call series; the others are plain.
+    let site_ty = if cfg.kind == Kind::LlmCall { quote!(#p::LlmSite) } else { quote!(#p::Site) };
     let statics = quote! {
-        static #info: #p::FnInfo = #p::FnInfo {
-            kind: #kind_tokens,
-            name: #info_name,
-            module: ::core::module_path!(),
-            file: ::core::file!(),
-            line: ::core::line!(),
-            agent: #agent,
-            model: #model,
-            provider: #provider,
-            operation: #op_info,
-            tool: #tool,
-            labels: &[#(#static_labels),*],
-            dynamic: &[#(#dyn_names),*],
-            metrics: #metrics,
-            batch: #batch,
-            budget: #budget,
-            slow: #slow,
-        };
-        static #site: #p::Site = #p::Site::new(&#info);
+        static #info: #p::FnInfo = #p::fn_info(
+            #kind_tokens,
+            #info_name,
+            ::core::module_path!(),
+            ::core::file!(),
+            ::core::line!(),
+        )#(#options)*.build();
+        static #site: #site_ty = #site_ty::new(&#info);
         #p::inventory::submit! { #p::Registration(&#site) }
     };
 

@@ -14,6 +14,16 @@
 //! * `hot_path/baseline_agent_llm` and `hot_path/obs_llm_call_in_agent`: an
 //!   agent function calling one model function, per outer call (two
 //!   instrumented calls), by hand and with obs.
+//! * `hot_path/baseline_llm_usage` and `hot_path/obs_llm_usage`: a model call
+//!   that reports tokens (so it is priced, and recorded in the ledger), by hand
+//!   (calls, duration, two token counters, a cost counter) and with obs.
+//! * `hot_path/baseline_llm_error` and `hot_path/obs_llm_error`: a model call
+//!   that returns `Err` (the `error_type`-labelled series).
+//! * `hot_path/baseline_tool_runtime_label` and `hot_path/obs_tool_runtime_label`:
+//!   a tool with a label whose value is computed per call (`labels(tier = t)`);
+//!   by hand, `metrics::counter!` with a runtime label looks its handle up per call.
+//! * `hot_path/obs_agent_runtime_name`: an agent whose name is a runtime value
+//!   (`agent = name`), calling the model function.
 //! * `contention/*`: 1 and 2 threads calling the same function (the tool, and
 //!   the agent calling a model function); the reported time is wall time per
 //!   call per thread, so 2-thread / 1-thread is the slowdown caused by sharing
@@ -127,6 +137,75 @@ fn baseline_agent_llm(x: u64) -> u64 {
     r
 }
 
+static BASE_USAGE: OnceLock<[metrics::Counter; 3]> = OnceLock::new();
+
+/// A priced model call by hand: calls and duration, input and output tokens,
+/// cost (gpt-4o's rates, in micro-dollars).
+#[inline(never)]
+fn baseline_llm_usage(x: u64) -> u64 {
+    let r = baseline_llm(x);
+    let [input, output, cost] = BASE_USAGE.get_or_init(|| {
+        let l = |t: &'static str| {
+            metrics::counter!("llm_tokens_total", "model" => "gpt-4o", "provider" => "openai", "agent" => "bench_agent", "type" => t)
+        };
+        [l("input"), l("output"), metrics::counter!("llm_cost_usd_total", "model" => "gpt-4o", "provider" => "openai", "agent" => "bench_agent")]
+    });
+    let (i, o) = black_box((100u64, 20u64));
+    input.increment(i);
+    output.increment(o);
+    cost.increment(i * 2_500_000 / 1_000_000 + o * 10_000_000 / 1_000_000);
+    r
+}
+
+static BASE_LLM_ERR_CALLS: OnceLock<metrics::Counter> = OnceLock::new();
+static BASE_LLM_ERR_DURATION: OnceLock<metrics::Histogram> = OnceLock::new();
+
+/// A failed model call by hand: its error type is known where it is written,
+/// so its handles are cached like the success ones.
+#[inline(never)]
+fn baseline_llm_error(x: u64) -> u64 {
+    let start = Instant::now();
+    let r: Result<u64, BenchError> = if black_box(true) { Err(BenchError) } else { Ok(x) };
+    let elapsed = start.elapsed();
+    BASE_LLM_ERR_CALLS
+        .get_or_init(|| {
+            metrics::counter!("llm_calls_total", "model" => "gpt-4o", "provider" => "openai",
+                "agent" => "none", "status" => "error")
+        })
+        .increment(1);
+    BASE_LLM_ERR_DURATION
+        .get_or_init(|| {
+            metrics::histogram!("gen_ai_client_operation_duration_seconds", "gen_ai_request_model" => "gpt-4o",
+                "gen_ai_provider_name" => "openai", "error_type" => "BenchError")
+        })
+        .record(elapsed.as_secs_f64());
+    r.unwrap_or(x)
+}
+
+/// A tool with a runtime label by hand: the handle depends on the value, so
+/// `metrics::counter!` looks it up in the recorder on every call.
+#[inline(never)]
+fn baseline_tool_runtime_label(x: u64) -> u64 {
+    let tier = tier_of(x);
+    let start = Instant::now();
+    let r = black_box(x) + 1;
+    let elapsed = start.elapsed();
+    metrics::counter!("tool_calls_total", "tool" => "bench_tool_dyn", "agent" => "none", "status" => "success", "tier" => tier)
+        .increment(1);
+    metrics::histogram!("tool_duration_seconds", "tool" => "bench_tool_dyn", "agent" => "none", "status" => "success", "tier" => tier)
+        .record(elapsed.as_secs_f64());
+    r
+}
+
+#[inline(always)]
+fn tier_of(x: u64) -> &'static str {
+    if x % 2 == 0 {
+        "free"
+    } else {
+        "pro"
+    }
+}
+
 // ---------------------------------------------------------------------- obs
 
 #[track_tool(name = "bench_tool")]
@@ -145,6 +224,66 @@ fn obs_llm(x: u64) -> u64 {
 #[inline(never)]
 fn obs_agent(x: u64) -> u64 {
     obs_llm(x)
+}
+
+#[derive(Debug)]
+struct BenchError;
+
+/// A model response that reports its tokens.
+struct Reply(u64);
+
+impl obs_runtime::LlmUsage for Reply {
+    fn usage(&self) -> Option<obs_runtime::TokenUsage> {
+        Some(obs_runtime::TokenUsage::new(black_box(100), black_box(20)))
+    }
+}
+
+#[track_llm_call(model = "gpt-4o")]
+#[inline(never)]
+fn obs_llm_usage_inner(x: u64) -> Reply {
+    Reply(black_box(x) + 1)
+}
+
+#[track_execution(agent = "bench_agent")]
+#[inline(never)]
+fn obs_llm_usage(x: u64) -> u64 {
+    obs_llm_usage_inner(x).0
+}
+
+#[track_llm_call(model = "gpt-4o", usage = none)]
+#[inline(never)]
+fn obs_llm_error_inner(x: u64) -> Result<u64, BenchError> {
+    if black_box(true) {
+        Err(BenchError)
+    } else {
+        Ok(x)
+    }
+}
+
+fn obs_llm_error(x: u64) -> u64 {
+    obs_llm_error_inner(x).unwrap_or(x)
+}
+
+#[track_tool(name = "bench_tool_dyn", labels(tier = tier))]
+#[inline(never)]
+fn obs_tool_runtime_label_inner(x: u64, tier: &'static str) -> u64 {
+    let _ = tier;
+    black_box(x) + 1
+}
+
+fn obs_tool_runtime_label(x: u64) -> u64 {
+    obs_tool_runtime_label_inner(x, tier_of(x))
+}
+
+#[track_execution(agent = name)]
+#[inline(never)]
+fn obs_agent_named(x: u64, name: &'static str) -> u64 {
+    let _ = name;
+    obs_llm(x)
+}
+
+fn obs_agent_runtime_name(x: u64) -> u64 {
+    obs_agent_named(x, "bench_agent_rt")
 }
 
 // -------------------------------------------------------------------- setup
@@ -181,13 +320,20 @@ fn install_baseline() -> PrometheusHandle {
 // ---------------------------------------------------------------- benchmarks
 
 fn hot_path(c: &mut Criterion) {
-    let cases: [common::Case; 6] = [
+    let cases: [common::Case; 13] = [
         ("uninstrumented", common::uninstrumented),
         ("baseline_metrics_crate", baseline_metrics_crate),
         ("baseline_metrics_crate_quanta_clock", baseline_metrics_crate_quanta_clock),
         ("obs_tool_call", obs_tool_call),
         ("baseline_agent_llm", baseline_agent_llm),
         ("obs_llm_call_in_agent", obs_agent),
+        ("baseline_llm_usage", baseline_llm_usage),
+        ("obs_llm_usage", obs_llm_usage),
+        ("baseline_llm_error", baseline_llm_error),
+        ("obs_llm_error", obs_llm_error),
+        ("baseline_tool_runtime_label", baseline_tool_runtime_label),
+        ("obs_tool_runtime_label", obs_tool_runtime_label),
+        ("obs_agent_runtime_name", obs_agent_runtime_name),
     ];
     common::run_cases(c, "hot_path", &cases);
 }
@@ -222,12 +368,19 @@ fn on_threads(threads: usize, iters: u64, f: fn(u64) -> u64) -> Duration {
 
 fn contention(c: &mut Criterion) {
     let mut g = c.benchmark_group("contention");
-    let cases: [common::Case; 5] = [
+    let cases: [common::Case; 12] = [
         ("uninstrumented", common::uninstrumented),
         ("baseline_metrics_crate", baseline_metrics_crate),
         ("obs", obs_tool_call),
         ("baseline_agent_llm", baseline_agent_llm),
         ("obs_llm_call_in_agent", obs_agent),
+        ("baseline_llm_usage", baseline_llm_usage),
+        ("obs_llm_usage", obs_llm_usage),
+        ("baseline_llm_error", baseline_llm_error),
+        ("obs_llm_error", obs_llm_error),
+        ("baseline_tool_runtime_label", baseline_tool_runtime_label),
+        ("obs_tool_runtime_label", obs_tool_runtime_label),
+        ("obs_agent_runtime_name", obs_agent_runtime_name),
     ];
     for (name, f) in cases {
         for threads in [1usize, 2] {

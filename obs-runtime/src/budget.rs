@@ -9,6 +9,10 @@
 //! The check happens before the call and the cost is added after it, so
 //! concurrent calls overshoot a hard limit by at most the calls in flight.
 //!
+//! A model call reads the registered budgets without a lock (an immutable
+//! snapshot) and adds its cost with one atomic add per budget in scope: that
+//! sum is shared by every thread, the price of an exact process-wide limit.
+//!
 //! ```
 //! use obs_runtime::budget::{self, Budget, Period};
 //! budget::register(Budget::new("daily", 25.0, Period::Day).hard()).unwrap();
@@ -17,7 +21,8 @@
 
 use crate::metrics::{self, Gauge};
 use crate::pricing::PICO_PER_USD;
-use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use crate::slot::Slot;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -171,12 +176,11 @@ impl State {
 /// Registered budgets: an immutable snapshot swapped on registration, so a
 /// model call reads it without a lock. Replaced snapshots are leaked (one per
 /// registration, a handful per process).
-static SNAPSHOT: AtomicPtr<Vec<Arc<State>>> = AtomicPtr::new(std::ptr::null_mut());
+static SNAPSHOT: Slot<Vec<Arc<State>>> = Slot::new();
 static REGISTER: Mutex<()> = Mutex::new(());
 
 fn budgets() -> &'static [Arc<State>] {
-    // SAFETY: non-null pointers come from `Box::leak` in `register` and are never freed.
-    unsafe { SNAPSHOT.load(Ordering::Acquire).as_ref() }.map_or(&[], Vec::as_slice)
+    SNAPSHOT.get().map_or(&[], Vec::as_slice)
 }
 
 fn window_of(period: Period, secs: u64) -> u64 {
@@ -235,7 +239,7 @@ pub fn register(b: Budget) -> Result<(), BudgetError> {
     });
     let mut next: Vec<Arc<State>> = budgets().to_vec();
     next.push(state);
-    SNAPSHOT.store(Box::leak(Box::new(next)), Ordering::Release);
+    SNAPSHOT.publish(next);
     Ok(())
 }
 

@@ -15,10 +15,10 @@
 //! instrumented hot path reads it.
 
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::Poll;
 
 /// Size of the agent table: `none` plus `MAX_AGENTS - 1` names; later
@@ -46,27 +46,90 @@ impl Agent {
     }
 
     /// Interns `name`. Past [`MAX_AGENTS`] distinct names, the overflow agent.
+    ///
+    /// A name seen before is found without a lock (a runtime agent name is
+    /// interned on every call of its agent); only a new name takes the table's
+    /// insert lock.
     pub fn intern(name: &str) -> Agent {
-        static TABLE: RwLock<Option<HashMap<&'static str, Agent>>> = RwLock::new(None);
         if name == NO_AGENT {
             return Agent::NONE;
         }
-        if let Some(a) = TABLE.read().unwrap_or_else(|e| e.into_inner()).as_ref().and_then(|t| t.get(name)) {
-            return *a;
+        let table = AgentTable::get();
+        let hash = AgentTable::hash(name);
+        match table.find(hash, name) {
+            Ok(a) => a,
+            Err(_) => table.insert(hash, name),
         }
-        let mut w = TABLE.write().unwrap_or_else(|e| e.into_inner());
-        let t = w.get_or_insert_with(HashMap::new);
-        if let Some(a) = t.get(name) {
-            return *a;
+    }
+}
+
+/// Slots of the agent index: a power of two, at least twice [`MAX_AGENTS`].
+const AGENT_SLOTS: usize = 512;
+
+/// Interned agent names: an insert-only open-addressing index of ids, and
+/// the name of each id. Readers take no lock and write nothing: an index
+/// slot is published (release) only after its id's name is set, so a reader
+/// that sees an id sees its name.
+struct AgentTable {
+    /// `id` of the agent in each slot, 0 when empty.
+    index: [AtomicU32; AGENT_SLOTS],
+    /// Name of each id (`names[0]` unused: id 0 is `none`).
+    names: [OnceLock<&'static str>; MAX_AGENTS],
+    /// Serialises inserts; holds the number of names.
+    insert: Mutex<usize>,
+}
+
+impl AgentTable {
+    fn get() -> &'static AgentTable {
+        static TABLE: OnceLock<AgentTable> = OnceLock::new();
+        TABLE.get_or_init(|| AgentTable {
+            index: std::array::from_fn(|_| AtomicU32::new(0)),
+            names: std::array::from_fn(|_| OnceLock::new()),
+            insert: Mutex::new(0),
+        })
+    }
+
+    /// FNV-1a: names are few and bounded, so no flooding resistance is needed.
+    fn hash(name: &str) -> usize {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in name.bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
+        h as usize
+    }
+
+    /// The agent, or the empty slot ending the name's probe sequence.
+    fn find(&self, hash: usize, name: &str) -> Result<Agent, usize> {
+        let mut i = hash & (AGENT_SLOTS - 1);
+        loop {
+            let id = self.index[i].load(Ordering::Acquire);
+            if id == 0 {
+                return Err(i);
+            }
+            match self.names.get(id as usize).and_then(OnceLock::get) {
+                Some(n) if *n == name => return Ok(Agent { id, name: n }),
+                _ => i = (i + 1) & (AGENT_SLOTS - 1),
+            }
+        }
+    }
+
+    #[cold]
+    fn insert(&self, hash: usize, name: &str) -> Agent {
+        let mut len = self.insert.lock().unwrap_or_else(|e| e.into_inner());
+        let slot = match self.find(hash, name) {
+            Ok(a) => return a,
+            Err(slot) => slot,
+        };
         // ids 1..MAX_AGENTS-1 are names; MAX_AGENTS is the overflow slot.
-        if t.len() + 1 >= MAX_AGENTS {
+        if *len + 1 >= MAX_AGENTS {
             return Agent::OVERFLOW;
         }
+        *len += 1;
+        let id = *len as u32;
         let name: &'static str = Box::leak(name.into());
-        let a = Agent { id: t.len() as u32 + 1, name };
-        t.insert(name, a);
-        a
+        let _ = self.names[id as usize].set(name);
+        self.index[slot].store(id, Ordering::Release);
+        Agent { id, name }
     }
 }
 
@@ -542,5 +605,21 @@ mod tests {
                 })
                 .await
         }
+    }
+
+    #[test]
+    fn agent_names_intern_to_one_id_across_threads() {
+        let ids: Vec<Vec<Agent>> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..2)
+                .map(|_| s.spawn(|| (0..40).map(|i| Agent::intern(&format!("ctx_agent_{i}"))).collect()))
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(ids[0], ids[1]);
+        assert_eq!(ids[0][7].name(), "ctx_agent_7");
+        let distinct: std::collections::HashSet<u32> = ids[0].iter().map(|a| a.id).collect();
+        assert_eq!(distinct.len(), 40);
+        assert_eq!(Agent::intern("ctx_agent_7"), ids[0][7]);
+        assert_eq!(Agent::intern(NO_AGENT), Agent::NONE);
     }
 }

@@ -6,6 +6,8 @@
 //! categories and `jq 'select(.event == "auth_attempt")'` finds them. Like any
 //! event, they carry the request, agent and trace ids of where they are
 //! emitted. Helpers never log a credential: [`auth_attempt`] logs its SHA-256.
+//! (The `slow = ".."` warning of instrumented functions uses the same target
+//! and is emitted by the call layer.)
 //!
 //! ```
 //! use obs_runtime::events;
@@ -17,7 +19,6 @@
 //! events::slow_operation("vector_search", Duration::from_millis(730), Duration::from_millis(500));
 //! ```
 
-use crate::registry::FnInfo;
 #[cfg(feature = "redact-hash")]
 use sha2::{Digest, Sha256};
 use std::time::Duration;
@@ -80,36 +81,6 @@ pub fn slow_operation(operation: &str, elapsed: Duration, threshold: Duration) {
         duration_ms = millis(elapsed),
         threshold_ms = millis(threshold),
         "slow operation: {operation} took {:.1} ms (threshold {:.1} ms)",
-        millis(elapsed),
-        millis(threshold)
-    );
-}
-
-/// An instrumented call that exceeded its `slow = "..."` threshold, on target
-/// `performance` at WARN: `function`, `module`, `kind` (the macro), `agent`,
-/// `model`, `tool` (when the function has them), `duration_ms`, `threshold_ms`.
-/// Called by the hot path only when the threshold is exceeded (and reachable
-/// from generated code as `__private::slow_call`).
-#[cold]
-#[inline(never)]
-pub fn slow_call(info: &'static FnInfo, elapsed: Duration, threshold: Duration) {
-    let agent = match info.agent {
-        Some(a) => a,
-        None => crate::context::current_agent().name(),
-    };
-    tracing::warn!(
-        target: "performance",
-        event = "slow_call",
-        function = info.name,
-        module = info.module,
-        kind = info.kind.macro_name(),
-        agent,
-        model = info.model,
-        tool = info.tool,
-        duration_ms = millis(elapsed),
-        threshold_ms = millis(threshold),
-        "slow call: {} took {:.1} ms (threshold {:.1} ms)",
-        info.name,
         millis(elapsed),
         millis(threshold)
     );

@@ -10,13 +10,11 @@
 //! capacity, the cost threshold, the cardinality limit, the capture settings
 //! and the redaction key, so a failed `init()` leaves the process as it was.
 
-use crate::context::Agent;
 #[cfg(feature = "logs")]
 use crate::export::logs::{LogFormat, LogOutput, LogSpans, Rotation};
 use crate::export::{self, ExportError, ExporterConfig, Running};
 #[cfg(feature = "redact-hash")]
 use crate::redact::KeySource;
-use crate::registry::{sites, FnKind};
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -625,8 +623,8 @@ impl Builder {
         // Another recorder may already be installed by the application: keep it.
         #[cfg(feature = "metrics-facade")]
         let _ = metrics::set_global_recorder(crate::metrics::facade::ObsRecorder);
-        materialize();
-        crate::record::enable();
+        crate::catalog::materialize();
+        crate::call::enable();
         if env("OTEL_EXPORTER_OTLP_ENDPOINT").is_some() && export::find("otlp").is_none() {
             tracing::warn!(
                 target: "obs_runtime",
@@ -662,37 +660,6 @@ fn method_of(var: &str) -> &'static str {
         "OBS_CAPTURE_MAX_BYTES" => "capture_max_bytes",
         "OBS_REDACT_KEY" => "redact_key",
         _ => "",
-    }
-}
-
-/// Creates every series of every registered function at zero, so dashboards
-/// and alerts see them before the first call. Agent-labelled series of model
-/// and tool calls are created for `none` and for every registered agent.
-pub(crate) fn materialize() {
-    for b in crate::metrics::names::ALL {
-        b.family();
-    }
-    let agents: Vec<Agent> =
-        sites().filter(|s| s.info().kind == FnKind::Agent).filter_map(|s| s.info().agent).map(Agent::intern).collect();
-    for site in sites() {
-        let info = site.info();
-        if !info.metrics {
-            continue;
-        }
-        match info.kind {
-            FnKind::Agent => {
-                if let Some(a) = info.agent {
-                    site.warm(Agent::intern(a));
-                }
-            }
-            FnKind::LlmCall | FnKind::Tool => {
-                site.warm(Agent::NONE);
-                for a in &agents {
-                    site.warm(*a);
-                }
-            }
-            FnKind::Function => site.warm(Agent::NONE),
-        }
     }
 }
 

@@ -2,12 +2,17 @@
 //! totals, per model, per agent and per hour; averages; success and failure
 //! counts. Exported as JSON and JSON Lines, and served at `/summary`.
 //!
-//! Recording takes a short lock per model call (model calls last hundreds of
-//! milliseconds; no other instrumented call touches the ledger). The buffer
-//! is allocated once at its capacity, so memory is bounded.
+//! Recording appends to the ring of the calling thread's metric shard, each
+//! ring on its own cache lines: a model call locks a mutex that no other
+//! thread holds unless more threads than shards record at once. Even then it
+//! does not wait: a ring that is busy is skipped for the next free one (the
+//! capacity is per ring, and readers merge and sort all rings), and only when
+//! every ring is busy does it wait for its own. Readers ([`recent`],
+//! [`stats`], the JSON exports) lock each ring briefly in turn. Each ring is
+//! allocated once at its share of the capacity, so memory is bounded.
 
 use crate::pricing::PICO_PER_USD;
-use crate::record::Status;
+use crate::status::Status;
 use crate::usage::TokenUsage;
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
@@ -20,11 +25,23 @@ pub const DEFAULT_CAPACITY: usize = 10_000;
 
 static CAPACITY: AtomicUsize = AtomicUsize::new(DEFAULT_CAPACITY);
 
+/// A ring, alone on its cache lines: two threads appending to neighbouring
+/// rings do not write to one line (a mutex and its deque are 40 bytes).
+#[repr(align(128))]
+struct Ring(Mutex<VecDeque<CallRecord>>);
+
+impl std::ops::Deref for Ring {
+    type Target = Mutex<VecDeque<CallRecord>>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
 /// One ring per metric shard: a thread appends to its own shard's ring, so
 /// concurrent model calls do not contend on one lock. Readers merge by time.
-fn rings() -> &'static [Mutex<VecDeque<CallRecord>>] {
-    static RINGS: OnceLock<Box<[Mutex<VecDeque<CallRecord>>]>> = OnceLock::new();
-    RINGS.get_or_init(|| (0..crate::metrics::cells::shards()).map(|_| Mutex::new(VecDeque::new())).collect())
+fn rings() -> &'static [Ring] {
+    static RINGS: OnceLock<Box<[Ring]>> = OnceLock::new();
+    RINGS.get_or_init(|| (0..crate::metrics::cells::shards()).map(|_| Ring(Mutex::new(VecDeque::new()))).collect())
 }
 
 /// Records kept per shard: the capacity split evenly, at least 1.
@@ -114,7 +131,15 @@ impl CallRecord {
 pub(crate) fn record(r: CallRecord) {
     let cap = per_ring();
     let rings = rings();
-    let mut ring = rings[crate::metrics::cells::shard() % rings.len()].lock().unwrap_or_else(|e| e.into_inner());
+    let own = crate::metrics::cells::shard() % rings.len();
+    // The own ring first, then the others, without waiting; all busy: wait for the own one.
+    let mut ring = (0..rings.len())
+        .find_map(|i| match rings[(own + i) % rings.len()].try_lock() {
+            Ok(g) => Some(g),
+            Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        })
+        .unwrap_or_else(|| rings[own].lock().unwrap_or_else(|e| e.into_inner()));
     if ring.capacity() < cap {
         let len = ring.len();
         ring.reserve_exact(cap - len);
@@ -132,7 +157,8 @@ pub fn recent() -> Vec<CallRecord> {
     for ring in rings() {
         all.extend(ring.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned());
     }
-    // Stable: calls of one thread keep their order within a millisecond.
+    // Stable: calls of one thread keep their order within a millisecond (unless
+    // a busy ring sent one of them to another ring).
     all.sort_by_key(|r| r.timestamp_ms);
     all
 }

@@ -42,10 +42,54 @@
 //!     research("rust").await.unwrap();
 //! }
 //! ```
+//!
+//! ## Layers
+//!
+//! Each module uses only modules of its own layer or the layers below it, and
+//! the graph has no cycle: `tests/module_graph.rs` reads the sources and fails
+//! on a cycle, on an edge that points up this table, or on a module missing
+//! from it.
+//!
+//! ```text
+//! L7  lib · init · testing
+//! L6  export · trace · tower
+//! L5  catalog · redact
+//! L4  llm
+//! L3  call
+//! L2  pricing · ledger · budget
+//! L1  metrics · context · clients
+//! L0  descriptor · status · provider · usage · labels · slot · time · events
+//! ```
+//!
+//! * L0, vocabulary with no dependency in the crate: `descriptor` (`FnInfo`,
+//!   `FnKind`), `status` (`Status`, `Outcome`, the autoref `Probe`), `provider`
+//!   (`infer_provider`), `usage` (`TokenUsage`, `LlmUsage`, `LlmChunk`),
+//!   `labels` (`LabelValue`), `slot` (the one audited `unsafe`: publishing a
+//!   leaked `&'static T`), `time`, `events` (the audit/security/performance
+//!   helpers).
+//! * L1: `metrics` (sharded cells, the registry, the built-in names),
+//!   `context` (interned agents, the current agent and request), `clients`
+//!   (`LlmUsage` for client crates).
+//! * L2, cost: `pricing` (the table, its generation counter, the cost engine),
+//!   `ledger` (recent model calls), `budget`.
+//! * L3, `call`: call sites, the call guard, `Tracked`, runtime label sets, the
+//!   slow-call warning. It knows no model call: a kind of call that records
+//!   more plugs in through `call::Extension`.
+//! * L4, `llm`: model calls (`LlmSite = Site<Llm>`), tokens, cost, the ledger
+//!   and budget feeds, `TrackedStream`.
+//! * L5: `catalog` (inventory of call sites, [`catalog()`], series at zero),
+//!   `redact`.
+//! * L6, what reads the layers below: `export` (Prometheus, logs), `trace`
+//!   (OpenTelemetry ids), `tower`.
+//! * L7: `init` (`Builder`), `testing`, and this root (`init()`, `__private`
+//!   for generated code).
 
 pub mod budget;
+mod call;
+mod catalog;
 mod clients;
 pub mod context;
+mod descriptor;
 pub mod events;
 pub mod export;
 mod init;
@@ -54,9 +98,10 @@ pub mod ledger;
 mod llm;
 pub mod metrics;
 pub mod pricing;
-mod record;
+mod provider;
 pub mod redact;
-mod registry;
+mod slot;
+mod status;
 pub mod testing;
 mod time;
 #[cfg(feature = "tower")]
@@ -66,10 +111,13 @@ pub mod trace;
 pub mod usage;
 
 pub use budget::BudgetExceeded;
+pub use call::enabled;
+pub use catalog::catalog;
 pub use context::current_agent;
 #[cfg(feature = "tokio")]
 pub use context::spawn;
 pub use context::RequestContext;
+pub use descriptor::{FnInfo, FnKind};
 #[cfg(feature = "logs")]
 pub use export::logs::layer;
 pub use init::{Builder, ConfigError, ConfigOrigin, InitError, ObsGuard, DEFAULT_EXPORTERS};
@@ -78,8 +126,8 @@ pub use llm::{BoxedStream, TrackedStream};
 pub use metrics::names::SEMCONV_VERSION;
 pub use obs_macros::Redact;
 pub use obs_macros::{traced, track_execution, track_llm_call, track_tool};
-pub use record::{enabled, Status};
-pub use registry::{catalog, infer_provider, FnInfo, FnKind};
+pub use provider::infer_provider;
+pub use status::Status;
 pub use usage::{LlmChunk, LlmUsage, TokenUsage};
 
 /// Starts obs with the embedded defaults, overridden by the environment
@@ -100,9 +148,9 @@ pub fn init() -> Result<ObsGuard, InitError> {
 pub mod __private {
     pub use crate::budget::__private::BudgetReturn;
     pub use crate::budget::check as budget_check;
-    pub use crate::events::slow_call;
+    pub use crate::call::slow_call;
     pub use crate::labels::__private::{bounded, unbounded};
-    pub use crate::llm::{TrackReturn, TrackedStream};
+    pub use crate::llm::{LlmCall, LlmSite, TrackReturn, TrackedStream};
     pub use crate::redact::capture::__private as capture;
     pub use crate::usage::LlmUsage;
 
@@ -116,7 +164,7 @@ pub mod __private {
     /// `error.type` of an error value: its type's short name.
     #[inline]
     pub fn error_type_of<E>(_: &E) -> &'static str {
-        crate::record::short_type_name(std::any::type_name::<E>())
+        crate::status::short_type_name(std::any::type_name::<E>())
     }
 
     /// Applies a `usage = expr` closure (or function) to the return value;
@@ -125,9 +173,12 @@ pub mod __private {
     pub fn apply_usage<'a, R: ?Sized, U: crate::usage::LlmUsage, F: FnOnce(&'a R) -> U>(ret: &'a R, f: F) -> U {
         f(ret)
     }
-    pub use crate::record::{once, typed, Call, Outcome, PlainOutcome, Probe, ResultOutcome, Site, Tracked};
+    pub use crate::call::{once, typed, Call, Site, Tracked};
+    pub use crate::catalog::Registration;
+    pub use crate::descriptor::{fn_info, FnInfo, FnInfoBuilder, FnKind};
+    pub use crate::provider::infer_provider;
     pub use crate::redact::__private as redact;
-    pub use crate::registry::{infer_provider, FnInfo, FnKind, Registration};
+    pub use crate::status::{Outcome, PlainOutcome, Probe, ResultOutcome};
     pub use inventory;
     pub use tracing;
 }

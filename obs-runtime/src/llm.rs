@@ -1,24 +1,59 @@
-//! What a model call records beyond calls and duration: tokens, cost, the
-//! GenAI semconv histograms, the ledger, budgets; and the stream wrapper.
+//! The model-call layer, on top of the call layer: what a model call records
+//! beyond calls and duration (tokens, cost, the GenAI semconv histograms, the
+//! ledger, budgets), and the stream wrapper.
 //!
-//! Handles are resolved with the call site's other series (once per site and
-//! agent). The price is cached per site and re-resolved only when the pricing
-//! table changes (a generation counter), so a call takes no pricing lock.
+//! It plugs into the call layer as an [`Extension`]: a model call's site is a
+//! [`LlmSite`] (`Site<Llm>`), whose handles are resolved with the site's other
+//! series (once per site and agent) and whose call guard is a [`LlmCall`].
+//!
+//! A warm model call takes no lock and touches no reference count shared by
+//! threads: the price is a `&'static ModelPrice` cached per site and
+//! re-resolved only when the pricing table changes (its generation), and the
+//! `error_type`-labelled duration series are cached per site in a few
+//! lock-free slots ([`ERROR_SLOTS`]; a site that fails with more distinct
+//! error types than that looks the others up in the registry, whose family
+//! lock it then takes). The ledger and budgets it feeds document their own
+//! synchronisation (a per-shard ring; atomics).
 
+use crate::call::{Call, Extension, Labels, Site};
 use crate::context::Agent;
 use crate::metrics::cells::{shard, CounterCells, HistogramCells};
 use crate::metrics::names;
 use crate::pricing::{self, CostOptions, ModelPrice};
-use crate::record::{Call, Status};
-use crate::usage::{LlmChunk, TokenUsage};
+use crate::slot::Slot;
+use crate::status::{Outcome, Status};
+use crate::usage::{LlmChunk, LlmUsage, TokenUsage};
 use std::collections::HashSet;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
-/// Bumped whenever the pricing table changes, so cached prices are refreshed.
-pub(crate) static PRICING_GENERATION: AtomicU64 = AtomicU64::new(1);
+/// The model-call extension of the call layer.
+pub struct Llm;
+
+impl Extension for Llm {
+    type Series = LlmSeries;
+
+    fn resolve(labels: &Labels<'_>) -> LlmSeries {
+        let extra: Vec<(&str, &str)> = labels.extra().map(|n| (n, labels.value(n))).collect();
+        let info = labels.info();
+        LlmSeries::resolve(
+            labels.value("model"),
+            labels.provider(),
+            info.operation().unwrap_or("chat"),
+            info.batch(),
+            labels.agent(),
+            &extra,
+        )
+    }
+}
+
+/// The call site of a `#[track_llm_call]` function.
+pub type LlmSite = Site<Llm>;
+
+/// The call guard of a model call.
+pub type LlmCall = Call<Llm>;
 
 static HIGH_COST_PICO: AtomicU64 = AtomicU64::new(pricing::PICO_PER_USD);
 
@@ -55,15 +90,27 @@ fn intern(s: &str) -> &'static str {
 /// Token types of `llm_tokens_total`, in index order.
 pub const TOKEN_TYPES: [&str; 5] = ["input", "output", "cache_read", "cache_creation", "reasoning"];
 
+/// A site's price as of one pricing-table generation. Published once per
+/// site per generation and never freed, so the `Arc` it holds keeps the
+/// price alive and calls borrow it as `&'static`.
 struct PriceCache {
     generation: u64,
     price: Option<Arc<ModelPrice>>,
 }
 
+/// Distinct `error_type` values whose duration series a site caches.
+pub const ERROR_SLOTS: usize = 8;
+
+/// One cached `error_type`-labelled duration series.
+struct ErrorSeries {
+    error_type: &'static str,
+    duration: &'static HistogramCells,
+}
+
 /// The model-call handles of one call site and agent.
-pub(crate) struct LlmSeries {
-    pub(crate) model: &'static str,
-    pub(crate) provider: &'static str,
+pub struct LlmSeries {
+    model: &'static str,
+    provider: &'static str,
     operation: &'static str,
     batch: bool,
     tokens: [&'static CounterCells; 5],
@@ -74,12 +121,13 @@ pub(crate) struct LlmSeries {
     unpriced: &'static CounterCells,
     missing: &'static CounterCells,
     incomplete: &'static CounterCells,
-    price: AtomicPtr<PriceCache>,
+    price: Slot<PriceCache>,
+    errors: [Slot<ErrorSeries>; ERROR_SLOTS],
     warned_unpriced: AtomicBool,
 }
 
 impl LlmSeries {
-    pub(crate) fn resolve(
+    fn resolve(
         model: &str,
         provider: &str,
         operation: &'static str,
@@ -125,28 +173,59 @@ impl LlmSeries {
             unpriced: names::LLM_UNPRICED.family().series(&mp).counter(),
             missing: names::LLM_NO_USAGE.family().series(&[mp[0], mp[1], ("usage", "missing")]).counter(),
             incomplete: names::LLM_NO_USAGE.family().series(&[mp[0], mp[1], ("usage", "incomplete")]).counter(),
-            price: AtomicPtr::new(std::ptr::null_mut()),
+            price: Slot::new(),
+            errors: std::array::from_fn(|_| Slot::new()),
             warned_unpriced: AtomicBool::new(false),
         }
     }
 
-    fn price(&self) -> Option<Arc<ModelPrice>> {
-        let generation = PRICING_GENERATION.load(Ordering::Acquire);
-        let p = self.price.load(Ordering::Acquire);
-        // SAFETY: non-null pointers come from `Box::leak` below and are never
-        // freed (one small leak per site per pricing-table change).
-        if let Some(c) = unsafe { p.as_ref() } {
-            if c.generation == generation {
-                return c.price.clone();
-            }
+    /// The model's price, borrowed from the site's cache: a pointer copy, no
+    /// lock and no reference count, unless the pricing table changed.
+    #[inline]
+    fn price(&self) -> Option<&'static ModelPrice> {
+        let generation = pricing::generation();
+        match self.price.get() {
+            Some(c) if c.generation == generation => c.price.as_deref(),
+            _ => self.refresh_price(generation),
         }
-        let price = pricing::price(self.model);
-        let fresh = Box::leak(Box::new(PriceCache { generation, price: price.clone() }));
-        self.price.store(fresh, Ordering::Release);
-        price
     }
 
-    pub(crate) fn record_ttft(&self, ns: u64) {
+    #[cold]
+    #[inline(never)]
+    fn refresh_price(&self, generation: u64) -> Option<&'static ModelPrice> {
+        // One small leak per site per pricing-table change (rare by nature).
+        let c = self.price.publish(PriceCache { generation, price: pricing::price(self.model) });
+        c.price.as_deref()
+    }
+
+    /// The `error_type`-labelled duration series: from the site's slots, or
+    /// resolved into a free slot, or (all slots taken by other error types)
+    /// looked up in the registry.
+    #[inline]
+    fn error_duration(&self, error_type: &'static str) -> &'static HistogramCells {
+        for slot in &self.errors {
+            match slot.get() {
+                // Type names of one type usually share one address; compare
+                // the text only when they do not.
+                Some(e) if std::ptr::eq(e.error_type, error_type) || e.error_type == error_type => return e.duration,
+                Some(_) => continue,
+                None => return self.fill_error_slot(slot, error_type),
+            }
+        }
+        genai_duration(self.operation, self.provider, self.model, Some(error_type))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn fill_error_slot(&self, slot: &Slot<ErrorSeries>, error_type: &'static str) -> &'static HistogramCells {
+        let duration = genai_duration(self.operation, self.provider, self.model, Some(error_type));
+        // Another thread may fill the slot with another type first; this
+        // call's series is right either way (a later call takes the next slot).
+        slot.get_or_publish(ErrorSeries { error_type, duration });
+        duration
+    }
+
+    fn record_ttft(&self, ns: u64) {
         self.ttft.record_int(shard(), ns);
     }
 }
@@ -164,7 +243,7 @@ fn genai_duration(operation: &str, provider: &str, model: &str, error_type: Opti
 
 /// How a call's usage is known.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum UsageState {
+enum UsageState {
     Reported(TokenUsage),
     /// The call succeeded and reported none.
     Missing,
@@ -175,13 +254,13 @@ pub(crate) enum UsageState {
 }
 
 /// Everything recorded at the end of a model call.
-pub(crate) struct LlmEnd<'a> {
-    pub(crate) status: Status,
-    pub(crate) error_type: Option<&'static str>,
-    pub(crate) elapsed_ns: u64,
-    pub(crate) usage: UsageState,
-    pub(crate) response_model: Option<&'a str>,
-    pub(crate) finish_reasons: &'a dyn Fn() -> Vec<String>,
+struct LlmEnd<'a> {
+    status: Status,
+    error_type: Option<&'static str>,
+    elapsed_ns: u64,
+    usage: UsageState,
+    response_model: Option<&'a str>,
+    finish_reasons: &'a dyn Fn() -> Vec<String>,
 }
 
 fn warn_unpriced_once(model: &str, provider: &str) {
@@ -197,13 +276,87 @@ fn warn_unpriced_once(model: &str, provider: &str) {
     }
 }
 
-pub(crate) fn record_end(llm: &LlmSeries, agent: Agent, span: &tracing::Span, end: LlmEnd<'_>) {
+impl Call<Llm> {
+    /// Records a model call's outcome and what its return value reports
+    /// (tokens, cost, response model, finish reasons).
+    #[inline]
+    pub fn finish_llm(mut self, outcome: Outcome, ret: &dyn LlmUsage) {
+        let (status, error_type) = outcome.status();
+        let elapsed = self.end(status, error_type);
+        let usage = match (status, ret.usage()) {
+            (_, Some(u)) if u.is_reported() => UsageState::Reported(u),
+            (Status::Success, _) => UsageState::Missing,
+            _ => UsageState::NotApplicable,
+        };
+        self.end_llm(LlmEnd {
+            status,
+            error_type,
+            elapsed_ns: elapsed.unwrap_or(0),
+            usage,
+            response_model: ret.response_model(),
+            finish_reasons: &|| ret.finish_reasons().into_iter().map(str::to_string).collect(),
+        });
+    }
+
+    /// Records a model call that reports no usage (`usage = none`, or an
+    /// `Err` before a stream started).
+    #[inline]
+    pub fn finish_llm_unreported(mut self, outcome: Outcome) {
+        let (status, error_type) = outcome.status();
+        let elapsed = self.end(status, error_type);
+        self.end_llm(LlmEnd {
+            status,
+            error_type,
+            elapsed_ns: elapsed.unwrap_or(0),
+            usage: UsageState::NotApplicable,
+            response_model: None,
+            finish_reasons: &Vec::new,
+        });
+    }
+
+    fn finish_stream(
+        mut self,
+        status: Status,
+        usage: UsageState,
+        response_model: Option<&str>,
+        finish_reasons: &dyn Fn() -> Vec<String>,
+    ) {
+        let elapsed = self.end(status, None);
+        self.end_llm(LlmEnd {
+            status,
+            error_type: None,
+            elapsed_ns: elapsed.unwrap_or(0),
+            usage,
+            response_model,
+            finish_reasons,
+        });
+    }
+
+    fn end_llm(&self, end: LlmEnd<'_>) {
+        if let Some(l) = self.ext() {
+            record_end(l, self.agent(), self.span(), end);
+        }
+    }
+
+    /// Marks the first content chunk of a streamed call.
+    fn record_first_token(&self) {
+        let Some(ns) = self.elapsed_ns() else { return };
+        if let Some(l) = self.ext() {
+            l.record_ttft(ns);
+        }
+        if !self.span().is_disabled() {
+            self.span().record("gen_ai.response.time_to_first_chunk", ns as f64 * 1e-9);
+        }
+    }
+}
+
+fn record_end(llm: &LlmSeries, agent: Agent, span: &tracing::Span, end: LlmEnd<'_>) {
     let shard = shard();
     match end.error_type {
         None if end.status == Status::Success => llm.genai_duration.record_int(shard, end.elapsed_ns),
         _ => {
             let e = end.error_type.unwrap_or(end.status.as_str());
-            genai_duration(llm.operation, llm.provider, llm.model, Some(e)).record_int(shard, end.elapsed_ns);
+            llm.error_duration(e).record_int(shard, end.elapsed_ns);
         }
     }
     let mut cost_pico = None;
@@ -315,7 +468,7 @@ pin_project_lite::pin_project! {
 }
 
 struct StreamState {
-    call: Option<Call>,
+    call: Option<LlmCall>,
     first: bool,
     usage: Option<TokenUsage>,
     response_model: Option<String>,
@@ -325,7 +478,7 @@ struct StreamState {
 
 impl<S> TrackedStream<S> {
     /// Wraps `inner`; the call ends with the stream.
-    pub fn new(inner: S, call: Call) -> Self {
+    pub fn new(inner: S, call: LlmCall) -> Self {
         TrackedStream {
             inner,
             state: StreamState {
@@ -426,17 +579,17 @@ pub type BoxedStream<'a, T> = Pin<Box<dyn futures_core::Stream<Item = T> + Send 
 /// or a `Result` of either (an `Err` ends the call as an error at once).
 pub trait TrackReturn: Sized {
     /// Wraps `self`, moving the call into the stream.
-    fn track(self, call: Call) -> Self;
+    fn track(self, call: LlmCall) -> Self;
 }
 
 impl<'a, T: LlmChunk + Send + 'a> TrackReturn for BoxedStream<'a, T> {
-    fn track(self, call: Call) -> Self {
+    fn track(self, call: LlmCall) -> Self {
         Box::pin(TrackedStream::new(self, call))
     }
 }
 
 impl<S: TrackReturn, E> TrackReturn for Result<S, E> {
-    fn track(self, call: Call) -> Self {
+    fn track(self, call: LlmCall) -> Self {
         match self {
             Ok(s) => Ok(s.track(call)),
             Err(e) => {

@@ -24,6 +24,15 @@ use std::sync::{Arc, LazyLock, RwLock};
 /// The table shipped with this release.
 const BUILTIN: &str = include_str!("../pricing/models.json");
 
+/// Bumped whenever the table changes, so caches of prices (each model-call
+/// site keeps one) know to refresh.
+static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// The table's generation: changes whenever a price is set or loaded.
+pub(crate) fn generation() -> u64 {
+    GENERATION.load(std::sync::atomic::Ordering::Acquire)
+}
+
 /// Picodollars (1e-12 USD) per dollar.
 pub const PICO_PER_USD: u64 = 1_000_000_000_000;
 
@@ -391,7 +400,7 @@ fn parse_obs(
             s => s,
         };
         let provider = match text(m, "provider") {
-            p if p.is_empty() => obs_shared::infer_provider(name).to_string(),
+            p if p.is_empty() => crate::provider::infer_provider(name).to_string(),
             p => p,
         };
         out.insert(name.clone(), Arc::new(ModelPrice { provider, rates, tiers, as_of, source: text(m, "source") }));
@@ -475,7 +484,7 @@ fn parse_litellm(
         }
         tiers.sort_by_key(|t| t.above_input_tokens);
         let provider = match text(m, "litellm_provider").as_str() {
-            "" => obs_shared::infer_provider(name).to_string(),
+            "" => crate::provider::infer_provider(name).to_string(),
             p => obs_shared::from_litellm(p).unwrap_or(p).to_string(),
         };
         out.insert(
@@ -525,7 +534,7 @@ impl Staged {
     pub(crate) fn commit(self) {
         let mut t = table().write().unwrap_or_else(|e| e.into_inner());
         t.models.extend(self.0);
-        crate::llm::PRICING_GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 }
 
@@ -542,7 +551,7 @@ impl Staged {
 /// ```
 pub fn set_price(model: &str, price: ModelPrice) {
     table().write().unwrap_or_else(|e| e.into_inner()).models.insert(model.to_string(), Arc::new(price));
-    crate::llm::PRICING_GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
 }
 
 /// The price of `model`: exact key, then without a provider prefix, then

@@ -36,8 +36,8 @@ use tracing_subscriber::Layer;
 /// Turns recording on without starting any exporter and creates every
 /// registered function's series at zero. Idempotent; harmless after `init()`.
 pub fn enable() {
-    crate::init::materialize();
-    crate::record::enable();
+    crate::catalog::materialize();
+    crate::call::enable();
 }
 
 #[cfg(feature = "logs")]

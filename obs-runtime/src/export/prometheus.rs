@@ -264,7 +264,7 @@ async fn handle(
         "/health" => reply(StatusCode::OK, "application/json", "{\"status\":\"ok\"}\n".into()),
         "/summary" => reply(StatusCode::OK, "application/json", crate::ledger::stats_json()),
         "/ready" => {
-            if crate::record::enabled() {
+            if crate::call::enabled() {
                 reply(StatusCode::OK, "application/json", "{\"status\":\"ready\"}\n".into())
             } else {
                 reply(StatusCode::SERVICE_UNAVAILABLE, "application/json", "{\"status\":\"starting\"}\n".into())
