@@ -199,8 +199,8 @@ fn capture_tokens(
     ret: &syn::Ident,
 ) -> (TokenStream, TokenStream) {
     let (input_field, output_field) = match cfg.kind {
-        Kind::LlmCall => ("gen_ai.input.messages", "gen_ai.output.messages"),
-        Kind::Tool => ("gen_ai.tool.call.arguments", "gen_ai.tool.call.result"),
+        Kind::LlmCall => (obs_shared::semconv::GEN_AI_INPUT_MESSAGES, obs_shared::semconv::GEN_AI_OUTPUT_MESSAGES),
+        Kind::Tool => (obs_shared::semconv::GEN_AI_TOOL_CALL_ARGUMENTS, obs_shared::semconv::GEN_AI_TOOL_CALL_RESULT),
         _ => return (TokenStream::new(), TokenStream::new()),
     };
     if cfg.capture == Some(false) {
@@ -472,6 +472,36 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
     let empty = quote!(#p::tracing::field::Empty);
     let user_fields =
         cfg.fields.iter().map(|(name, expr)| quote_spanned!(expr.span()=> #name = #p::tracing::field::debug(&(#expr))));
+    // Field names from the one list the runtime records into.
+    let code_function = semconv(obs_shared::semconv::CODE_FUNCTION);
+    let code_namespace = semconv(obs_shared::semconv::CODE_NAMESPACE);
+    let error_type = semconv(obs_shared::semconv::ERROR_TYPE);
+    let gen_ai_agent_name = semconv(obs_shared::semconv::GEN_AI_AGENT_NAME);
+    let gen_ai_input_messages = semconv(obs_shared::semconv::GEN_AI_INPUT_MESSAGES);
+    let gen_ai_operation_name = semconv(obs_shared::semconv::GEN_AI_OPERATION_NAME);
+    let gen_ai_output_messages = semconv(obs_shared::semconv::GEN_AI_OUTPUT_MESSAGES);
+    let gen_ai_provider_name = semconv(obs_shared::semconv::GEN_AI_PROVIDER_NAME);
+    let gen_ai_request_model = semconv(obs_shared::semconv::GEN_AI_REQUEST_MODEL);
+    let gen_ai_response_finish_reasons = semconv(obs_shared::semconv::GEN_AI_RESPONSE_FINISH_REASONS);
+    let gen_ai_response_model = semconv(obs_shared::semconv::GEN_AI_RESPONSE_MODEL);
+    let gen_ai_response_time_to_first_chunk = semconv(obs_shared::semconv::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK);
+    let gen_ai_tool_call_arguments = semconv(obs_shared::semconv::GEN_AI_TOOL_CALL_ARGUMENTS);
+    let gen_ai_tool_call_result = semconv(obs_shared::semconv::GEN_AI_TOOL_CALL_RESULT);
+    let gen_ai_tool_name = semconv(obs_shared::semconv::GEN_AI_TOOL_NAME);
+    let gen_ai_usage_cache_creation_input_tokens =
+        semconv(obs_shared::semconv::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS);
+    let gen_ai_usage_cache_read_input_tokens = semconv(obs_shared::semconv::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS);
+    let gen_ai_usage_input_tokens = semconv(obs_shared::semconv::GEN_AI_USAGE_INPUT_TOKENS);
+    let gen_ai_usage_output_tokens = semconv(obs_shared::semconv::GEN_AI_USAGE_OUTPUT_TOKENS);
+    let gen_ai_usage_reasoning_output_tokens = semconv(obs_shared::semconv::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS);
+    let obs_cost_usd = semconv(obs_shared::semconv::OBS_COST_USD);
+    let obs_status = semconv(obs_shared::semconv::OBS_STATUS);
+    let obs_usage = semconv(obs_shared::semconv::OBS_USAGE);
+    let otel_kind = semconv(obs_shared::semconv::OTEL_KIND);
+    let otel_name_field = semconv(obs_shared::semconv::OTEL_NAME);
+    let otel_status_code = semconv(obs_shared::semconv::OTEL_STATUS_CODE);
+    let server_address_field = semconv(obs_shared::semconv::SERVER_ADDRESS);
+    let server_port_field = semconv(obs_shared::semconv::SERVER_PORT);
     let (span_name, otel_name, kind_fields) = match cfg.kind {
         Kind::Agent => {
             let a = cfg.agent.as_ref().map(|v| g.field("agent", v)).unwrap_or_else(|| quote!(""));
@@ -483,9 +513,9 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
                 name,
                 otel,
                 quote! {
-                    otel.kind = "internal",
-                    gen_ai.operation.name = "invoke_agent",
-                    gen_ai.agent.name = #a,
+                    #otel_kind = "internal",
+                    #gen_ai_operation_name = "invoke_agent",
+                    #gen_ai_agent_name = #a,
                 },
             )
         }
@@ -500,30 +530,30 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
                 Some(model) => (format!("{operation} {model}"), None),
                 None => (operation.clone(), Some(quote!(::std::format!("{} {}", #operation, #m)))),
             };
-            let server_address = cfg.server_address.as_ref().map(|a| quote!(server.address = #a,));
-            let server_port = cfg.server_port.as_ref().map(|port| quote!(server.port = #port as i64,));
+            let server_address = cfg.server_address.as_ref().map(|a| quote!(#server_address_field = #a,));
+            let server_port = cfg.server_port.as_ref().map(|port| quote!(#server_port_field = #port as i64,));
             (
                 name,
                 otel,
                 quote! {
-                    otel.kind = "client",
-                    gen_ai.operation.name = #operation,
-                    gen_ai.provider.name = #provider,
-                    gen_ai.request.model = #m,
+                    #otel_kind = "client",
+                    #gen_ai_operation_name = #operation,
+                    #gen_ai_provider_name = #provider,
+                    #gen_ai_request_model = #m,
                     #server_address
                     #server_port
-                    gen_ai.response.model = #empty,
-                    gen_ai.response.finish_reasons = #empty,
-                    gen_ai.usage.input_tokens = #empty,
-                    gen_ai.usage.output_tokens = #empty,
-                    gen_ai.usage.cache_read.input_tokens = #empty,
-                    gen_ai.usage.cache_creation.input_tokens = #empty,
-                    gen_ai.usage.reasoning.output_tokens = #empty,
-                    gen_ai.response.time_to_first_chunk = #empty,
-                    obs.cost.usd = #empty,
-                    obs.usage = #empty,
-                    gen_ai.input.messages = #empty,
-                    gen_ai.output.messages = #empty,
+                    #gen_ai_response_model = #empty,
+                    #gen_ai_response_finish_reasons = #empty,
+                    #gen_ai_usage_input_tokens = #empty,
+                    #gen_ai_usage_output_tokens = #empty,
+                    #gen_ai_usage_cache_read_input_tokens = #empty,
+                    #gen_ai_usage_cache_creation_input_tokens = #empty,
+                    #gen_ai_usage_reasoning_output_tokens = #empty,
+                    #gen_ai_response_time_to_first_chunk = #empty,
+                    #obs_cost_usd = #empty,
+                    #obs_usage = #empty,
+                    #gen_ai_input_messages = #empty,
+                    #gen_ai_output_messages = #empty,
                 },
             )
         }
@@ -537,11 +567,11 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
                 name,
                 otel,
                 quote! {
-                    otel.kind = "internal",
-                    gen_ai.operation.name = "execute_tool",
-                    gen_ai.tool.name = #t,
-                    gen_ai.tool.call.arguments = #empty,
-                    gen_ai.tool.call.result = #empty,
+                    #otel_kind = "internal",
+                    #gen_ai_operation_name = "execute_tool",
+                    #gen_ai_tool_name = #t,
+                    #gen_ai_tool_call_arguments = #empty,
+                    #gen_ai_tool_call_result = #empty,
                 },
             )
         }
@@ -549,13 +579,13 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
             info_name.clone(),
             None,
             quote! {
-                otel.kind = "internal",
-                code.function = #fn_name,
-                code.namespace = ::core::module_path!(),
+                #otel_kind = "internal",
+                #code_function = #fn_name,
+                #code_namespace = ::core::module_path!(),
             },
         ),
     };
-    let otel_name = otel_name.map(|n| quote!(otel.name = #n,));
+    let otel_name = otel_name.map(|n| quote!(#otel_name_field = #n,));
     let span_var = format_ident!("__obs_span", span = Span::mixed_site());
     let start = if g.dynamic.is_empty() {
         quote!(#site.start(#span_var))
@@ -576,9 +606,9 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
                 #span_name,
                 #otel_name
                 #kind_fields
-                error.type = #empty,
-                otel.status_code = #empty,
-                obs.status = #empty,
+                #error_type = #empty,
+                #otel_status_code = #empty,
+                #obs_status = #empty,
                 #(#user_fields,)*
             );
             #start
@@ -700,4 +730,9 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
             #body
         }
     }
+}
+
+/// A span field name as the string literal `tracing::span!` takes.
+fn semconv(name: &str) -> syn::LitStr {
+    syn::LitStr::new(name, Span::call_site())
 }

@@ -1,4 +1,4 @@
-//! Logic that obs's proc macros and its runtime must apply identically.
+//! Logic and names that obs's proc macros and its runtime must share.
 //!
 //! The macros check a literal model name at compile time against the same
 //! rules the runtime uses to look a price up, and mask the same field names
@@ -14,6 +14,7 @@
 pub mod model;
 pub mod provider;
 pub mod secret;
+pub mod semconv;
 
 pub use model::{lookup_keys, strip_date, strip_provider};
 pub use provider::{from_litellm, infer_provider};
