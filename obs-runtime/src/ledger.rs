@@ -131,15 +131,14 @@ impl CallRecord {
 pub(crate) fn record(r: CallRecord) {
     let cap = per_ring();
     let rings = rings();
-    let own = crate::metrics::cells::shard() % rings.len();
-    // The own ring first, then the others, without waiting; all busy: wait for the own one.
-    let mut ring = (0..rings.len())
-        .find_map(|i| match rings[(own + i) % rings.len()].try_lock() {
-            Ok(g) => Some(g),
-            Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
-            Err(std::sync::TryLockError::WouldBlock) => None,
-        })
-        .unwrap_or_else(|| rings[own].lock().unwrap_or_else(|e| e.into_inner()));
+    // One ring per shard, so the shard is in range; `min` (not a division)
+    // only keeps the indexing provably in bounds.
+    let own = crate::metrics::cells::shard().min(rings.len() - 1);
+    let mut ring = match rings[own].try_lock() {
+        Ok(g) => g,
+        Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+        Err(std::sync::TryLockError::WouldBlock) => lock_other(rings, own),
+    };
     if ring.capacity() < cap {
         let len = ring.len();
         ring.reserve_exact(cap - len);
@@ -148,6 +147,20 @@ pub(crate) fn record(r: CallRecord) {
         ring.pop_front();
     }
     ring.push_back(r);
+}
+
+/// The own ring is busy (more threads than shards): the next free ring, or,
+/// when every ring is busy, the own one once it is free.
+#[cold]
+#[inline(never)]
+fn lock_other(rings: &[Ring], own: usize) -> std::sync::MutexGuard<'_, VecDeque<CallRecord>> {
+    (1..rings.len())
+        .find_map(|i| match rings[(own + i) % rings.len()].try_lock() {
+            Ok(g) => Some(g),
+            Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        })
+        .unwrap_or_else(|| rings[own].lock().unwrap_or_else(|e| e.into_inner()))
 }
 
 /// The recorded calls, oldest first (the capacity is kept per shard, so
