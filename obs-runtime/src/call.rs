@@ -568,11 +568,11 @@ impl<X: Extension> Call<X> {
             }
         }
         if status != Status::Success && !self.span.is_disabled() {
-            self.span.record("otel.status_code", "ERROR");
-            self.span.record("error.type", error_type.unwrap_or(status.as_str()));
+            self.span.record(crate::semconv::OTEL_STATUS_CODE, "ERROR");
+            self.span.record(crate::semconv::ERROR_TYPE, error_type.unwrap_or(status.as_str()));
         }
         if !self.span.is_disabled() {
-            self.span.record("obs.status", status.as_str());
+            self.span.record(crate::semconv::OBS_STATUS, status.as_str());
         }
         elapsed
     }

@@ -58,12 +58,13 @@
 //! L3  call
 //! L2  pricing · ledger · budget
 //! L1  metrics · context · clients
-//! L0  descriptor · status · provider · usage · labels · slot · time · events
+//! L0  descriptor · status · provider · semconv · usage · labels · slot · time · events
 //! ```
 //!
 //! * L0, vocabulary with no dependency in the crate: `descriptor` (`FnInfo`,
 //!   `FnKind`), `status` (`Status`, `Outcome`, the autoref `Probe`), `provider`
-//!   (`infer_provider`), `usage` (`TokenUsage`, `LlmUsage`, `LlmChunk`),
+//!   (`infer_provider`), `semconv` (span attribute names, shared with the
+//!   macros), `usage` (`TokenUsage`, `LlmUsage`, `LlmChunk`),
 //!   `labels` (`LabelValue`), `slot` (the one audited `unsafe`: publishing a
 //!   leaked `&'static T`), `time`, `events` (the audit/security/performance
 //!   helpers).
@@ -100,6 +101,7 @@ pub mod metrics;
 pub mod pricing;
 mod provider;
 pub mod redact;
+mod semconv;
 mod slot;
 mod status;
 pub mod testing;

@@ -345,7 +345,7 @@ impl Call<Llm> {
             l.record_ttft(ns);
         }
         if !self.span().is_disabled() {
-            self.span().record("gen_ai.response.time_to_first_chunk", ns as f64 * 1e-9);
+            self.span().record(crate::semconv::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ns as f64 * 1e-9);
         }
     }
 }
@@ -400,11 +400,11 @@ fn record_end(llm: &LlmSeries, agent: Agent, span: &tracing::Span, end: LlmEnd<'
             }
             if !span.is_disabled() {
                 let fields: [(&str, Option<u64>); 5] = [
-                    ("gen_ai.usage.input_tokens", u.input),
-                    ("gen_ai.usage.output_tokens", u.output),
-                    ("gen_ai.usage.cache_read.input_tokens", u.cache_read),
-                    ("gen_ai.usage.cache_creation.input_tokens", u.cache_creation),
-                    ("gen_ai.usage.reasoning.output_tokens", u.reasoning),
+                    (crate::semconv::GEN_AI_USAGE_INPUT_TOKENS, u.input),
+                    (crate::semconv::GEN_AI_USAGE_OUTPUT_TOKENS, u.output),
+                    (crate::semconv::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, u.cache_read),
+                    (crate::semconv::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, u.cache_creation),
+                    (crate::semconv::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, u.reasoning),
                 ];
                 for (f, v) in fields {
                     if let Some(v) = v {
@@ -412,27 +412,27 @@ fn record_end(llm: &LlmSeries, agent: Agent, span: &tracing::Span, end: LlmEnd<'
                     }
                 }
                 if let Some(c) = cost_pico {
-                    span.record("obs.cost.usd", c as f64 / pricing::PICO_PER_USD as f64);
+                    span.record(crate::semconv::OBS_COST_USD, c as f64 / pricing::PICO_PER_USD as f64);
                 }
             }
         }
         UsageState::Missing => {
             llm.missing.add(shard, 1);
-            span.record("obs.usage", "missing");
+            span.record(crate::semconv::OBS_USAGE, "missing");
         }
         UsageState::Incomplete => {
             llm.incomplete.add(shard, 1);
-            span.record("obs.usage", "incomplete");
+            span.record(crate::semconv::OBS_USAGE, "incomplete");
         }
         UsageState::NotApplicable => {}
     }
     if !span.is_disabled() {
         if let Some(m) = end.response_model {
-            span.record("gen_ai.response.model", m);
+            span.record(crate::semconv::GEN_AI_RESPONSE_MODEL, m);
         }
         let reasons = (end.finish_reasons)();
         if !reasons.is_empty() {
-            span.record("gen_ai.response.finish_reasons", format!("{reasons:?}"));
+            span.record(crate::semconv::GEN_AI_RESPONSE_FINISH_REASONS, format!("{reasons:?}"));
         }
     }
     let usage = match end.usage {

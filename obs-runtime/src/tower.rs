@@ -210,12 +210,12 @@ where
                 let code = resp.status().as_u16();
                 this.span.record("http.response.status_code", code);
                 if code >= 500 {
-                    this.span.record("otel.status_code", "ERROR");
+                    this.span.record(crate::semconv::OTEL_STATUS_CODE, "ERROR");
                 }
                 Some(code)
             }
             Err(_) => {
-                this.span.record("otel.status_code", "ERROR");
+                this.span.record(crate::semconv::OTEL_STATUS_CODE, "ERROR");
                 None
             }
         };

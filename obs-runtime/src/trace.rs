@@ -137,10 +137,10 @@ impl SpanProcessor for RequestAttributes {
         let Some(rc) = RequestContext::current() else { return };
         for (k, v) in rc.fields() {
             let key = match k {
-                "request_id" => "obs.request_id",
-                "user_id" => "user.id",
-                "tenant_id" => "obs.tenant_id",
-                "conversation_id" => "gen_ai.conversation.id",
+                "request_id" => crate::semconv::OBS_REQUEST_ID,
+                "user_id" => crate::semconv::USER_ID,
+                "tenant_id" => crate::semconv::OBS_TENANT_ID,
+                "conversation_id" => crate::semconv::GEN_AI_CONVERSATION_ID,
                 _ => continue,
             };
             span.set_attribute(KeyValue::new(key, v.to_string()));

@@ -57,7 +57,7 @@ pub(crate) fn set_spans(spans: LogSpans) {
 
 /// Whether a span was created by an obs macro (they all declare `obs.status`).
 fn is_obs_span(meta: &Metadata<'_>) -> bool {
-    meta.is_span() && meta.fields().field("obs.status").is_some()
+    meta.is_span() && meta.fields().field(crate::semconv::OBS_STATUS).is_some()
 }
 
 /// Spans of instrumented calls are seen per `OBS_LOG_SPANS`; every other span
@@ -68,7 +68,7 @@ fn span_visible(meta: &Metadata<'_>) -> bool {
     }
     match SPANS.load(Ordering::Relaxed) {
         SPANS_NONE => false,
-        SPANS_GENAI => meta.fields().field("gen_ai.operation.name").is_some(),
+        SPANS_GENAI => meta.fields().field(crate::semconv::GEN_AI_OPERATION_NAME).is_some(),
         _ => true,
     }
 }
@@ -205,17 +205,17 @@ fn truncated(s: &str) -> String {
 /// the user's `fields(...)`; their other attributes are for traces, not logs.
 fn span_key(name: &'static str, obs: bool) -> Option<&'static str> {
     match name {
-        "gen_ai.agent.name" => Some("agent"),
-        "gen_ai.request.model" => Some("model"),
-        "gen_ai.tool.name" => Some("tool"),
-        "code.function" if obs => Some("function"),
+        crate::semconv::GEN_AI_AGENT_NAME => Some("agent"),
+        crate::semconv::GEN_AI_REQUEST_MODEL => Some("model"),
+        crate::semconv::GEN_AI_TOOL_NAME => Some("tool"),
+        crate::semconv::CODE_FUNCTION if obs => Some("function"),
         n if n.starts_with("otel.") => None,
         n if obs
             && (n.starts_with("gen_ai.")
                 || n.starts_with("code.")
                 || n.starts_with("obs.")
                 || n.starts_with("server.")
-                || n == "error.type") =>
+                || n == crate::semconv::ERROR_TYPE) =>
         {
             None
         }
