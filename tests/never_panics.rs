@@ -518,6 +518,16 @@ fn a_cost_past_u128_saturates_in_an_instrumented_call() {
     );
 }
 
+/// Regression: the free setter took any size, and the next model call tried
+/// to reserve it; it now clamps to `ledger::MAX_CAPACITY` and the call records.
+#[test]
+fn a_huge_ledger_capacity_through_the_setter_is_clamped() {
+    obs_runtime::ledger::set_capacity(usize::MAX);
+    testing::enable();
+    assert_eq!(big("gpt-4o-mini").unwrap(), TokenUsage::new(u64::MAX, u64::MAX));
+    assert_eq!(obs_runtime::ledger::MAX_CAPACITY, 1_000_000);
+}
+
 /// Regression: a ledger capacity near `usize::MAX` was accepted and made the
 /// first model call reserve that much memory (a capacity-overflow panic or
 /// an abort); the builder and `OBS_LEDGER_CAPACITY` now refuse it.

@@ -190,11 +190,6 @@ fn env(var: &str) -> Option<String> {
 /// What a usable value of each checked setting looks like.
 const EXPECT_USD: &str = "a cost in US dollars, e.g. 1.5";
 const EXPECT_LEDGER: &str = "a positive number of model calls to keep, at most 1000000";
-/// The ledger keeps its records in memory and reserves room for all of them
-/// on first use: a larger capacity is a mistake (an unbounded or typo'd
-/// value) that would exhaust memory, or overflow the reservation, at the
-/// first model call rather than fail here.
-const MAX_LEDGER_CAPACITY: usize = 1_000_000;
 const EXPECT_CARDINALITY: &str = "a positive number of series per metric";
 #[cfg(feature = "logs")]
 const EXPECT_QUEUE: &str = "a positive number of lines";
@@ -311,7 +306,7 @@ impl Builder {
             b.high_cost_usd = b.checked_env("OBS_HIGH_COST_USD", &v, v.trim().parse().ok().and_then(usd), EXPECT_USD);
         }
         if let Some(v) = b.var("OBS_LEDGER_CAPACITY") {
-            let n = positive(&v).filter(|n| *n <= MAX_LEDGER_CAPACITY);
+            let n = positive(&v).filter(|n| *n <= crate::ledger::MAX_CAPACITY);
             b.ledger_capacity = b.checked_env("OBS_LEDGER_CAPACITY", &v, n, EXPECT_LEDGER);
         }
         if let Some(v) = b.var("OBS_CAPTURE_CONTENT") {
@@ -492,7 +487,7 @@ impl Builder {
     /// Model calls kept in the ledger (`OBS_LEDGER_CAPACITY`; default 10,000;
     /// 1 to 1,000,000).
     pub fn ledger_capacity(mut self, n: usize) -> Self {
-        let ok = (1..=MAX_LEDGER_CAPACITY).contains(&n);
+        let ok = (1..=crate::ledger::MAX_CAPACITY).contains(&n);
         self.ledger_capacity = self.checked("OBS_LEDGER_CAPACITY", n, ok, EXPECT_LEDGER);
         self
     }

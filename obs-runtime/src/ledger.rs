@@ -49,9 +49,14 @@ fn per_ring() -> usize {
     CAPACITY.load(Ordering::Relaxed).div_ceil(rings().len()).max(1)
 }
 
-/// Keeps the `n` most recent calls (at least 1).
+/// The most calls the ledger keeps: each shard's ring reserves its share up
+/// front (so a warm model call never allocates), which must stay bounded.
+pub const MAX_CAPACITY: usize = 1_000_000;
+
+/// Keeps the `n` most recent calls, from 1 to [`MAX_CAPACITY`] (a value
+/// outside is clamped into it).
 pub fn set_capacity(n: usize) {
-    CAPACITY.store(n.max(1), Ordering::Relaxed);
+    CAPACITY.store(n.clamp(1, MAX_CAPACITY), Ordering::Relaxed);
     let per = per_ring();
     for ring in rings() {
         let mut r = ring.lock().unwrap_or_else(|e| e.into_inner());
