@@ -106,7 +106,8 @@ def lines(doc):
                 if mi:
                     out.add(f"trait-item {here}::{mi['name']}")
 
-    walk(doc["root"], "obs_runtime", frozenset())
+    for c in index[str(doc["root"])]["inner"]["module"]["items"]:
+        walk(c, "obs_runtime", frozenset())
     return sorted(out)
 
 
