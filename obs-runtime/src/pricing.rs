@@ -607,7 +607,7 @@ mod tests {
         assert!(price("gpt-4o").is_some());
     }
 
-    /// Regression (found by `tests/never_panics.rs`): the sum of the parts
+    /// Regression (found by `tests/tests/never_panics.rs`): the sum of the parts
     /// of a cost overflowed u128 with rates and token counts near u64::MAX.
     #[test]
     fn a_cost_past_u128_saturates() {
@@ -622,7 +622,7 @@ mod tests {
         assert_eq!(c.pico, u64::MAX);
     }
 
-    /// Regression (found by `tests/never_panics.rs`): a LiteLLM tier
+    /// Regression (found by `tests/tests/never_panics.rs`): a LiteLLM tier
     /// threshold in thousands past u64 overflowed the multiplication.
     #[test]
     fn a_litellm_threshold_past_u64_is_not_a_tier() {
