@@ -13,14 +13,14 @@
 //!   input is borrowed back) and on the same text with a secret of every kind
 //!   every ~500 bytes (`secrets`: replaced, counted).
 //!
-//! The text is `tests/data/ordinary_prose.txt` (prose, numbers, dates, ids,
+//! The text is `tests/tests/data/ordinary_prose.txt` (prose, numbers, dates, ids,
 //! hashes), repeated to 4 KiB and 64 KiB. Run with
 //! `cargo bench -p obs-runtime --bench redact`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 
-const PROSE: &str = include_str!("../../tests/data/ordinary_prose.txt");
+const PROSE: &str = include_str!("../../tests/tests/data/ordinary_prose.txt");
 
 const SECRETS: &[&str] = &[
     "bob.smith@example.com",

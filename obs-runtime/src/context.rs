@@ -46,10 +46,12 @@ impl Agent {
     }
 
     /// Interns `name`. Past [`MAX_AGENTS`] distinct names, the overflow agent.
+    /// (Used by the call path; hidden because interning is not a user action.)
     ///
     /// A name seen before is found without a lock (a runtime agent name is
     /// interned on every call of its agent); only a new name takes the table's
     /// insert lock.
+    #[doc(hidden)]
     pub fn intern(name: &str) -> Agent {
         if name == NO_AGENT {
             return Agent::NONE;

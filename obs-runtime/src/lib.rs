@@ -113,6 +113,9 @@ pub mod trace;
 pub mod usage;
 
 pub use budget::BudgetExceeded;
+// Whether recording is on, and the stream wrapper and provider rule the
+// generated code uses: reachable for it, not part of the documented API.
+#[doc(hidden)]
 pub use call::enabled;
 pub use catalog::catalog;
 pub use context::current_agent;
@@ -124,10 +127,13 @@ pub use descriptor::{FnInfo, FnKind};
 pub use export::logs::layer;
 pub use init::{Builder, ConfigError, ConfigOrigin, InitError, ObsGuard, DEFAULT_EXPORTERS};
 pub use labels::{LabelValue, UnboundedLabelValue};
-pub use llm::{BoxedStream, TrackedStream};
+pub use llm::BoxedStream;
+#[doc(hidden)]
+pub use llm::TrackedStream;
 pub use metrics::names::SEMCONV_VERSION;
 pub use obs_macros::Redact;
 pub use obs_macros::{traced, track_execution, track_llm_call, track_tool};
+#[doc(hidden)]
 pub use provider::infer_provider;
 pub use status::Status;
 pub use usage::{LlmChunk, LlmUsage, TokenUsage};
