@@ -148,14 +148,26 @@ fn litellm_entry() -> impl Strategy<Value = serde_json::Value> {
     })
 }
 
-fn temp_file(contents: &[u8]) -> std::path::PathBuf {
+/// A file with `contents`, deleted (with its directory, once empty) when dropped.
+struct TempFile(std::path::PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+        if let Some(dir) = self.0.parent() {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
+fn temp_file(contents: &[u8]) -> TempFile {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static N: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!("obs-never-panics-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("{}.json", N.fetch_add(1, Ordering::Relaxed)));
     std::fs::write(&path, contents).unwrap();
-    path
+    TempFile(path)
 }
 
 fn tool_probe_count() -> u64 {
@@ -208,17 +220,17 @@ proptest! {
 
     #[test]
     fn load_file_on_arbitrary_bytes(contents in proptest::collection::vec(any::<u8>(), 0..2000)) {
-        let _ = pricing::load_file(temp_file(&contents));
+        let _ = pricing::load_file(&temp_file(&contents).0);
     }
 
     #[test]
     fn load_file_on_arbitrary_json(root in json(), models in proptest::collection::vec((text(), json()), 0..4)) {
-        let _ = pricing::load_file(temp_file(root.to_string().as_bytes()));
+        let _ = pricing::load_file(&temp_file(root.to_string().as_bytes()).0);
         let obs = serde_json::json!({
             "format": "obs-pricing/1",
             "models": serde_json::Value::Object(models.into_iter().collect()),
         });
-        let _ = pricing::load_file(temp_file(obs.to_string().as_bytes()));
+        let _ = pricing::load_file(&temp_file(obs.to_string().as_bytes()).0);
     }
 
     #[test]
