@@ -5,7 +5,7 @@
 //! their body; async ones set it around every poll of their body, so it follows
 //! the future across `.await` points and threads of a multi-threaded runtime.
 //! Work handed to another task keeps it when spawned with [`spawn`] or wrapped
-//! with [`Context::wrap`]. Agent names are interned into a bounded table, so a
+//! with [`Propagated::wrap`]. Agent names are interned into a bounded table, so a
 //! label can be a `&'static str` and an index, never an allocation per call.
 //!
 //! A [`RequestContext`] is set for a future ([`RequestContext::scope`]) or a
@@ -177,7 +177,7 @@ pub const MAX_REQUEST_ID_LEN: usize = 128;
 /// use obs_runtime::context::RequestContext;
 /// # async fn run_agent() {}
 /// # async fn demo() {
-/// let ctx = RequestContext::new().user_id("u-42").conversation_id("conv-7");
+/// let ctx = RequestContext::new().with_user_id("u-42").with_conversation_id("conv-7");
 /// let id = ctx.request_id().to_string(); // a UUID v7, generated
 /// ctx.scope(async {
 ///     tracing::info!("starting"); // {"request_id":"…","user_id":"u-42","conversation_id":"conv-7",…}
@@ -236,19 +236,19 @@ impl RequestContext {
     }
 
     /// Sets the user the request is for (`user_id` in log lines).
-    pub fn user_id(self, id: impl Into<String>) -> Self {
+    pub fn with_user_id(self, id: impl Into<String>) -> Self {
         let id = id.into().into_boxed_str();
         self.edit(|i| i.user_id = Some(id))
     }
 
     /// Sets the tenant (`tenant_id` in log lines).
-    pub fn tenant_id(self, id: impl Into<String>) -> Self {
+    pub fn with_tenant_id(self, id: impl Into<String>) -> Self {
         let id = id.into().into_boxed_str();
         self.edit(|i| i.tenant_id = Some(id))
     }
 
     /// Sets the conversation (`conversation_id` in log lines).
-    pub fn conversation_id(self, id: impl Into<String>) -> Self {
+    pub fn with_conversation_id(self, id: impl Into<String>) -> Self {
         let id = id.into().into_boxed_str();
         self.edit(|i| i.conversation_id = Some(id))
     }
@@ -259,17 +259,17 @@ impl RequestContext {
     }
 
     /// The user id, when set.
-    pub fn get_user_id(&self) -> Option<&str> {
+    pub fn user_id(&self) -> Option<&str> {
         self.inner.user_id.as_deref()
     }
 
     /// The tenant id, when set.
-    pub fn get_tenant_id(&self) -> Option<&str> {
+    pub fn tenant_id(&self) -> Option<&str> {
         self.inner.tenant_id.as_deref()
     }
 
     /// The conversation id, when set.
-    pub fn get_conversation_id(&self) -> Option<&str> {
+    pub fn conversation_id(&self) -> Option<&str> {
         self.inner.conversation_id.as_deref()
     }
 
@@ -438,22 +438,22 @@ impl<F: Future> Future for InRequest<F> {
 ///
 /// ```
 /// # async fn demo() {
-/// let ctx = obs_runtime::context::Context::current();
+/// let ctx = obs_runtime::context::Propagated::current();
 /// let handle = tokio::spawn(ctx.wrap(async { obs_runtime::context::current_agent().name() }));
 /// # let _ = handle.await;
 /// # }
 /// ```
 #[derive(Clone, Debug)]
-pub struct Context {
+pub struct Propagated {
     agent: Agent,
     request: Option<RequestContext>,
     span: tracing::Span,
 }
 
-impl Context {
+impl Propagated {
     /// The context of the caller.
-    pub fn current() -> Context {
-        Context { agent: current_agent(), request: RequestContext::current(), span: tracing::Span::current() }
+    pub fn current() -> Propagated {
+        Propagated { agent: current_agent(), request: RequestContext::current(), span: tracing::Span::current() }
     }
 
     /// The agent this context carries.
@@ -475,9 +475,9 @@ impl Context {
 }
 
 pin_project_lite::pin_project! {
-    /// A future running inside a [`Context`]; see [`Context::wrap`].
+    /// A future running inside a [`Propagated`]; see [`Propagated::wrap`].
     pub struct WithContext<F> {
-        ctx: Context,
+        ctx: Propagated,
         #[pin]
         fut: F,
     }
@@ -504,7 +504,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    tokio::spawn(Context::current().wrap(fut))
+    tokio::spawn(Propagated::current().wrap(fut))
 }
 
 #[cfg(test)]
@@ -555,7 +555,7 @@ mod tests {
     #[test]
     fn scopes_nest_and_restore() {
         assert_eq!(RequestContext::current(), None);
-        let outer = RequestContext::from_request_id("outer").user_id("u1");
+        let outer = RequestContext::from_request_id("outer").with_user_id("u1");
         outer.in_scope(|| {
             assert_eq!(RequestContext::current().unwrap().request_id(), "outer");
             let inner = RequestContext::from_request_id("inner");
@@ -568,7 +568,7 @@ mod tests {
             });
             assert!(r.is_err());
             let cur = RequestContext::current().unwrap();
-            assert_eq!((cur.request_id(), cur.get_user_id()), ("outer", Some("u1")));
+            assert_eq!((cur.request_id(), cur.user_id()), ("outer", Some("u1")));
         });
         assert_eq!(RequestContext::current(), None);
     }
@@ -578,15 +578,14 @@ mod tests {
     fn futures_and_spawned_tasks_carry_the_request() {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         rt.block_on(async {
-            let ctx = RequestContext::from_request_id("r-spawn").tenant_id("t1");
+            let ctx = RequestContext::from_request_id("r-spawn").with_tenant_id("t1");
             let (here, there) = ctx
                 .scope(async {
                     tokio::task::yield_now().await;
                     let here = RequestContext::current().map(|c| c.request_id().to_string());
                     let there = spawn(async {
                         tokio::task::yield_now().await;
-                        RequestContext::current()
-                            .map(|c| (c.request_id().to_string(), c.get_tenant_id().map(String::from)))
+                        RequestContext::current().map(|c| (c.request_id().to_string(), c.tenant_id().map(String::from)))
                     })
                     .await
                     .unwrap();

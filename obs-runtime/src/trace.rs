@@ -229,7 +229,7 @@ mod tests {
         let subscriber =
             tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("t")));
         tracing::subscriber::with_default(subscriber, || {
-            RequestContext::from_request_id("req-9").user_id("u-2").conversation_id("c-5").in_scope(|| {
+            RequestContext::from_request_id("req-9").with_user_id("u-2").with_conversation_id("c-5").in_scope(|| {
                 let _s = tracing::info_span!("inside").entered();
             });
             let _s = tracing::info_span!("outside").entered();

@@ -48,7 +48,7 @@ fn helper(q: &str) -> Option<obs_runtime::trace::TraceIds> {
 #[test]
 fn a_console_line_has_time_level_target_message_fields_and_context() {
     logs();
-    let ids = RequestContext::from_request_id("req-c1").user_id("u-7").in_scope(|| helper("needle one"));
+    let ids = RequestContext::from_request_id("req-c1").with_user_id("u-7").in_scope(|| helper("needle one"));
     assert_eq!(ids, None, "by default the spans of instrumented calls are off in console mode");
     let l = line("looked up");
     // 2026-05-01T12:00:00.123456Z  INFO logs_console: looked up query="needle one" request_id=req-c1 user_id=u-7 agent=helper

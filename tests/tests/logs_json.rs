@@ -193,7 +193,8 @@ fn lines_inside_nested_calls_carry_agent_model_tool_and_the_span_ids() {
 #[test]
 fn request_context_is_on_every_line_inside_it_and_in_spawned_tasks() {
     logs();
-    let ctx = RequestContext::from_request_id("req-42").user_id("u-1").tenant_id("t-9").conversation_id("c-3");
+    let ctx =
+        RequestContext::from_request_id("req-42").with_user_id("u-1").with_tenant_id("t-9").with_conversation_id("c-3");
     rt().block_on(ctx.scope(async {
         research("req").await.unwrap();
         obs_runtime::spawn(async { tracing::info!(marker = "req-spawned", "in a spawned task") }).await.unwrap();

@@ -274,8 +274,8 @@ proptest! {
 
     #[test]
     fn request_context(id in text(), user in text(), tenant in text(), conv in text(), name in text()) {
-        let cx = RequestContext::from_request_id(&id).user_id(user.clone()).tenant_id(tenant).conversation_id(conv);
-        prop_assert_eq!(cx.get_user_id(), Some(user.as_str()));
+        let cx = RequestContext::from_request_id(&id).with_user_id(user.clone()).with_tenant_id(tenant).with_conversation_id(conv);
+        prop_assert_eq!(cx.user_id(), Some(user.as_str()));
         prop_assert!(obs_runtime::context::is_valid_request_id(cx.request_id()));
         let _ = cx.fields().count();
         testing::enable();
