@@ -58,14 +58,15 @@
 //! L3  call
 //! L2  pricing · ledger · budget
 //! L1  metrics · context · clients
-//! L0  descriptor · status · provider · semconv · usage · labels · slot · time · events
+//! L0  descriptor · status · provider · semconv · usage · labels · slot · time · json · events
 //! ```
 //!
 //! * L0, vocabulary with no dependency in the crate: `descriptor` (`FnInfo`,
 //!   `FnKind`), `status` (`Status`, `Outcome`, the autoref `Probe`), `provider`
 //!   (`infer_provider`), `semconv` (span attribute names, shared with the
 //!   macros), `usage` (`TokenUsage`, `LlmUsage`, `LlmChunk`),
-//!   `labels` (`LabelValue`), `slot` (the one audited `unsafe`: publishing a
+//!   `labels` (`LabelValue`), `json` (string escaping for log lines and captured
+//!   content), `slot` (the one audited `unsafe`: publishing a
 //!   leaked `&'static T`), `time`, `events` (the audit/security/performance
 //!   helpers).
 //! * L1: `metrics` (sharded cells, the registry, the built-in names),
@@ -94,6 +95,7 @@ mod descriptor;
 pub mod events;
 pub mod export;
 mod init;
+mod json;
 pub mod labels;
 pub mod ledger;
 mod llm;

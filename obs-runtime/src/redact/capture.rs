@@ -232,34 +232,12 @@ fn write_str(out: &mut String, s: &str, max_chars: usize) {
             cut = true;
             break;
         }
-        escape(out, c);
+        crate::json::escape_char(out, c);
     }
     if cut {
         out.push_str(MARK);
     }
     out.push('"');
-}
-
-fn escape(out: &mut String, c: char) {
-    match c {
-        '"' => out.push_str("\\\""),
-        '\\' => out.push_str("\\\\"),
-        '\n' => out.push_str("\\n"),
-        '\r' => out.push_str("\\r"),
-        '\t' => out.push_str("\\t"),
-        c if (c as u32) < 0x20 => {
-            let _ = write!(out, "\\u{:04x}", c as u32);
-        }
-        c => out.push(c),
-    }
-}
-
-fn escaped_len(c: char) -> usize {
-    match c {
-        '"' | '\\' | '\n' | '\r' | '\t' => 2,
-        c if (c as u32) < 0x20 => 6,
-        c => c.len_utf8(),
-    }
 }
 
 /// Writes `node` with every string cut to `max_chars` characters.
@@ -349,10 +327,10 @@ fn fit(node: &Node, budget: usize) -> Option<String> {
             let room = budget.checked_sub(2 + MARK.len())?;
             let (mut used, mut chars) = (0, 0);
             for c in s.chars() {
-                if used + escaped_len(c) > room {
+                if used + crate::json::escaped_len(c) > room {
                     break;
                 }
-                used += escaped_len(c);
+                used += crate::json::escaped_len(c);
                 chars += 1;
             }
             out.clear();
