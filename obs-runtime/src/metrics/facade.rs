@@ -4,7 +4,7 @@
 //! Names and label names that Prometheus would reject (`http.method`) are
 //! sanitised (`http_method`), as `metrics-exporter-prometheus` does. A name
 //! already used with another type, or reserved for one of obs's built-in
-//! metrics (`tool_calls_total`, see [`super::names::RESERVED`]), records
+//! metrics (`tool_calls_total`, see [`super::names::reserved`]), records
 //! nowhere and is reported once: the `metrics` API has no error to return,
 //! and a panic in the application's metric call is not an option.
 

@@ -133,7 +133,7 @@ fn check_labels(labels: &[(&str, &str)]) -> Result<(), FamilyError> {
 /// The names obs's built-in metrics own. A user metric under one of them is
 /// refused ([`FamilyError::Reserved`]); name yours with your own prefix.
 pub fn reserved_names() -> impl Iterator<Item = &'static str> {
-    names::RESERVED.iter().map(|b| b.name)
+    names::reserved().map(|b| b.name)
 }
 
 /// A series of one of obs's own self-metrics, as a public handle. Built-in

@@ -7,7 +7,7 @@
 //! bounded by the per-family cardinality limit: past it, new label sets share
 //! one overflow series and `obs_cardinality_overflow_total` counts them.
 //!
-//! Built-in names are reserved. obs's own families ([`super::names::RESERVED`])
+//! Built-in names are reserved. obs's own families ([`super::names::reserved`])
 //! are in the registry from its creation, before any user code can register
 //! a name, so they never fail whatever the order of registrations; a user
 //! registration under one of their names (of any type, through
@@ -251,7 +251,7 @@ fn same_labels(stored: &[Label], labels: &[(&str, &str)]) -> bool {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum FamilyError {
-    /// The name is one of obs's built-in metrics ([`super::names::RESERVED`]),
+    /// The name is one of obs's built-in metrics ([`super::names::reserved`]),
     /// which user code cannot register, with any type.
     Reserved(String),
     /// The name is already registered with another metric kind.
@@ -323,7 +323,7 @@ pub fn registry() -> &'static Registry {
     static R: LazyLock<Registry> = LazyLock::new(|| {
         // obs's own families first, so that no user registration, made in any
         // order, can take their names or exhaust the family limit before them.
-        let builtins = names::RESERVED.iter().map(|b| b.family()).collect();
+        let builtins = names::reserved().map(|b| b.family()).collect();
         Registry { families: RwLock::new(builtins) }
     });
     &R
@@ -355,7 +355,7 @@ impl Registry {
                 Err(FamilyError::KindConflict { name: name.into(), existing: f.kind })
             };
         }
-        if fams.len() >= FAMILY_LIMIT + names::RESERVED.len() {
+        if fams.len() >= FAMILY_LIMIT + names::ALL.len() + names::SELF_METRICS.len() {
             return Err(FamilyError::TooManyFamilies);
         }
         let f: &'static Family =
@@ -396,7 +396,7 @@ mod tests {
 
     #[test]
     fn built_in_names_are_reserved_and_registered_from_the_start() {
-        for b in names::RESERVED {
+        for b in names::reserved() {
             assert!(registry().find(b.name).is_some_and(|f| std::ptr::eq(f, b.family())), "{}", b.name);
             for kind in [MetricKind::Counter, MetricKind::Gauge, MetricKind::UpDown, b.kind] {
                 assert_eq!(registry().family(b.name, "mine", kind).err(), Some(FamilyError::Reserved(b.name.into())));
