@@ -86,6 +86,12 @@ impl ObsFilter {
     fn static_ok(&self, meta: &Metadata<'_>) -> bool {
         (!self.spans_only || meta.is_span()) && span_visible(meta)
     }
+
+    /// Before `init()` publishes a filter: the trace-id part sees spans at
+    /// INFO and above (the default filter), the log part nothing.
+    fn before_init(&self, meta: &Metadata<'_>) -> bool {
+        self.spans_only && *meta.level() <= tracing::Level::INFO
+    }
 }
 
 impl<S: Subscriber + for<'a> LookupSpan<'a>> Filter<S> for ObsFilter {
@@ -95,7 +101,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Filter<S> for ObsFilter {
         }
         match SINK.get() {
             Some(sink) => Filter::<S>::enabled(&sink.filter, meta, cx),
-            None => self.spans_only && *meta.level() <= tracing::Level::INFO,
+            None => self.before_init(meta),
         }
     }
 
@@ -105,7 +111,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Filter<S> for ObsFilter {
         }
         match SINK.get() {
             Some(sink) => Filter::<S>::callsite_enabled(&sink.filter, meta),
-            None if self.spans_only && *meta.level() <= tracing::Level::INFO => Interest::always(),
+            None if self.before_init(meta) => Interest::always(),
             None => Interest::never(),
         }
     }
