@@ -42,6 +42,12 @@ pub(crate) fn set_span_sink(sink: SpanSink) {
     let _ = SPAN_SINK.set(sink);
 }
 
+/// Whether spans are exported: then every instrumented call has a span,
+/// whatever `OBS_LOG_SPANS` shows in log lines.
+pub(crate) fn exporting() -> bool {
+    SPAN_SINK.get().is_some()
+}
+
 thread_local! {
     static SUPPRESSED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }

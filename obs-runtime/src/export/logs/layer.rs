@@ -84,7 +84,13 @@ pub(crate) struct ObsFilter {
 
 impl ObsFilter {
     fn static_ok(&self, meta: &Metadata<'_>) -> bool {
-        (!self.spans_only || meta.is_span()) && span_visible(meta)
+        if self.spans_only {
+            // Exported traces need every instrumented call's span; log
+            // lines show them per `OBS_LOG_SPANS`.
+            meta.is_span() && (crate::trace::exporting() || span_visible(meta))
+        } else {
+            span_visible(meta)
+        }
     }
 
     /// Before `init()` publishes a filter: the trace-id part sees spans at

@@ -139,6 +139,15 @@ fn metadata(headers: &[(String, String)]) -> Result<tonic::metadata::MetadataMap
     Ok(md)
 }
 
+/// A gRPC channel that connects on first use (and again after a failure).
+fn channel(t: &Target) -> Result<tonic::transport::Channel, String> {
+    Ok(tonic::transport::Channel::from_shared(t.endpoint.clone())
+        .map_err(|e| e.to_string())?
+        .timeout(t.timeout)
+        .connect_timeout(t.timeout)
+        .connect_lazy())
+}
+
 fn span_exporter(t: &Target) -> Result<opentelemetry_otlp::SpanExporter, String> {
     let built = match t.protocol {
         OtlpProtocol::HttpProtobuf => opentelemetry_otlp::SpanExporter::builder()
@@ -150,7 +159,7 @@ fn span_exporter(t: &Target) -> Result<opentelemetry_otlp::SpanExporter, String>
             .build(),
         OtlpProtocol::Grpc => opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
-            .with_endpoint(&t.endpoint)
+            .with_channel(channel(t)?)
             .with_timeout(t.timeout)
             .with_metadata(metadata(&t.headers)?)
             .build(),
@@ -169,7 +178,7 @@ fn log_exporter(t: &Target) -> Result<opentelemetry_otlp::LogExporter, String> {
             .build(),
         OtlpProtocol::Grpc => opentelemetry_otlp::LogExporter::builder()
             .with_tonic()
-            .with_endpoint(&t.endpoint)
+            .with_channel(channel(t)?)
             .with_timeout(t.timeout)
             .with_metadata(metadata(&t.headers)?)
             .build(),
@@ -199,14 +208,9 @@ impl MetricsClient {
                 target: t.clone(),
             },
             OtlpProtocol::Grpc => {
-                let channel = tonic::transport::Channel::from_shared(t.endpoint.clone())
-                    .map_err(|e| e.to_string())?
-                    .timeout(t.timeout)
-                    .connect_timeout(t.timeout)
-                    .connect_lazy();
                 MetricsClient::Grpc {
                     client: opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient::new(
-                        channel,
+                        channel(t)?,
                     ),
                     metadata: metadata(&t.headers)?,
                 }
@@ -473,6 +477,8 @@ impl Running for Started {
         let Some(h) = self.handles.as_ref() else { return };
         if let Some(q) = h.spans.clone() {
             crate::trace::set_span_sink(Box::new(move |span| q.push(span)));
+            // Instrumented calls' spans were off unless log lines showed them.
+            tracing::callsite::rebuild_interest_cache();
         }
         if let Some((q, resource)) = h.logs.clone() {
             let provider = SdkLoggerProvider::builder()
