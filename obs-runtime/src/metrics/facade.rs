@@ -73,10 +73,32 @@ fn warn_once(name: &str, why: &dyn std::fmt::Display) {
     }
 }
 
+/// Prometheus label names from the facade's: sanitised; a reserved name
+/// (`__name__`, anything starting with `__`, `le` on a histogram) renamed
+/// `exported_{name}` as Prometheus does for clashing target labels; a name
+/// that two keys sanitise to (`a.b` and `a_b`) made unique with `_2`, `_3`.
+/// So no label set can make the page invalid.
+pub(crate) fn label_names<'a>(keys: impl Iterator<Item = &'a str>, histogram: bool) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for k in keys {
+        let mut name = sanitize(k, false);
+        if name.starts_with("__") || (histogram && name == "le") {
+            name = format!("exported_{name}");
+        }
+        if out.contains(&name) {
+            let base = name;
+            name = (2..).map(|i| format!("{base}_{i}")).find(|n| !out.contains(n)).unwrap_or(base);
+        }
+        out.push(name);
+    }
+    out
+}
+
 fn lookup(key: &Key, kind: MetricKind) -> Option<Series> {
     let name = sanitize(key.name(), true);
-    let labels: Vec<(String, String)> =
-        key.labels().map(|l| (sanitize(l.key(), false), l.value().to_string())).collect();
+    let histogram = matches!(kind, MetricKind::Histogram { .. });
+    let names = label_names(key.labels().map(|l| l.key()), histogram);
+    let labels: Vec<(String, String)> = names.into_iter().zip(key.labels().map(|l| l.value().to_string())).collect();
     let labels: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     match registry().family(&name, "", kind) {
         Ok(f) => Some(f.series(&labels)),
@@ -137,5 +159,12 @@ mod tests {
         assert_eq!(sanitize("a:b", true), "a:b");
         assert_eq!(sanitize("a:b", false), "a_b");
         assert_eq!(sanitize("9x", false), "_9x");
+    }
+
+    #[test]
+    fn label_names_never_collide_or_use_reserved_names() {
+        let names = super::label_names(["a.b", "a_b", "__name__", "le", "a-b"].into_iter(), true);
+        assert_eq!(names, ["a_b", "a_b_2", "exported___name__", "exported_le", "a_b_3"]);
+        assert_eq!(super::label_names(["le"].into_iter(), false), ["le"]);
     }
 }
