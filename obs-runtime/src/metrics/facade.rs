@@ -74,15 +74,16 @@ fn warn_once(name: &str, why: &dyn std::fmt::Display) {
 }
 
 /// Prometheus label names from the facade's: sanitised; a reserved name
-/// (`__name__`, anything starting with `__`, `le` on a histogram) renamed
+/// (`__name__`, anything starting with `__`, the bucket and quantile labels
+/// `le` and `quantile`) renamed
 /// `exported_{name}` as Prometheus does for clashing target labels; a name
 /// that two keys sanitise to (`a.b` and `a_b`) made unique with `_2`, `_3`.
 /// So no label set can make the page invalid.
-pub(crate) fn label_names<'a>(keys: impl Iterator<Item = &'a str>, histogram: bool) -> Vec<String> {
+pub(crate) fn label_names<'a>(keys: impl Iterator<Item = &'a str>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for k in keys {
         let mut name = sanitize(k, false);
-        if name.starts_with("__") || (histogram && name == "le") {
+        if name.starts_with("__") || name == "le" || name == "quantile" {
             name = format!("exported_{name}");
         }
         if out.contains(&name) {
@@ -96,8 +97,7 @@ pub(crate) fn label_names<'a>(keys: impl Iterator<Item = &'a str>, histogram: bo
 
 fn lookup(key: &Key, kind: MetricKind) -> Option<Series> {
     let name = sanitize(key.name(), true);
-    let histogram = matches!(kind, MetricKind::Histogram { .. });
-    let names = label_names(key.labels().map(|l| l.key()), histogram);
+    let names = label_names(key.labels().map(|l| l.key()));
     let labels: Vec<(String, String)> = names.into_iter().zip(key.labels().map(|l| l.value().to_string())).collect();
     let labels: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     match registry().family(&name, "", kind) {
@@ -163,8 +163,7 @@ mod tests {
 
     #[test]
     fn label_names_never_collide_or_use_reserved_names() {
-        let names = super::label_names(["a.b", "a_b", "__name__", "le", "a-b"].into_iter(), true);
-        assert_eq!(names, ["a_b", "a_b_2", "exported___name__", "exported_le", "a_b_3"]);
-        assert_eq!(super::label_names(["le"].into_iter(), false), ["le"]);
+        let names = super::label_names(["a.b", "a_b", "__name__", "le", "a-b", "quantile"].into_iter());
+        assert_eq!(names, ["a_b", "a_b_2", "exported___name__", "exported_le", "a_b_3", "exported_quantile"]);
     }
 }
