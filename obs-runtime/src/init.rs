@@ -292,7 +292,8 @@ impl Builder {
     /// | `OBS_LOG_ROTATION` | `never`, `daily`, or a size (`100MB`, `512KiB`) | `never` |
     /// | `OBS_LOG_MAX_FILES` | rotated files kept | `7` |
     /// | `OBS_LOG_SPANS` | instrumented spans lines see: `none`, `genai`, `all` | `none` (console), `genai` (json) |
-    /// | `OBS_LOG_QUEUE` | lines queued for the writer before new ones are dropped | `8192` |
+    /// | `OBS_LOG_QUEUE` | lines queued for the writer before new ones are dropped (at most 1,000,000) | `8192` |
+    /// | `OBS_LOG_QUEUE_BYTES` | bytes queued for the writer before new lines are dropped | 16 MiB |
     /// | `OBS_CAPTURE_CONTENT` | `true`, `false` (`1`, `0`) | `false` |
     /// | `OBS_CAPTURE_MAX_BYTES` | bytes of captured content kept | `16384` |
     /// | `OBS_REDACT_KEY` | key of `#[redact(hash)]`, at least 16 bytes | random per process |

@@ -175,6 +175,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Bounds of `OBS_PROMETHEUS_TIMEOUT_SECS`, in seconds.
 pub const TIMEOUT_SECS_RANGE: std::ops::RangeInclusive<u64> = 1..=3600;
 
+#[doc(hidden)]
 /// The bearer token that `/metrics`, `/summary` and `/ready` require
 /// (`OBS_PROMETHEUS_TOKEN`). Never shown by `Debug`.
 #[derive(Clone, PartialEq, Eq)]
