@@ -67,8 +67,12 @@ pub(crate) fn sanitize(name: &str, allow_colon: bool) -> String {
 
 fn warn_once(name: &str, why: &dyn std::fmt::Display) {
     static SEEN: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+    // Bounded: names past the first 1000 refused ones are not warned about
+    // (a loop registering a new name each time must not grow this set).
+    const MAX_WARNED: usize = 1000;
     let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
-    if seen.get_or_insert_with(HashSet::new).insert(name.to_string()) {
+    let seen = seen.get_or_insert_with(HashSet::new);
+    if seen.len() < MAX_WARNED && seen.insert(name.to_string()) {
         tracing::warn!(target: "obs_runtime::metrics", metric = name, "metric not recorded: {why}");
     }
 }

@@ -373,19 +373,25 @@ pub enum FamilyError {
 
 impl std::fmt::Display for FamilyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Names come from the caller: shown cut, so an error stays short.
+        let cut = |s: &str| cut(s, 100).into_owned();
         match self {
             FamilyError::Reserved(name) => {
+                let name = cut(name);
                 write!(f, "`{name}` is reserved for obs's built-in metric of that name; name yours e.g. `myapp_{name}`")
             }
             FamilyError::KindConflict { name, existing } => write!(
                 f,
-                "metric `{name}` is already registered as a {}; use another name for a metric of another type",
+                "metric `{}` is already registered as a {}; use another name for a metric of another type",
+                cut(name),
                 existing.prometheus_type()
             ),
             FamilyError::InvalidName(n) => {
+                let n = cut(n);
                 write!(f, "`{n}` is not a valid metric name: use [a-zA-Z_:][a-zA-Z0-9_:]*")
             }
             FamilyError::InvalidLabel(n) => {
+                let n = cut(n);
                 write!(f, "`{n}` is not a valid label name: use [a-zA-Z_][a-zA-Z0-9_]* not starting with `__`, once per series, and not `le` on a histogram")
             }
             FamilyError::InvalidBuckets(m) => write!(f, "{m}"),
