@@ -30,7 +30,7 @@ fn scrapes_stay_complete_and_monotonic_under_load() {
                     i += 1;
                     // A busy application, not a spinning one: the scrapers
                     // need the CPU too on a 2-core machine.
-                    if i % 1000 == 0 {
+                    if i.is_multiple_of(1000) {
                         std::thread::sleep(Duration::from_millis(1));
                     }
                 }
