@@ -97,7 +97,9 @@ pub struct ConfigError {
     pub method: &'static str,
     /// Where the value came from.
     pub origin: ConfigOrigin,
-    /// The value as given (a redaction key is shown by its length only).
+    /// The value as given, cut to 80 bytes and with what the secret
+    /// detectors find replaced (a redaction key or an endpoint token is
+    /// shown by its length only).
     pub value: String,
     /// What a usable value looks like.
     pub expected: String,
