@@ -161,12 +161,14 @@ impl Labels<'_> {
             FnKind::Tool => (&names::TOOL_CALLS, &names::TOOL_DURATION, None),
             FnKind::Function => (&names::FUNCTION_CALLS, &names::FUNCTION_DURATION, None),
         };
-        SiteSeries {
+        // One call past a cardinality limit counts once, not once per family
+        // (and status) it records into.
+        crate::metrics::registry::count_overflow_once(calls.name, || SiteSeries {
             calls: Status::ALL.map(|s| self.series(calls, Some(s)).counter()),
             duration: Status::ALL.map(|s| self.series(duration, Some(s)).histogram()),
             in_flight: in_flight.map(|b| self.series(b, None).updown()),
             ext: X::resolve(self),
-        }
+        })
     }
 }
 

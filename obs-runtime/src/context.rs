@@ -166,6 +166,18 @@ impl Drop for AgentScope {
 /// Longest request id accepted from outside (an `X-Request-ID` header, say).
 pub const MAX_REQUEST_ID_LEN: usize = 128;
 
+/// Longest user, tenant or conversation id kept, in bytes: a longer one is
+/// cut on a character boundary and ends in `…`, so it cannot blow up every
+/// log line of the request.
+pub const MAX_CONTEXT_ID_BYTES: usize = 256;
+
+fn context_id(id: String) -> Box<str> {
+    match crate::metrics::registry::cut(&id, MAX_CONTEXT_ID_BYTES) {
+        std::borrow::Cow::Borrowed(_) => id.into_boxed_str(),
+        std::borrow::Cow::Owned(cut) => cut.into_boxed_str(),
+    }
+}
+
 /// What one request (or job, or conversation turn) is: its id, and who it is
 /// for. Set it for a future with [`RequestContext::scope`] or for a block with
 /// [`RequestContext::in_scope`]; every log line and span inside carries it,
@@ -235,21 +247,22 @@ impl RequestContext {
         self
     }
 
-    /// Sets the user the request is for (`user_id` in log lines).
+    /// Sets the user the request is for (`user_id` in log lines); cut to
+    /// [`MAX_CONTEXT_ID_BYTES`], as are the tenant and conversation ids.
     pub fn with_user_id(self, id: impl Into<String>) -> Self {
-        let id = id.into().into_boxed_str();
+        let id = context_id(id.into());
         self.edit(|i| i.user_id = Some(id))
     }
 
     /// Sets the tenant (`tenant_id` in log lines).
     pub fn with_tenant_id(self, id: impl Into<String>) -> Self {
-        let id = id.into().into_boxed_str();
+        let id = context_id(id.into());
         self.edit(|i| i.tenant_id = Some(id))
     }
 
     /// Sets the conversation (`conversation_id` in log lines).
     pub fn with_conversation_id(self, id: impl Into<String>) -> Self {
-        let id = id.into().into_boxed_str();
+        let id = context_id(id.into());
         self.edit(|i| i.conversation_id = Some(id))
     }
 

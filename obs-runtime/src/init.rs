@@ -97,7 +97,9 @@ pub struct ConfigError {
     pub method: &'static str,
     /// Where the value came from.
     pub origin: ConfigOrigin,
-    /// The value as given (a redaction key is shown by its length only).
+    /// The value as given, cut to 80 bytes and with what the secret
+    /// detectors find replaced (a redaction key or an endpoint token is
+    /// shown by its length only).
     pub value: String,
     /// What a usable value looks like.
     pub expected: String,
@@ -152,6 +154,11 @@ impl fmt::Debug for SecretKey {
 /// | `OBS_CAPTURE_CONTENT` | [`capture_content`](Builder::capture_content) |
 /// | `OBS_CAPTURE_MAX_BYTES` | [`capture_max_bytes`](Builder::capture_max_bytes) |
 /// | `OBS_REDACT_KEY` | [`redact_key`](Builder::redact_key) |
+/// | `OBS_LABEL_VALUE_MAX_BYTES` | [`label_value_max_bytes`](Builder::label_value_max_bytes) |
+/// | `OBS_LOG_QUEUE_BYTES` | [`log_queue_bytes`](Builder::log_queue_bytes) |
+/// | `OBS_PROMETHEUS_TOKEN` | [`prometheus_token`](Builder::prometheus_token) |
+/// | `OBS_PROMETHEUS_MAX_CONNECTIONS` | [`prometheus_max_connections`](Builder::prometheus_max_connections) |
+/// | `OBS_PROMETHEUS_TIMEOUT_SECS` | [`prometheus_timeout_secs`](Builder::prometheus_timeout_secs) |
 /// | `OTEL_EXPORTER_OTLP_ENDPOINT` | `otlp_endpoint` (feature `otlp`) |
 /// | `OTEL_EXPORTER_OTLP_PROTOCOL` | `otlp_protocol` (feature `otlp`) |
 /// | `OTEL_EXPORTER_OTLP_HEADERS` | `otlp_headers` (feature `otlp`) |
@@ -184,6 +191,8 @@ pub struct Builder {
     capture_max_bytes: Option<usize>,
     #[cfg(feature = "redact-hash")]
     redact_key: Option<(SecretKey, KeySource)>,
+    // Limits (issue 13): label values, the endpoint's connections and token.
+    label_value_max_bytes: Option<usize>,
     errors: Vec<ConfigError>,
 }
 
@@ -200,13 +209,47 @@ fn env(var: &str) -> Option<String> {
 /// What a usable value of each checked setting looks like.
 const EXPECT_USD: &str = "a cost in US dollars, e.g. 1.5";
 const EXPECT_LEDGER: &str = "a positive number of model calls to keep, at most 1000000";
-const EXPECT_CARDINALITY: &str = "a positive number of series per metric";
+const EXPECT_CARDINALITY: &str = "a positive number of series per metric, at most 100000";
 #[cfg(feature = "logs")]
-const EXPECT_QUEUE: &str = "a positive number of lines";
+const EXPECT_QUEUE: &str = "a positive number of lines, at most 1000000";
 #[cfg(feature = "logs")]
 const EXPECT_FILES: &str = "a number of files";
 const EXPECT_CAPTURE: &str = "true or false (1 or 0)";
 const EXPECT_CAPTURE_BYTES: &str = "a positive number of bytes (at least 16 are kept)";
+
+// ---- Limits (issue 13): every size from the configuration has an upper
+// bound, checked here, so no value can make obs allocate without bound.
+const EXPECT_NAMESPACE: &str =
+    "a metric name prefix: letters, digits and `_`, not starting with a digit, at most 64 characters (e.g. my_app)";
+const EXPECT_LABEL_BYTES: &str = "a number of bytes from 16 to 65536";
+#[cfg(feature = "logs")]
+const EXPECT_QUEUE_BYTES: &str = "a number of bytes from 65536 to 1073741824 (1 GiB), e.g. 16777216";
+#[cfg(feature = "prometheus")]
+const EXPECT_TOKEN: &str = "16 to 4096 visible ASCII characters (e.g. `openssl rand -hex 32`)";
+#[cfg(feature = "prometheus")]
+const EXPECT_CONNECTIONS: &str = "a number of connections from 1 to 4096";
+#[cfg(feature = "prometheus")]
+const EXPECT_TIMEOUT: &str = "a number of seconds from 1 to 3600";
+
+/// Whether `ns` can prefix metric names (`{ns}_llm_calls_total` must be a
+/// valid name, and colons are for recording rules).
+fn valid_namespace(ns: &str) -> bool {
+    ns.len() <= 64
+        && ns.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && ns.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// `v` parsed as a number within `range`.
+fn within<T: std::str::FromStr + PartialOrd>(v: &str, range: std::ops::RangeInclusive<T>) -> Option<T> {
+    v.trim().parse::<T>().ok().filter(|n| range.contains(n))
+}
+
+/// A value as an error shows it: cut to 80 bytes and run through the
+/// secret detectors, so an error never repeats a huge or secret value.
+fn shown(value: &str) -> String {
+    let cut = crate::metrics::registry::cut(value, 80);
+    crate::redact::scan(&cut).into_owned()
+}
 
 fn positive(v: &str) -> Option<usize> {
     v.trim().parse::<usize>().ok().filter(|n| *n > 0)
@@ -243,6 +286,7 @@ impl Builder {
             capture_max_bytes: None,
             #[cfg(feature = "redact-hash")]
             redact_key: None,
+            label_value_max_bytes: None,
             errors: Vec::new(),
         }
     }
@@ -260,7 +304,8 @@ impl Builder {
     /// | `OBS_LOG_ROTATION` | `never`, `daily`, or a size (`100MB`, `512KiB`) | `never` |
     /// | `OBS_LOG_MAX_FILES` | rotated files kept | `7` |
     /// | `OBS_LOG_SPANS` | instrumented spans lines see: `none`, `genai`, `all` | `none` (console), `genai` (json) |
-    /// | `OBS_LOG_QUEUE` | lines queued for the writer before new ones are dropped | `8192` |
+    /// | `OBS_LOG_QUEUE` | lines queued for the writer before new ones are dropped (at most 1,000,000) | `8192` |
+    /// | `OBS_LOG_QUEUE_BYTES` | bytes queued for the writer before new lines are dropped | 16 MiB |
     /// | `OBS_CAPTURE_CONTENT` | `true`, `false` (`1`, `0`) | `false` |
     /// | `OBS_CAPTURE_MAX_BYTES` | bytes of captured content kept | `16384` |
     /// | `OBS_REDACT_KEY` | key of `#[redact(hash)]`, at least 16 bytes | random per process |
@@ -274,9 +319,13 @@ impl Builder {
             b.exporters_origin = ConfigOrigin::Env;
         }
         b.cfg.prometheus_addr = b.var("OBS_PROMETHEUS_ADDR");
-        b.cfg.namespace = b.var("OBS_NAMESPACE");
+        if let Some(v) = b.var("OBS_NAMESPACE") {
+            let ok = valid_namespace(v.trim()).then(|| v.trim().to_string());
+            b.cfg.namespace = b.checked_env("OBS_NAMESPACE", &v, ok, EXPECT_NAMESPACE);
+        }
         if let Some(v) = b.var("OBS_CARDINALITY_LIMIT") {
-            b.cardinality_limit = b.checked_env("OBS_CARDINALITY_LIMIT", &v, positive(&v), EXPECT_CARDINALITY);
+            let n = within(&v, 1..=crate::metrics::registry::MAX_CARDINALITY_LIMIT);
+            b.cardinality_limit = b.checked_env("OBS_CARDINALITY_LIMIT", &v, n, EXPECT_CARDINALITY);
         }
         #[cfg(feature = "logs")]
         {
@@ -305,8 +354,15 @@ impl Builder {
                 b.cfg.log.spans = b.checked_env("OBS_LOG_SPANS", &v, LogSpans::parse(&v), expected);
             }
             if let Some(v) = b.var("OBS_LOG_QUEUE") {
-                if let Some(n) = b.checked_env("OBS_LOG_QUEUE", &v, positive(&v), EXPECT_QUEUE) {
+                let n = within(&v, crate::export::logs::QUEUE_LINES_RANGE);
+                if let Some(n) = b.checked_env("OBS_LOG_QUEUE", &v, n, EXPECT_QUEUE) {
                     b.cfg.log.queue_lines = n;
+                }
+            }
+            if let Some(v) = b.var("OBS_LOG_QUEUE_BYTES") {
+                let n = within(&v, crate::export::logs::QUEUE_BYTES_RANGE);
+                if let Some(n) = b.checked_env("OBS_LOG_QUEUE_BYTES", &v, n, EXPECT_QUEUE_BYTES) {
+                    b.cfg.log.queue_bytes = n;
                 }
             }
         }
@@ -344,6 +400,7 @@ impl Builder {
         if let Some(v) = b.var("OBS_CAPTURE_MAX_BYTES") {
             b.capture_max_bytes = b.checked_env("OBS_CAPTURE_MAX_BYTES", &v, positive(&v), EXPECT_CAPTURE_BYTES);
         }
+        b.limits_from_env();
         // Read raw, not through `var()`: a key of spaces is still a key, and
         // its bytes are used as they are.
         #[cfg(feature = "redact-hash")]
@@ -361,6 +418,43 @@ impl Builder {
             }
         }
         b
+    }
+
+    /// The limits' variables (issue 13), read by [`Builder::from_env`].
+    fn limits_from_env(&mut self) {
+        if let Some(v) = self.var("OBS_LABEL_VALUE_MAX_BYTES") {
+            let n = within(&v, crate::metrics::registry::LABEL_VALUE_MAX_BYTES_RANGE);
+            self.label_value_max_bytes = self.checked_env("OBS_LABEL_VALUE_MAX_BYTES", &v, n, EXPECT_LABEL_BYTES);
+        }
+        #[cfg(feature = "prometheus")]
+        {
+            use crate::export::prometheus::{Token, MAX_CONNECTIONS_RANGE, TIMEOUT_SECS_RANGE};
+            // Read raw: a token is shown by its length only.
+            if let Some(v) = std::env::var_os("OBS_PROMETHEUS_TOKEN").filter(|v| !v.is_empty()) {
+                match v.to_str().and_then(Token::new) {
+                    Some(t) => self.cfg.prometheus.token = Some(t),
+                    None => self.errors.push(ConfigError {
+                        var: "OBS_PROMETHEUS_TOKEN",
+                        method: "prometheus_token",
+                        origin: ConfigOrigin::Env,
+                        value: format!("<{} bytes, not shown>", v.len()),
+                        expected: EXPECT_TOKEN.into(),
+                    }),
+                }
+            }
+            if let Some(v) = self.var("OBS_PROMETHEUS_MAX_CONNECTIONS") {
+                let n = within(&v, MAX_CONNECTIONS_RANGE);
+                if let Some(n) = self.checked_env("OBS_PROMETHEUS_MAX_CONNECTIONS", &v, n, EXPECT_CONNECTIONS) {
+                    self.cfg.prometheus.max_connections = n;
+                }
+            }
+            if let Some(v) = self.var("OBS_PROMETHEUS_TIMEOUT_SECS") {
+                let n = within(&v, TIMEOUT_SECS_RANGE);
+                if let Some(n) = self.checked_env("OBS_PROMETHEUS_TIMEOUT_SECS", &v, n, EXPECT_TIMEOUT) {
+                    self.cfg.prometheus.timeout = std::time::Duration::from_secs(n);
+                }
+            }
+        }
     }
 
     /// The variable's value when set and not blank; a value that is not
@@ -383,7 +477,7 @@ impl Builder {
                 var,
                 method: method_of(var),
                 origin: ConfigOrigin::Env,
-                value: value.to_string(),
+                value: shown(value),
                 expected: expected.to_string(),
             });
         }
@@ -405,7 +499,7 @@ impl Builder {
             var,
             method: method_of(var),
             origin: ConfigOrigin::Builder,
-            value: value.to_string(),
+            value: shown(&value.to_string()),
             expected: expected.to_string(),
         });
         None
@@ -431,16 +525,66 @@ impl Builder {
         self.cfg.prometheus_addr = Some(addr.into());
         self
     }
-    /// Prefix for every metric name (`OBS_NAMESPACE`; `{namespace}_llm_calls_total`).
+    /// Prefix for every metric name (`OBS_NAMESPACE`; `{namespace}_llm_calls_total`):
+    /// letters, digits and `_`, not starting with a digit, at most 64.
     pub fn namespace(mut self, ns: impl Into<String>) -> Self {
-        self.overrides("OBS_NAMESPACE");
-        self.cfg.namespace = Some(ns.into());
+        let ns = ns.into();
+        let ok = valid_namespace(&ns);
+        self.cfg.namespace = self.checked("OBS_NAMESPACE", ns, ok, EXPECT_NAMESPACE);
         self
     }
     /// Series per metric before new label sets share the overflow series
-    /// (`OBS_CARDINALITY_LIMIT`; default 2000; at least 1).
+    /// (`OBS_CARDINALITY_LIMIT`; default 2000; 1 to 100,000).
     pub fn cardinality_limit(mut self, n: usize) -> Self {
-        self.cardinality_limit = self.checked("OBS_CARDINALITY_LIMIT", n, n > 0, EXPECT_CARDINALITY);
+        let ok = (1..=crate::metrics::registry::MAX_CARDINALITY_LIMIT).contains(&n);
+        self.cardinality_limit = self.checked("OBS_CARDINALITY_LIMIT", n, ok, EXPECT_CARDINALITY);
+        self
+    }
+    /// Longest metric label value in bytes; longer values are cut on a
+    /// character boundary and end in `…` (`OBS_LABEL_VALUE_MAX_BYTES`;
+    /// default 1024; 16 to 65536).
+    pub fn label_value_max_bytes(mut self, n: usize) -> Self {
+        let ok = crate::metrics::registry::LABEL_VALUE_MAX_BYTES_RANGE.contains(&n);
+        self.label_value_max_bytes = self.checked("OBS_LABEL_VALUE_MAX_BYTES", n, ok, EXPECT_LABEL_BYTES);
+        self
+    }
+    #[cfg(feature = "prometheus")]
+    /// Requires `Authorization: Bearer {token}` on `/metrics`, `/summary` and
+    /// `/ready` (`OBS_PROMETHEUS_TOKEN`; default none; 16 to 4096 visible
+    /// ASCII characters). `/health` stays open for liveness probes.
+    pub fn prometheus_token(mut self, token: &str) -> Self {
+        self.overrides("OBS_PROMETHEUS_TOKEN");
+        match crate::export::prometheus::Token::new(token) {
+            Some(t) => self.cfg.prometheus.token = Some(t),
+            None => self.errors.push(ConfigError {
+                var: "OBS_PROMETHEUS_TOKEN",
+                method: "prometheus_token",
+                origin: ConfigOrigin::Builder,
+                value: format!("<{} bytes, not shown>", token.len()),
+                expected: EXPECT_TOKEN.into(),
+            }),
+        }
+        self
+    }
+    #[cfg(feature = "prometheus")]
+    /// Connections the endpoint serves at once; a new one past it closes the
+    /// oldest idle one (`OBS_PROMETHEUS_MAX_CONNECTIONS`; default 64; 1 to 4096).
+    pub fn prometheus_max_connections(mut self, n: usize) -> Self {
+        let ok = crate::export::prometheus::MAX_CONNECTIONS_RANGE.contains(&n);
+        if let Some(n) = self.checked("OBS_PROMETHEUS_MAX_CONNECTIONS", n, ok, EXPECT_CONNECTIONS) {
+            self.cfg.prometheus.max_connections = n;
+        }
+        self
+    }
+    #[cfg(feature = "prometheus")]
+    /// Seconds a connection has to send a request's headers, and an idle
+    /// kept-alive connection to send its next request, before it is closed
+    /// (`OBS_PROMETHEUS_TIMEOUT_SECS`; default 10; 1 to 3600).
+    pub fn prometheus_timeout_secs(mut self, secs: u64) -> Self {
+        let ok = crate::export::prometheus::TIMEOUT_SECS_RANGE.contains(&secs);
+        if let Some(n) = self.checked("OBS_PROMETHEUS_TIMEOUT_SECS", secs, ok, EXPECT_TIMEOUT) {
+            self.cfg.prometheus.timeout = std::time::Duration::from_secs(n);
+        }
         self
     }
     #[cfg(feature = "logs")]
@@ -488,9 +632,10 @@ impl Builder {
     #[cfg(feature = "logs")]
     /// Lines queued for the log writer thread before new lines are dropped
     /// (and counted in `obs_log_lines_dropped_total`) (`OBS_LOG_QUEUE`;
-    /// default 8192; at least 1).
+    /// default 8192; 1 to 1,000,000).
     pub fn log_queue(mut self, n: usize) -> Self {
-        if let Some(n) = self.checked("OBS_LOG_QUEUE", n, n > 0, EXPECT_QUEUE) {
+        let ok = crate::export::logs::QUEUE_LINES_RANGE.contains(&n);
+        if let Some(n) = self.checked("OBS_LOG_QUEUE", n, ok, EXPECT_QUEUE) {
             self.cfg.log.queue_lines = n;
         }
         self
@@ -536,6 +681,16 @@ impl Builder {
                 value: format!("<{} headers, not shown>", headers.len()),
                 expected: crate::export::otlp::EXPECTED_HEADERS.to_string(),
             }),
+        }
+        self
+    }
+    #[cfg(feature = "logs")]
+    /// Bytes of lines queued for the log writer thread before new lines are
+    /// dropped (`OBS_LOG_QUEUE_BYTES`; default 16 MiB; 64 KiB to 1 GiB).
+    pub fn log_queue_bytes(mut self, n: usize) -> Self {
+        let ok = crate::export::logs::QUEUE_BYTES_RANGE.contains(&n);
+        if let Some(n) = self.checked("OBS_LOG_QUEUE_BYTES", n, ok, EXPECT_QUEUE_BYTES) {
+            self.cfg.log.queue_bytes = n;
         }
         self
     }
@@ -672,6 +827,9 @@ impl Builder {
         if let Some(n) = self.cardinality_limit {
             crate::metrics::registry::set_cardinality_limit(n);
         }
+        if let Some(n) = self.label_value_max_bytes {
+            crate::metrics::registry::set_label_value_max_bytes(n);
+        }
         if let Some(on) = self.capture_content {
             crate::redact::set_capture(on);
         }
@@ -732,6 +890,11 @@ fn method_of(var: &str) -> &'static str {
         "OTEL_EXPORTER_OTLP_ENDPOINT" => "otlp_endpoint",
         "OTEL_EXPORTER_OTLP_PROTOCOL" => "otlp_protocol",
         "OTEL_EXPORTER_OTLP_HEADERS" => "otlp_headers",
+        "OBS_LABEL_VALUE_MAX_BYTES" => "label_value_max_bytes",
+        "OBS_LOG_QUEUE_BYTES" => "log_queue_bytes",
+        "OBS_PROMETHEUS_TOKEN" => "prometheus_token",
+        "OBS_PROMETHEUS_MAX_CONNECTIONS" => "prometheus_max_connections",
+        "OBS_PROMETHEUS_TIMEOUT_SECS" => "prometheus_timeout_secs",
         _ => "",
     }
 }

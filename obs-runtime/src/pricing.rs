@@ -246,12 +246,25 @@ fn table() -> &'static RwLock<Table> {
 /// written per token or per 1k tokens by mistake being off by 1e6.
 const MAX_USD_PER_MILLION: f64 = 100_000.0;
 
+/// Longest entry or field name an error repeats; longer ones are cut.
+const SHOWN_NAME_BYTES: usize = 64;
+
 fn err(file: &str, entry: Option<&str>, field: Option<&str>, message: impl Into<String>) -> PricingError {
-    PricingError {
-        file: file.into(),
-        entry: entry.map(Into::into),
-        field: field.map(Into::into),
-        message: message.into(),
+    // Names come from the file: cut, so a hostile file cannot make a huge error.
+    let shown = |s: &str| crate::metrics::registry::cut(s, SHOWN_NAME_BYTES).into_owned();
+    PricingError { file: file.into(), entry: entry.map(shown), field: field.map(shown), message: message.into() }
+}
+
+/// What a value that is not a price is, without repeating it: a price file
+/// value can be huge, or a secret pasted into the wrong field.
+fn describe(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(_) => "a number".into(),
+        Value::String(s) => format!("a string of {} bytes", s.len()),
+        Value::Array(a) => format!("a list of {} items", a.len()),
+        Value::Object(o) => format!("an object of {} fields", o.len()),
     }
 }
 
@@ -271,7 +284,7 @@ fn rate(v: &Value, scale: f64, file: &str, entry: &str, field: &str) -> Result<u
             Some(field),
             format!("{x} USD per 1M tokens is out of range: expected 0 to {MAX_USD_PER_MILLION}"),
         )),
-        None => Err(err(file, Some(entry), Some(field), format!("expected a number of USD, got {v}"))),
+        None => Err(err(file, Some(entry), Some(field), format!("expected a number of USD, got {}", describe(v)))),
     }
 }
 
@@ -317,6 +330,7 @@ fn parse(json: &str, file: &str) -> Result<HashMap<String, Arc<ModelPrice>>, Pri
     match root.get("format").and_then(Value::as_str) {
         Some("obs-pricing/1") => parse_obs(&root, file),
         Some(other) => {
+            let other = crate::metrics::registry::cut(other, SHOWN_NAME_BYTES);
             Err(err(file, None, Some("format"), format!("unknown format `{other}`: expected `obs-pricing/1`")))
         }
         None => parse_litellm(&root, file),

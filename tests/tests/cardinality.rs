@@ -47,16 +47,22 @@ fn overflow_series_caps_memory() {
     }
     let m = obs_runtime::metrics::snapshot();
     let all = m.series("tool_calls_total", &[]);
-    assert_eq!(all.len(), 9, "8 series and the overflow series");
-    let overflow = [
-        ("agent", "__overflow__"),
-        ("tool", "__overflow__"),
-        ("status", "__overflow__"),
-        ("tier", "__overflow__"),
-        ("user", "__overflow__"),
-    ];
-    assert_eq!(m.counter("tool_calls_total", &overflow), Some(197));
-    assert!(m.counter("obs_cardinality_overflow_total", &[("metric", "tool_calls_total")]).unwrap() >= 197 * 4);
+    assert_eq!(all.len(), 12, "8 series and one overflow series per status");
+    let overflow = |status| {
+        [
+            ("agent", "__overflow__"),
+            ("tool", "__overflow__"),
+            ("status", status),
+            ("tier", "__overflow__"),
+            ("user", "__overflow__"),
+        ]
+    };
+    // The status survives the overflow (issue 13): successes and errors past
+    // the limit stay apart.
+    assert_eq!(m.counter("tool_calls_total", &overflow("success")), Some(197));
+    assert_eq!(m.counter("tool_calls_total", &overflow("error")), Some(0));
+    // One count per overflowing call, not one per family and status (was 4+).
+    assert_eq!(m.counter("obs_cardinality_overflow_total", &[("metric", "tool_calls_total")]), Some(197));
     // The dynamic tool name goes on the span and into the same overflow.
     assert_eq!(named("abc"), 3);
 }

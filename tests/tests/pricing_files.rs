@@ -67,7 +67,7 @@ fn override_files_in_both_formats_and_malformed_files() {
     assert_eq!((err.entry.as_deref(), err.field.as_deref()), (Some("x-model"), Some("input")));
     assert_eq!(
         err.to_string(),
-        format!("pricing file `{}`, entry `x-model`, field `input`: expected a number of USD, got \"cheap\" (the prices in force are unchanged)", bad.0.display())
+        format!("pricing file `{}`, entry `x-model`, field `input`: expected a number of USD, got a string of 5 bytes (the prices in force are unchanged)", bad.0.display())
     );
     assert_eq!(usd("gpt-4o", 1_000_000, 0), Some(2_500_000_000_000), "all or nothing: gpt-4o unchanged");
     let typo = file(r#"{"format": "obs-pricing/1", "models": {"y": {"inptu": 1, "input": 1, "output": 1}}}"#);

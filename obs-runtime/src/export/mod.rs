@@ -27,6 +27,9 @@ pub struct ExporterConfig {
     pub namespace: Option<String>,
     /// Prometheus listen address (`OBS_PROMETHEUS_ADDR`).
     pub prometheus_addr: Option<String>,
+    /// The Prometheus endpoint's token and connection limits.
+    #[cfg(feature = "prometheus")]
+    pub prometheus: prometheus::ServerConfig,
     /// The log exporter's settings (`OBS_LOG_*`, `RUST_LOG`).
     #[cfg(feature = "logs")]
     pub log: logs::LogConfig,

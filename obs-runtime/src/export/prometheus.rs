@@ -13,6 +13,8 @@ use hyper::{Method, Request, Response, StatusCode};
 use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 /// Default listen address.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:9464";
@@ -70,6 +72,17 @@ fn labels(ls: &[Label], extra: Option<(&str, &str)>, out: &mut String) {
     out.push('}');
 }
 
+/// Whether a series' label names are valid, distinct, and (on a histogram)
+/// not `le`. Every path into the registry checks this already; rendering
+/// checks again so that no single series can invalidate the page.
+fn labels_ok(ls: &[Label], histogram: bool) -> bool {
+    ls.iter().enumerate().all(|(i, (k, _))| {
+        crate::metrics::registry::valid_label_name(k)
+            && !(histogram && k == "le")
+            && !ls[..i].iter().any(|(k2, _)| k2 == k)
+    })
+}
+
 /// Renders every family in the Prometheus text format, names prefixed with
 /// `{namespace}_` when a namespace is given.
 pub fn render(namespace: Option<&str>) -> String {
@@ -84,7 +97,11 @@ pub fn render(namespace: Option<&str>) -> String {
             MetricKind::ScaledCounter { scale } => Some(scale),
             _ => None,
         };
+        let histogram = matches!(fam.kind(), MetricKind::Histogram { .. });
         fam.for_each_series(|ls, series| match series {
+            // One series Prometheus would reject would make it drop the
+            // whole page: such a series is left out instead.
+            _ if !labels_ok(ls, histogram) => {}
             Series::Counter(c) => {
                 body.push_str(&name);
                 labels(ls, None, &mut body);
@@ -148,6 +165,69 @@ pub fn render(namespace: Option<&str>) -> String {
     out
 }
 
+/// Connections served at once by default (`OBS_PROMETHEUS_MAX_CONNECTIONS`).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 64;
+/// Bounds of `OBS_PROMETHEUS_MAX_CONNECTIONS`.
+pub const MAX_CONNECTIONS_RANGE: std::ops::RangeInclusive<usize> = 1..=4096;
+/// How long a connection may take to send a request's headers, idle or
+/// slow, before it is closed, by default (`OBS_PROMETHEUS_TIMEOUT_SECS`).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Bounds of `OBS_PROMETHEUS_TIMEOUT_SECS`, in seconds.
+pub const TIMEOUT_SECS_RANGE: std::ops::RangeInclusive<u64> = 1..=3600;
+
+#[doc(hidden)]
+/// The bearer token that `/metrics`, `/summary` and `/ready` require
+/// (`OBS_PROMETHEUS_TOKEN`). Never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(std::sync::Arc<str>);
+
+impl Token {
+    /// A token: 16 to 4096 visible ASCII characters (what an
+    /// `Authorization: Bearer` header can carry), `None` otherwise.
+    pub fn new(token: &str) -> Option<Token> {
+        ((16..=4096).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_graphic())).then(|| Token(token.into()))
+    }
+
+    /// Whether `header` (the `Authorization` value) carries this token. The
+    /// time taken depends only on the token's length, never on where a
+    /// guess differs.
+    fn admits(&self, header: Option<&[u8]>) -> bool {
+        let given = header.unwrap_or_default();
+        let want = self.0.as_bytes();
+        let prefix = b"Bearer ";
+        let mut diff = u8::from(given.len() != prefix.len() + want.len());
+        for (i, expected) in prefix.iter().chain(want).enumerate() {
+            diff |= expected ^ given.get(i).copied().unwrap_or(0);
+        }
+        std::hint::black_box(diff) == 0
+    }
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Token([REDACTED; {} bytes])", self.0.len())
+    }
+}
+
+/// The endpoint's limits and access control (set by `init()`).
+#[doc(hidden)]
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Required bearer token for everything but `/health`.
+    pub token: Option<Token>,
+    /// Connections served at once; past it the oldest idle one is closed.
+    pub max_connections: usize,
+    /// Time allowed for a request's headers, and for a kept-alive
+    /// connection to send its next request.
+    pub timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig { token: None, max_connections: DEFAULT_MAX_CONNECTIONS, timeout: DEFAULT_TIMEOUT }
+    }
+}
+
 /// The Prometheus exporter, registered with `inventory` under `prometheus`.
 pub(crate) struct PrometheusExporter;
 
@@ -186,7 +266,8 @@ impl Exporter for PrometheusExporter {
         let addr: SocketAddr = want.parse().map_err(|_| ExportError {
             exporter: "prometheus",
             message: format!(
-                "`{want}` is not a socket address: set OBS_PROMETHEUS_ADDR (or Builder::prometheus_addr) to host:port, e.g. 127.0.0.1:9464"
+                "`{}` is not a socket address: set OBS_PROMETHEUS_ADDR (or Builder::prometheus_addr) to host:port, e.g. 127.0.0.1:9464",
+                crate::metrics::registry::cut(want, 64)
             ),
         })?;
         // Bind here, synchronously, so a taken port is an error from `init()`.
@@ -198,18 +279,104 @@ impl Exporter for PrometheusExporter {
         })?;
         let local = listener.local_addr().unwrap_or(addr);
         listener.set_nonblocking(true).map_err(|e| ExportError { exporter: "prometheus", message: e.to_string() })?;
+        let thread_err =
+            |e: std::io::Error| ExportError { exporter: "prometheus", message: format!("cannot start thread: {e}") };
+        // Pages are rendered on a thread of their own, one at a time: a large
+        // page never holds up `/ready` or `/health`, and concurrent scrapes
+        // never hold more than one page in memory.
+        let (jobs, queue) = std::sync::mpsc::sync_channel::<Job>(RENDER_QUEUE);
         let namespace = cfg.namespace.clone();
+        std::thread::Builder::new()
+            .name("obs-prometheus-render".into())
+            .spawn(move || render_loop(queue, namespace))
+            .map_err(thread_err)?;
+        let server = cfg.prometheus.clone();
         let (tx, rx) = tokio::sync::oneshot::channel();
         let thread = std::thread::Builder::new()
             .name("obs-prometheus".into())
-            .spawn(move || serve(listener, namespace, rx))
-            .map_err(|e| ExportError { exporter: "prometheus", message: format!("cannot start thread: {e}") })?;
+            .spawn(move || serve(listener, server, jobs, rx))
+            .map_err(thread_err)?;
         Ok(Box::new(Server { addr: local, stop: Some(tx), thread: Some(thread) }))
     }
 }
 
-fn serve(listener: std::net::TcpListener, namespace: Option<String>, mut stop: tokio::sync::oneshot::Receiver<()>) {
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_io().build() {
+/// A page the render thread produces, and where it sends it.
+type Job = (Page, tokio::sync::oneshot::Sender<String>);
+
+#[derive(Clone, Copy)]
+enum Page {
+    Metrics,
+    Summary,
+}
+
+/// Pages waiting for the render thread; past it a scrape gets a 503.
+const RENDER_QUEUE: usize = 8;
+
+fn render_loop(queue: std::sync::mpsc::Receiver<Job>, namespace: Option<String>) {
+    while let Ok((page, reply)) = queue.recv() {
+        if reply.is_closed() {
+            continue; // the client went away while it waited
+        }
+        let body = match page {
+            Page::Metrics => render(namespace.as_deref()),
+            Page::Summary => crate::ledger::stats_json(),
+        };
+        let _ = reply.send(body);
+    }
+}
+
+/// How long the accept loop waits after a failed accept (out of file
+/// descriptors, most often) before it tries again.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// The connections being served, oldest first, to close the oldest idle one
+/// when a new one arrives at the cap.
+#[derive(Default)]
+struct Conns {
+    next: u64,
+    live: std::collections::BTreeMap<u64, Conn>,
+}
+
+struct Conn {
+    /// Set while a request is being answered: such a connection is not closed.
+    busy: std::sync::Arc<AtomicBool>,
+    close: tokio::sync::oneshot::Sender<()>,
+}
+
+type Shared<T> = std::sync::Arc<std::sync::Mutex<T>>;
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Conns {
+    /// Room for one more connection: closes the oldest idle connection when
+    /// at `max`. `false` when every connection is answering a request.
+    fn make_room(&mut self, max: usize) -> bool {
+        if self.live.len() < max {
+            return true;
+        }
+        let idle = self.live.iter().find(|(_, c)| !c.busy.load(Ordering::Acquire)).map(|(id, _)| *id);
+        match idle.and_then(|id| self.live.remove(&id)) {
+            Some(c) => {
+                let _ = c.close.send(());
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+fn serve(
+    listener: std::net::TcpListener,
+    cfg: ServerConfig,
+    jobs: std::sync::mpsc::SyncSender<Job>,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    // Timers are on: the accept back-off and the header timeout need them
+    // (without them the back-off panicked at the first EMFILE and the
+    // endpoint stayed down for good).
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_io().enable_time().build() {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!(target: "obs_runtime::export", "prometheus endpoint not started: {e}");
@@ -224,56 +391,120 @@ fn serve(listener: std::net::TcpListener, namespace: Option<String>, mut stop: t
                 return;
             }
         };
-        let namespace: std::sync::Arc<Option<String>> = std::sync::Arc::new(namespace);
+        let cfg = std::sync::Arc::new(cfg);
+        let conns: Shared<Conns> = Shared::default();
         loop {
             let (stream, _) = tokio::select! {
                 _ = &mut stop => return,
                 r = listener.accept() => match r {
                     Ok(s) => s,
-                    // Out of file descriptors and the like: back off, keep serving.
-                    Err(_) => { tokio::time::sleep(std::time::Duration::from_millis(50)).await; continue; }
+                    // Out of file descriptors and the like: the pending
+                    // connections stay in the backlog; back off, keep serving.
+                    Err(_) => { tokio::time::sleep(ACCEPT_BACKOFF).await; continue; }
                 },
             };
-            let ns = namespace.clone();
-            let svc = hyper::service::service_fn(move |req| handle(req, ns.clone()));
+            let (id, busy, closed) = {
+                let mut c = lock(&conns);
+                if !c.make_room(cfg.max_connections) {
+                    continue; // dropped: closed at once, its descriptor freed
+                }
+                let id = c.next;
+                c.next += 1;
+                let busy = std::sync::Arc::new(AtomicBool::new(false));
+                let (close, closed) = tokio::sync::oneshot::channel();
+                c.live.insert(id, Conn { busy: busy.clone(), close });
+                (id, busy, closed)
+            };
+            let (cfg2, jobs, conns) = (cfg.clone(), jobs.clone(), conns.clone());
+            let svc = hyper::service::service_fn(move |req| {
+                let (cfg, jobs, busy) = (cfg2.clone(), jobs.clone(), busy.clone());
+                async move {
+                    busy.store(true, Ordering::Release);
+                    let r = handle(req, &cfg, &jobs).await;
+                    busy.store(false, Ordering::Release);
+                    r
+                }
+            });
+            let timeout = cfg.timeout;
             tokio::spawn(async move {
                 let io = hyper_util::rt::TokioIo::new(stream);
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, svc).await;
+                let conn = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(timeout)
+                    .max_buf_size(64 * 1024)
+                    .serve_connection(io, svc);
+                tokio::select! {
+                    _ = conn => {}
+                    _ = closed => {}
+                }
+                lock(&conns).live.remove(&id);
             });
         }
     });
 }
 
+/// The answer to one request: status, content type and body.
+type Reply = (StatusCode, &'static str, String);
+
+/// Routes a request by method, path and `Authorization` header; the pages
+/// themselves come from `page` (the render thread). `/health` is open to
+/// liveness probes whatever the token; a missing or wrong token is a 401
+/// that says nothing about the token.
+fn route(method: &Method, path: &str, auth: Option<&[u8]>, token: Option<&Token>) -> Result<Reply, Page> {
+    if method != Method::GET && method != Method::HEAD {
+        return Ok((StatusCode::METHOD_NOT_ALLOWED, "text/plain", "use GET\n".into()));
+    }
+    if path == "/health" {
+        return Ok((StatusCode::OK, "application/json", "{\"status\":\"ok\"}\n".into()));
+    }
+    let known = matches!(path, "/metrics" | "/summary" | "/ready");
+    if known && token.is_some_and(|t| !t.admits(auth)) {
+        return Ok((StatusCode::UNAUTHORIZED, "text/plain", "unauthorized\n".into()));
+    }
+    match path {
+        "/metrics" => Err(Page::Metrics),
+        "/summary" => Err(Page::Summary),
+        "/ready" if crate::call::enabled() => {
+            Ok((StatusCode::OK, "application/json", "{\"status\":\"ready\"}\n".into()))
+        }
+        "/ready" => Ok((StatusCode::SERVICE_UNAVAILABLE, "application/json", "{\"status\":\"starting\"}\n".into())),
+        _ => Ok((StatusCode::NOT_FOUND, "text/plain", "not found: try /metrics, /summary, /health or /ready\n".into())),
+    }
+}
+
 async fn handle(
     req: Request<hyper::body::Incoming>,
-    ns: std::sync::Arc<Option<String>>,
+    cfg: &ServerConfig,
+    jobs: &std::sync::mpsc::SyncSender<Job>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
-    let reply = |status: StatusCode, ctype: &str, body: String| {
-        let mut r = Response::new(Full::new(Bytes::from(body)));
-        *r.status_mut() = status;
-        if let Ok(v) = ctype.parse() {
-            r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
-        }
-        r
-    };
-    if req.method() != Method::GET && req.method() != Method::HEAD {
-        return Ok(reply(StatusCode::METHOD_NOT_ALLOWED, "text/plain", "use GET\n".into()));
-    }
-    Ok(match req.uri().path() {
-        "/metrics" => reply(StatusCode::OK, CONTENT_TYPE, render(ns.as_deref())),
-        "/health" => reply(StatusCode::OK, "application/json", "{\"status\":\"ok\"}\n".into()),
-        "/summary" => reply(StatusCode::OK, "application/json", crate::ledger::stats_json()),
-        "/ready" => {
-            if crate::call::enabled() {
-                reply(StatusCode::OK, "application/json", "{\"status\":\"ready\"}\n".into())
-            } else {
-                reply(StatusCode::SERVICE_UNAVAILABLE, "application/json", "{\"status\":\"starting\"}\n".into())
+    let auth = req.headers().get(hyper::header::AUTHORIZATION).map(|v| v.as_bytes());
+    let (status, ctype, body) = match route(req.method(), req.uri().path(), auth, cfg.token.as_ref()) {
+        Ok(r) => r,
+        Err(page) => {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let busy =
+                || (StatusCode::SERVICE_UNAVAILABLE, "text/plain", "busy: too many scrapes at once, retry\n".into());
+            match jobs.try_send((page, tx)) {
+                Err(_) => busy(),
+                Ok(()) => match rx.await {
+                    Ok(body) => match page {
+                        Page::Metrics => (StatusCode::OK, CONTENT_TYPE, body),
+                        Page::Summary => (StatusCode::OK, "application/json", body),
+                    },
+                    Err(_) => busy(),
+                },
             }
         }
-        _ => {
-            reply(StatusCode::NOT_FOUND, "text/plain", "not found: try /metrics, /summary, /health or /ready\n".into())
-        }
-    })
+    };
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    if let Ok(v) = ctype.parse() {
+        r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        r.headers_mut().insert(hyper::header::WWW_AUTHENTICATE, hyper::header::HeaderValue::from_static("Bearer"));
+    }
+    Ok(r)
 }
 
 #[cfg(test)]

@@ -67,16 +67,42 @@ pub(crate) fn sanitize(name: &str, allow_colon: bool) -> String {
 
 fn warn_once(name: &str, why: &dyn std::fmt::Display) {
     static SEEN: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+    // Bounded: names past the first 1000 refused ones are not warned about
+    // (a loop registering a new name each time must not grow this set).
+    const MAX_WARNED: usize = 1000;
     let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
-    if seen.get_or_insert_with(HashSet::new).insert(name.to_string()) {
+    let seen = seen.get_or_insert_with(HashSet::new);
+    if seen.len() < MAX_WARNED && seen.insert(name.to_string()) {
         tracing::warn!(target: "obs_runtime::metrics", metric = name, "metric not recorded: {why}");
     }
 }
 
+/// Prometheus label names from the facade's: sanitised; a reserved name
+/// (`__name__`, anything starting with `__`, the bucket and quantile labels
+/// `le` and `quantile`) renamed
+/// `exported_{name}` as Prometheus does for clashing target labels; a name
+/// that two keys sanitise to (`a.b` and `a_b`) made unique with `_2`, `_3`.
+/// So no label set can make the page invalid.
+pub(crate) fn label_names<'a>(keys: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for k in keys {
+        let mut name = sanitize(k, false);
+        if name.starts_with("__") || name == "le" || name == "quantile" {
+            name = format!("exported_{name}");
+        }
+        if out.contains(&name) {
+            let base = name;
+            name = (2..).map(|i| format!("{base}_{i}")).find(|n| !out.contains(n)).unwrap_or(base);
+        }
+        out.push(name);
+    }
+    out
+}
+
 fn lookup(key: &Key, kind: MetricKind) -> Option<Series> {
     let name = sanitize(key.name(), true);
-    let labels: Vec<(String, String)> =
-        key.labels().map(|l| (sanitize(l.key(), false), l.value().to_string())).collect();
+    let names = label_names(key.labels().map(|l| l.key()));
+    let labels: Vec<(String, String)> = names.into_iter().zip(key.labels().map(|l| l.value().to_string())).collect();
     let labels: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     match registry().family(&name, "", kind) {
         Ok(f) => Some(f.series(&labels)),
@@ -137,5 +163,11 @@ mod tests {
         assert_eq!(sanitize("a:b", true), "a:b");
         assert_eq!(sanitize("a:b", false), "a_b");
         assert_eq!(sanitize("9x", false), "_9x");
+    }
+
+    #[test]
+    fn label_names_never_collide_or_use_reserved_names() {
+        let names = super::label_names(["a.b", "a_b", "__name__", "le", "a-b", "quantile"].into_iter());
+        assert_eq!(names, ["a_b", "a_b_2", "exported___name__", "exported_le", "a_b_3", "exported_quantile"]);
     }
 }

@@ -124,8 +124,12 @@ impl Drop for MetricsTimer {
 }
 
 fn check_labels(labels: &[(&str, &str)]) -> Result<(), FamilyError> {
-    match labels.iter().find(|(k, _)| !registry::valid_label_name(k)) {
-        Some((k, _)) => Err(FamilyError::InvalidLabel(k.to_string())),
+    match labels
+        .iter()
+        .enumerate()
+        .find(|(i, (k, _))| !registry::valid_label_name(k) || labels[..*i].iter().any(|(k2, _)| k2 == k))
+    {
+        Some((_, (k, _))) => Err(FamilyError::InvalidLabel(k.to_string())),
         None => Ok(()),
     }
 }
@@ -192,6 +196,10 @@ pub fn histogram_with_buckets(
         return Err(FamilyError::InvalidBuckets(format!(
             "{name}: buckets must be finite and strictly increasing, got {buckets:?}"
         )));
+    }
+    // `le` is the bucket bound's label: a second one makes the page invalid.
+    if let Some((k, _)) = labels.iter().find(|(k, _)| *k == "le") {
+        return Err(FamilyError::InvalidLabel(k.to_string()));
     }
     let kind = MetricKind::Histogram { bounds: buckets, scale: 1.0, float_sum: true };
     Ok(Histogram(registry().family(name, help, kind)?.series(labels).histogram()))

@@ -36,7 +36,76 @@ static CARDINALITY_LIMIT: AtomicUsize = AtomicUsize::new(DEFAULT_CARDINALITY_LIM
 const FAMILY_LIMIT: usize = 1000;
 
 pub(crate) fn set_cardinality_limit(n: usize) {
-    CARDINALITY_LIMIT.store(n.max(1), Relaxed);
+    CARDINALITY_LIMIT.store(n.clamp(1, MAX_CARDINALITY_LIMIT), Relaxed);
+}
+
+/// The highest cardinality limit `init()` accepts: every series is a few
+/// hundred bytes that live for the rest of the process.
+pub const MAX_CARDINALITY_LIMIT: usize = 100_000;
+
+/// Longest label value kept by default, in bytes; longer values are cut on a
+/// character boundary and end in [`CUT_MARKER`].
+pub const DEFAULT_LABEL_VALUE_MAX_BYTES: usize = 1024;
+/// Bounds of the label value limit `init()` accepts (`OBS_LABEL_VALUE_MAX_BYTES`).
+pub const LABEL_VALUE_MAX_BYTES_RANGE: std::ops::RangeInclusive<usize> = 16..=65_536;
+/// What ends a label value that was cut.
+pub const CUT_MARKER: &str = "…";
+
+static LABEL_VALUE_MAX_BYTES: AtomicUsize = AtomicUsize::new(DEFAULT_LABEL_VALUE_MAX_BYTES);
+
+pub(crate) fn set_label_value_max_bytes(n: usize) {
+    let r = LABEL_VALUE_MAX_BYTES_RANGE;
+    LABEL_VALUE_MAX_BYTES.store(n.clamp(*r.start(), *r.end()), Relaxed);
+}
+
+/// `v` cut to at most `max` bytes (on a character boundary) plus the marker.
+pub(crate) fn cut(v: &str, max: usize) -> Cow<'_, str> {
+    if v.len() <= max {
+        return Cow::Borrowed(v);
+    }
+    let mut end = max;
+    while !v.is_char_boundary(end) {
+        end -= 1;
+    }
+    Cow::Owned(format!("{}{CUT_MARKER}", &v[..end]))
+}
+
+/// Label values that went to the overflow series keep these labels' values
+/// when the value is one of `status`'s four: errors and successes past the
+/// limit stay apart. Any other value of them is folded too.
+const KEPT_ON_OVERFLOW: &str = "status";
+
+/// Overflow series per family: one per status, and a few label-name sets.
+const MAX_OVERFLOW_SERIES: usize = 16;
+
+std::thread_local! {
+    /// Set while one call's series are resolved ([`count_overflow_once`]):
+    /// an overflow is noted here instead of counted per family.
+    static OVERFLOW_BATCH: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
+}
+
+/// Resolves the series of one call with `f`; if any of them went to an
+/// overflow series, `obs_cardinality_overflow_total{metric}` counts one, not
+/// one per family the call records into.
+pub(crate) fn count_overflow_once<R>(metric: &str, f: impl FnOnce() -> R) -> R {
+    let outer = OVERFLOW_BATCH.with(|b| b.replace(Some(false)));
+    let r = f();
+    let overflowed = OVERFLOW_BATCH.with(|b| b.replace(outer)) == Some(true);
+    if overflowed {
+        if outer.is_some() {
+            OVERFLOW_BATCH.with(|b| b.set(Some(true)));
+        } else {
+            count_overflow(metric);
+        }
+    }
+    r
+}
+
+fn count_overflow(metric: &str) {
+    let overflow = &names::CARDINALITY_OVERFLOW;
+    if metric != overflow.name {
+        overflow.family().series(&[("metric", metric)]).counter().add(super::cells::shard(), 1);
+    }
 }
 
 /// What kind of metric a family holds.
@@ -147,7 +216,7 @@ struct Entry {
 struct SeriesMap {
     by_hash: HashMap<u64, Vec<Entry>>,
     len: usize,
-    overflow: Option<Entry>,
+    overflow: Vec<Entry>,
 }
 
 /// A metric family: one name, one type, many label sets.
@@ -199,29 +268,33 @@ impl Family {
         self.kind
     }
 
-    /// The series for these labels, created at zero on first use. Past the
-    /// cardinality limit, the overflow series.
+    /// The series for these labels, created at zero on first use. Values
+    /// longer than the label value limit (`OBS_LABEL_VALUE_MAX_BYTES`) are
+    /// cut. Past the cardinality limit, the overflow series (one per
+    /// `status`), counted in `obs_cardinality_overflow_total`.
     pub fn series(&self, labels: &[(&str, &str)]) -> Series {
+        let max = LABEL_VALUE_MAX_BYTES.load(Relaxed);
+        if labels.iter().any(|(_, v)| v.len() > max) {
+            // Cold: only a value past the limit pays for the copy.
+            let cut: Vec<(&str, Cow<'_, str>)> = labels.iter().map(|(k, v)| (*k, cut(v, max))).collect();
+            let cut: Vec<(&str, &str)> = cut.iter().map(|(k, v)| (*k, &**v)).collect();
+            return self.series_cut(&cut);
+        }
+        self.series_cut(labels)
+    }
+
+    fn series_cut(&self, labels: &[(&str, &str)]) -> Series {
         let h = hash_labels(labels);
         let mut map = lock(&self.series);
         if let Some(e) = map.by_hash.get(&h).and_then(|v| v.iter().find(|e| same_labels(&e.labels, labels))) {
             return e.series;
         }
         if map.len >= CARDINALITY_LIMIT.load(Relaxed) {
-            let series = match &map.overflow {
-                Some(e) => e.series,
-                None => {
-                    let labels: Box<[Label]> =
-                        labels.iter().map(|(k, _)| (Cow::Owned(k.to_string()), OVERFLOW_VALUE.into())).collect();
-                    let series = Series::new(&self.kind);
-                    map.overflow = Some(Entry { labels, series });
-                    series
-                }
-            };
+            let series = overflow_series(&mut map, &self.kind, labels);
             drop(map);
-            let overflow = &names::CARDINALITY_OVERFLOW;
-            if self.name != overflow.name {
-                overflow.family().series(&[("metric", &self.name)]).counter().add(super::cells::shard(), 1);
+            match OVERFLOW_BATCH.with(|b| b.get()) {
+                Some(_) => OVERFLOW_BATCH.with(|b| b.set(Some(true))),
+                None => count_overflow(&self.name),
             }
             return series;
         }
@@ -235,12 +308,39 @@ impl Family {
     /// Calls `f` with every series, in a stable order (sorted by labels).
     pub fn for_each_series(&self, mut f: impl FnMut(&[Label], Series)) {
         let map = lock(&self.series);
-        let mut all: Vec<&Entry> = map.by_hash.values().flatten().chain(map.overflow.as_ref()).collect();
+        let mut all: Vec<&Entry> = map.by_hash.values().flatten().chain(&map.overflow).collect();
         all.sort_by(|a, b| a.labels.cmp(&b.labels));
         for e in all {
             f(&e.labels, e.series);
         }
     }
+}
+
+/// The overflow series for `labels`: every value folded to
+/// [`OVERFLOW_VALUE`] except a `status` of the four statuses.
+fn overflow_series(map: &mut SeriesMap, kind: &MetricKind, labels: &[(&str, &str)]) -> Series {
+    let folded = |(k, v): &(&str, &str)| -> &'static str {
+        if *k == KEPT_ON_OVERFLOW {
+            if let Some(s) = crate::status::Status::ALL.iter().find(|s| s.as_str() == *v) {
+                return s.as_str();
+            }
+        }
+        OVERFLOW_VALUE
+    };
+    let found = map.overflow.iter().find(|e| {
+        e.labels.len() == labels.len() && e.labels.iter().zip(labels).all(|((k, v), l)| k == l.0 && &**v == folded(l))
+    });
+    if let Some(e) = found {
+        return e.series;
+    }
+    if map.overflow.len() >= MAX_OVERFLOW_SERIES {
+        // Bounded: an unusual label-name set shares the first overflow series.
+        return map.overflow[0].series;
+    }
+    let labels: Box<[Label]> = labels.iter().map(|l| (Cow::Owned(l.0.to_string()), folded(l).into())).collect();
+    let series = Series::new(kind);
+    map.overflow.push(Entry { labels, series });
+    series
 }
 
 fn same_labels(stored: &[Label], labels: &[(&str, &str)]) -> bool {
@@ -273,20 +373,26 @@ pub enum FamilyError {
 
 impl std::fmt::Display for FamilyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Names come from the caller: shown cut, so an error stays short.
+        let cut = |s: &str| cut(s, 100).into_owned();
         match self {
             FamilyError::Reserved(name) => {
+                let name = cut(name);
                 write!(f, "`{name}` is reserved for obs's built-in metric of that name; name yours e.g. `myapp_{name}`")
             }
             FamilyError::KindConflict { name, existing } => write!(
                 f,
-                "metric `{name}` is already registered as a {}; use another name for a metric of another type",
+                "metric `{}` is already registered as a {}; use another name for a metric of another type",
+                cut(name),
                 existing.prometheus_type()
             ),
             FamilyError::InvalidName(n) => {
+                let n = cut(n);
                 write!(f, "`{n}` is not a valid metric name: use [a-zA-Z_:][a-zA-Z0-9_:]*")
             }
             FamilyError::InvalidLabel(n) => {
-                write!(f, "`{n}` is not a valid label name: use [a-zA-Z_][a-zA-Z0-9_]* not starting with `__`")
+                let n = cut(n);
+                write!(f, "`{n}` is not a valid label name: use [a-zA-Z_][a-zA-Z0-9_]* not starting with `__`, once per series, and not `le` on a histogram")
             }
             FamilyError::InvalidBuckets(m) => write!(f, "{m}"),
             FamilyError::TooManyFamilies => {

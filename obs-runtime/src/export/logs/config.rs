@@ -160,12 +160,20 @@ pub struct LogConfig {
     pub max_files: usize,
     /// Lines queued for the writer thread before new lines are dropped.
     pub queue_lines: usize,
+    /// Bytes of lines queued for the writer thread before new lines are dropped.
+    pub queue_bytes: usize,
 }
 
 /// Rotated files kept by default.
 pub const DEFAULT_MAX_FILES: usize = 7;
 /// Queued lines by default.
 pub const DEFAULT_QUEUE_LINES: usize = 8192;
+/// Bounds of `OBS_LOG_QUEUE`: the queue's slots are allocated up front.
+pub const QUEUE_LINES_RANGE: std::ops::RangeInclusive<usize> = 1..=1_000_000;
+/// Queued bytes by default: a stalled output holds at most this much.
+pub const DEFAULT_QUEUE_BYTES: usize = 16 << 20;
+/// Bounds of `OBS_LOG_QUEUE_BYTES`.
+pub const QUEUE_BYTES_RANGE: std::ops::RangeInclusive<usize> = (64 << 10)..=(1 << 30);
 /// Longest string value written; longer ones are cut and end in `…`.
 pub const MAX_VALUE_BYTES: usize = 16 * 1024;
 
@@ -179,6 +187,7 @@ impl Default for LogConfig {
             rotation: Rotation::Never,
             max_files: DEFAULT_MAX_FILES,
             queue_lines: DEFAULT_QUEUE_LINES,
+            queue_bytes: DEFAULT_QUEUE_BYTES,
         }
     }
 }

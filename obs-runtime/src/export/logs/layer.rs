@@ -33,6 +33,10 @@ pub(crate) struct Sink {
     pub(crate) tx: SyncSender<Msg>,
     pub(crate) queue_full: Option<crate::metrics::Counter>,
     pub(crate) filter: EnvFilter,
+    /// Bytes of the lines in the queue (the writer subtracts what it wrote).
+    pub(crate) queued: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// The queue's bound in bytes (`OBS_LOG_QUEUE_BYTES`).
+    pub(crate) max_queued_bytes: usize,
 }
 
 /// Published at the end of a successful `init()` (which runs once per
@@ -334,7 +338,13 @@ const CONTEXT_KEYS: [&str; 8] =
 
 impl LogLayer {
     fn send(sink: &Sink, line: String) {
-        if sink.tx.try_send(Msg::Line(line.into_bytes())).is_err() {
+        // Bounded in bytes as well as in lines: long lines into a stalled
+        // output must not hold more than the byte budget.
+        let n = line.len();
+        let before = sink.queued.fetch_add(n, Ordering::Relaxed);
+        let sent = before + n <= sink.max_queued_bytes && sink.tx.try_send(Msg::Line(line.into_bytes())).is_ok();
+        if !sent {
+            sink.queued.fetch_sub(n, Ordering::Relaxed);
             if let Some(c) = &sink.queue_full {
                 c.increment(1);
             }
@@ -415,7 +425,7 @@ where
         let mut context: Vec<(&'static str, Val)> = Vec::new();
         if let Some(rc) = &request {
             for (k, v) in rc.fields() {
-                context.push((k, Val::Str(v.to_string())));
+                context.push((k, Val::Str(truncated(v))));
             }
         }
         for key in &CONTEXT_KEYS[4..] {
@@ -542,10 +552,22 @@ fn write_json_str(out: &mut String, s: &str) {
     crate::json::write_str(out, s)
 }
 
-/// Console text: control characters escaped, so a value cannot forge a line.
+/// Characters a terminal must not receive raw: C0 and C1 controls (escape
+/// sequences, line breaks), and the invisible format characters that reorder
+/// or hide text (bidi overrides and isolates such as U+202E, marks, zero
+/// widths, the BOM), with which a value could make a line read as another.
+pub(crate) fn unsafe_for_terminal(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}'
+            | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
+}
+
+/// Console text: control and bidi characters escaped (`\u{202e}`), so a
+/// value can neither forge a line nor display as other text.
 fn push_console_text(out: &mut String, s: &str) {
     for c in s.chars() {
-        if c.is_control() {
+        if unsafe_for_terminal(c) {
             let _ = write!(out, "{}", c.escape_default());
         } else {
             out.push(c);
@@ -555,11 +577,28 @@ fn push_console_text(out: &mut String, s: &str) {
 
 fn write_console_value(out: &mut String, v: &Val) {
     match v {
-        Val::Str(s) if !s.is_empty() && !s.contains(|c: char| c.is_whitespace() || c == '"' || c.is_control()) => {
+        Val::Str(s)
+            if !s.is_empty() && !s.contains(|c: char| c.is_whitespace() || c == '"' || unsafe_for_terminal(c)) =>
+        {
             out.push_str(s)
         }
         Val::Str(s) => {
-            let _ = write!(out, "{s:?}");
+            // Quoted, with `"`, `\` and every character unsafe for a terminal
+            // escaped (`Debug` alone lets some format characters through).
+            out.push('"');
+            for c in s.chars() {
+                match c {
+                    '"' | '\\' => {
+                        out.push('\\');
+                        out.push(c);
+                    }
+                    c if unsafe_for_terminal(c) => {
+                        let _ = write!(out, "{}", c.escape_default());
+                    }
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
         }
         Val::I64(n) => {
             let _ = write!(out, "{n}");

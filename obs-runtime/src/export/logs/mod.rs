@@ -22,7 +22,7 @@
 //! What this exporter must not do: block the application (lines go through a
 //! bounded queue; a full queue drops the line and counts it in
 //! `obs_log_lines_dropped_total{reason="queue_full"}`), grow without bound
-//! (the queue is bounded in lines and each value in bytes), or panic.
+//! (the queue is bounded in lines and in bytes, and each value in bytes), or panic.
 //!
 //! Cost: by default (`console`) the spans of instrumented calls are not shown,
 //! so they stay disabled and an instrumented call pays nothing for logging
@@ -37,7 +37,8 @@ mod layer;
 mod writer;
 
 pub use config::{LogBuffer, LogConfig, LogFormat, LogOutput, LogSpans, Rotation};
-pub use config::{DEFAULT_MAX_FILES, DEFAULT_QUEUE_LINES, MAX_VALUE_BYTES};
+pub use config::{DEFAULT_MAX_FILES, DEFAULT_QUEUE_BYTES, DEFAULT_QUEUE_LINES, MAX_VALUE_BYTES};
+pub use config::{QUEUE_BYTES_RANGE, QUEUE_LINES_RANGE};
 pub use layer::layer;
 
 use super::{ExportError, Exporter, ExporterConfig, Running};
@@ -126,10 +127,12 @@ impl Exporter for LogExporter {
             Some(crate::metrics::builtin_counter(&crate::metrics::names::LOG_LINES_DROPPED, &[("reason", reason)]))
         };
         let (queue_full, write_error) = (dropped("queue_full"), dropped("write_error"));
-        let (tx, rx) = sync_channel(lc.queue_lines.max(1));
+        let (tx, rx) = sync_channel(lc.queue_lines.clamp(*QUEUE_LINES_RANGE.start(), *QUEUE_LINES_RANGE.end()));
+        let queued = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let writer_queued = queued.clone();
         std::thread::Builder::new()
             .name("obs-log-writer".into())
-            .spawn(move || writer::writer_loop(rx, out, write_error))
+            .spawn(move || writer::writer_loop(rx, out, write_error, writer_queued))
             .map_err(|e| err(format!("cannot start the log writer thread ({e})")))?;
         let describe = format!(
             "logs ({}) on {}, filter `{directives}`, instrumented spans: {}{where_}",
@@ -137,7 +140,8 @@ impl Exporter for LogExporter {
             lc.output.describe(),
             spans.as_str()
         );
-        let sink = Sink { format, ansi, tx: tx.clone(), queue_full, filter };
+        let max_queued_bytes = lc.queue_bytes.clamp(*QUEUE_BYTES_RANGE.start(), *QUEUE_BYTES_RANGE.end());
+        let sink = Sink { format, ansi, tx: tx.clone(), queue_full, filter, queued, max_queued_bytes };
         Ok(Box::new(Installed { describe, pending: Some((sink, spans, route)), tx: Some(tx), missing_layer: false }))
     }
 }

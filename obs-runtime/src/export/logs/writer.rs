@@ -80,7 +80,12 @@ impl Output {
     }
 }
 
-pub(super) fn writer_loop(rx: Receiver<Msg>, mut out: Output, write_error: Option<crate::metrics::Counter>) {
+pub(super) fn writer_loop(
+    rx: Receiver<Msg>,
+    mut out: Output,
+    write_error: Option<crate::metrics::Counter>,
+    queued: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
     let failed = |n: u64| {
         if let Some(c) = &write_error {
             c.increment(n);
@@ -94,6 +99,7 @@ pub(super) fn writer_loop(rx: Receiver<Msg>, mut out: Output, write_error: Optio
                     if out.write(&line).is_err() {
                         failed(1);
                     }
+                    queued.fetch_sub(line.len(), std::sync::atomic::Ordering::Relaxed);
                 }
                 Msg::Flush(ack) => {
                     if out.flush().is_err() {
