@@ -477,6 +477,14 @@ impl Running for Started {
         let Some(h) = self.handles.as_ref() else { return };
         if let Some(q) = h.spans.clone() {
             crate::trace::set_span_sink(Box::new(move |span| q.push(span)));
+            // Spans come from obs's layer: without the `logs` exporter (which
+            // installs it) and without an application subscriber, install it.
+            if !tracing::dispatcher::has_been_set() {
+                use tracing_subscriber::layer::SubscriberExt as _;
+                let _ = tracing::subscriber::set_global_default(
+                    tracing_subscriber::registry().with(crate::export::logs::layer()),
+                );
+            }
             // Instrumented calls' spans were off unless log lines showed them.
             tracing::callsite::rebuild_interest_cache();
         }
