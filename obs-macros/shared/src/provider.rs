@@ -43,9 +43,18 @@ pub fn infer_provider(model: &str) -> &'static str {
 /// The GenAI provider name for a LiteLLM `litellm_provider` value, when the
 /// two differ; `None` means the LiteLLM name is used as it is.
 pub fn from_litellm(litellm_provider: &str) -> Option<&'static str> {
+    // Keep in step with GENAI in obs-runtime/pricing/from_litellm.py.
     match litellm_provider {
         "gemini" | "vertex_ai-language-models" => Some("gcp.gemini"),
+        "vertex_ai" => Some("gcp.vertex_ai"),
         "mistral" => Some("mistral_ai"),
+        "xai" => Some("x_ai"),
+        "bedrock" | "bedrock_converse" => Some("aws.bedrock"),
+        "azure" => Some("azure.ai.openai"),
+        "azure_ai" => Some("azure.ai.inference"),
+        "text-completion-openai" => Some("openai"),
+        "cohere_chat" => Some("cohere"),
+        "watsonx" => Some("ibm.watsonx.ai"),
         _ => None,
     }
 }
