@@ -549,18 +549,31 @@ fn near_misses(model: &str) -> Vec<&'static Known> {
     let bare = obs_shared::strip_date(&bare).unwrap_or(&bare).to_string();
     let limit = (bare.chars().count() / 3).clamp(1, 3);
     let want = digits(&bare);
-    let mut near: Vec<(usize, &Known)> = Vec::new();
+    // Equal but for separators: another host's spelling of a known model
+    // (Ollama's `llama3.1:8b`, Cerebras' `llama3.1-8b`), priced differently
+    // or not at all, so never offered as the same.
+    let alnum = |s: &str| s.chars().filter(char::is_ascii_alphanumeric).collect::<String>();
+    let want_alnum = alnum(&bare);
+    // (distance, via a host's name rather than the key itself, entry)
+    let mut near: Vec<(usize, bool, &Known)> = Vec::new();
     for k in &catalogue().models {
         let lower = k.name.to_ascii_lowercase();
-        let forms = [Some(lower.as_str()), obs_shared::host_name(&lower).map(|(_, rest)| rest)];
-        let d = forms.into_iter().flatten().filter(|f| digits(f) == want).map(|f| distance(&bare, f)).min();
-        if let Some(d) = d.filter(|d| *d <= limit) {
-            near.push((d, k));
+        let forms = [Some((lower.as_str(), false)), obs_shared::host_name(&lower).map(|(_, rest)| (rest, true))];
+        let d = forms
+            .into_iter()
+            .flatten()
+            .filter(|(f, _)| digits(f) == want && alnum(f) != want_alnum)
+            .map(|(f, h)| (distance(&bare, f), h))
+            .min();
+        if let Some((d, via_host)) = d.filter(|(d, _)| *d <= limit) {
+            near.push((d, via_host, k));
         }
     }
-    let best = near.iter().map(|(d, _)| *d).min().unwrap_or(0);
-    near.retain(|(d, _)| *d == best);
-    near.into_iter().map(|(_, k)| k).collect()
+    // The closest; among equals, keys themselves before hosts' names
+    // (`gpt-4o-mnii` suggests `gpt-4o-mini`, not also `azure/gpt-4o-mini`).
+    let best = near.iter().map(|(d, h, _)| (*d, *h)).min().unwrap_or((0, false));
+    near.retain(|(d, h, _)| (*d, *h) == best);
+    near.into_iter().map(|(_, _, k)| k).collect()
 }
 
 /// A known model name compiles. A near miss of one (a typo: few edits,
@@ -587,13 +600,16 @@ fn check_model(cx: &mut Ctxt, m: &LitStr) {
     }
     let more = names.len().saturating_sub(4);
     names.truncate(4);
-    let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+    let candidates = match (names.len(), more) {
+        (1, _) => format!("did you mean {}?", names[0]),
+        (_, 0) => format!("did you mean one of {}?", names.join(", ")),
+        _ => format!("did you mean one of {} (or {more} more)?", names.join(", ")),
+    };
     cx.error(
         m,
         format!(
-            "unknown model `{name}`, a near miss of {}{more}: did you mean one of these? Check the price before you switch: each is billed at its own rate; \
-             if `{name}` is a real model obs does not price yet, declare it with `model = \"{name}\", custom_model` and price it with `obs_runtime::pricing::set_price` or a pricing file",
-            names.join(" or ")
+            "unknown model `{name}`: {candidates} Check the price before you switch, each model is billed at its own rate; \
+             if `{name}` is a real model obs does not price yet, declare it with `model = \"{name}\", custom_model` and price it with `obs_runtime::pricing::set_price` or a pricing file"
         ),
     );
 }

@@ -393,17 +393,20 @@ impl Table {
                 return Resolved::Priced(price.clone());
             }
         }
-        // The host index: the name as a host's own API takes it. Only hosts
-        // of the call's provider, or when none is given, of the name's maker
-        // (a retired `claude-..` is not priced at a reseller's rate); with
-        // neither, every host, and a price only if they all agree.
+        // The host index: the name as a host's own API takes it, priced only
+        // by a host of the call's provider or, when none is given, of the
+        // name's maker (`accounts/fireworks/..` is Fireworks'). A name whose
+        // host is not known is never priced at some host's rate, even when
+        // only one host in the table serves it (Groq's `llama-3.3-70b-versatile`
+        // is not a reseller's): the warning lists the hosts to choose from.
         let maker = provider.or(Some(obs_shared::infer_provider(model)).filter(|p| *p != "unknown"));
         for k in &keys {
             let Some(list) = self.hosts.get(&k.to_ascii_lowercase()) else { continue };
-            let matching: Vec<&(String, Arc<ModelPrice>)> = match maker {
-                Some(p) => list.iter().filter(|(h, price)| h == p || price.provider == p).collect(),
-                None => list.iter().collect(),
+            let Some(p) = maker else {
+                return Resolved::Ambiguous(list.iter().map(|(h, _)| h.clone()).collect());
             };
+            let matching: Vec<&(String, Arc<ModelPrice>)> =
+                list.iter().filter(|(h, price)| h == p || price.provider == p).collect();
             if matching.is_empty() {
                 continue;
             }
@@ -647,11 +650,7 @@ fn parse_obs(
     Ok(out)
 }
 
-fn parse_off_peak(
-    op: &serde_json::Map<String, Value>,
-    file: &str,
-    name: &str,
-) -> Result<OffPeak, PricingError> {
+fn parse_off_peak(op: &serde_json::Map<String, Value>, file: &str, name: &str) -> Result<OffPeak, PricingError> {
     let mut windows = Vec::new();
     for w in op.get("windows").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
         let n = |i: usize| w.get(i).and_then(Value::as_u64);
@@ -1000,6 +999,12 @@ mod tests {
             price("accounts/fireworks/models/llama-v3p3-70b-instruct"),
             price("fireworks_ai/accounts/fireworks/models/llama-v3p3-70b-instruct")
         );
+        // Azure's own name for a model, with the Azure provider.
+        assert_eq!(price_for("gpt-35-turbo", Some("azure")), price("azure/gpt-35-turbo"));
+        assert_eq!(price_for("gpt-35-turbo", Some("azure.ai.openai")), price("azure/gpt-35-turbo"));
+        // One host in the table serves Groq's name: still not guessed.
+        assert_eq!(price("llama-3.3-70b-versatile"), None);
+        assert_eq!(rate("anthropic.claude-opus-4-6").unwrap().0, "aws.bedrock");
         assert!(unpriced_reason("deepseek-ai/DeepSeek-V3.2", None).is_some_and(|h| h.len() >= 2));
     }
 

@@ -47,8 +47,19 @@ const FIRST_PARTY_STRIP: &[&str] = &["openai/", "anthropic/", "text-completion-o
 const BEDROCK_REGIONS: &[&str] = &["us.", "eu.", "apac.", "global.", "jp.", "au.", "ca.", "us-gov."];
 
 /// Vendors of Bedrock model ids (`anthropic.claude-..-v1:0`).
-const BEDROCK_VENDORS: &[&str] =
-    &["anthropic.", "meta.", "amazon.", "mistral.", "cohere.", "ai21.", "deepseek.", "qwen.", "openai.", "xai.", "writer."];
+const BEDROCK_VENDORS: &[&str] = &[
+    "anthropic.",
+    "meta.",
+    "amazon.",
+    "mistral.",
+    "cohere.",
+    "ai21.",
+    "deepseek.",
+    "qwen.",
+    "openai.",
+    "xai.",
+    "writer.",
+];
 
 /// The price-table prefix of a maker whose own API names its models without
 /// one (`grok-4.3` on xAI's API is LiteLLM's `xai/grok-4.3`).
@@ -135,6 +146,12 @@ pub fn lookup_keys(model: &str) -> Vec<String> {
                 && BEDROCK_VENDORS.iter().any(|v| strip_prefix_ci(k, v).is_some()))
             .then(|| format!("{k}-v1:0"))
         },
+        |k| {
+            (!k.contains('/')
+                && strip_bedrock_version(k).is_none()
+                && BEDROCK_VENDORS.iter().any(|v| strip_prefix_ci(k, v).is_some()))
+            .then(|| format!("{k}-v1"))
+        },
         |k| strip_suffix_ci(k, "-latest").map(str::to_string),
         |k| strip_date(k).map(str::to_string),
     ];
@@ -204,21 +221,24 @@ mod tests {
 
     #[test]
     fn lookup_keys_in_order() {
-        assert_eq!(lookup_keys("openai/gpt-4o-2024-08-06"), [
-            "openai/gpt-4o-2024-08-06",
-            "gpt-4o-2024-08-06",
-            "openai/gpt-4o",
-            "gpt-4o"
-        ]);
+        assert_eq!(
+            lookup_keys("openai/gpt-4o-2024-08-06"),
+            ["openai/gpt-4o-2024-08-06", "gpt-4o-2024-08-06", "openai/gpt-4o", "gpt-4o"]
+        );
         assert_eq!(lookup_keys("gpt-4o"), ["gpt-4o"]);
-        assert_eq!(lookup_keys("grok-4.3-latest"), ["xai/grok-4.3-latest", "grok-4.3-latest", "xai/grok-4.3", "grok-4.3"]);
-        assert_eq!(lookup_keys("ft:gpt-4o-mini-2024-07-18:acme::abc123"), [
-            "ft:gpt-4o-mini-2024-07-18:acme::abc123",
-            "ft:gpt-4o-mini-2024-07-18",
-            "ft:gpt-4o-mini"
-        ]);
+        assert_eq!(
+            lookup_keys("grok-4.3-latest"),
+            ["xai/grok-4.3-latest", "grok-4.3-latest", "xai/grok-4.3", "grok-4.3"]
+        );
+        assert_eq!(
+            lookup_keys("ft:gpt-4o-mini-2024-07-18:acme::abc123"),
+            ["ft:gpt-4o-mini-2024-07-18:acme::abc123", "ft:gpt-4o-mini-2024-07-18", "ft:gpt-4o-mini"]
+        );
         let bedrock = lookup_keys("us.anthropic.claude-sonnet-4-5-20250929-v1:0");
-        assert_eq!(bedrock[..2], ["us.anthropic.claude-sonnet-4-5-20250929-v1:0", "anthropic.claude-sonnet-4-5-20250929-v1:0"]);
+        assert_eq!(
+            bedrock[..2],
+            ["us.anthropic.claude-sonnet-4-5-20250929-v1:0", "anthropic.claude-sonnet-4-5-20250929-v1:0"]
+        );
         assert!(lookup_keys("anthropic.claude-opus-4-6").contains(&"anthropic.claude-opus-4-6-v1:0".to_string()));
         // A third-party host prefix never strips to the maker's name.
         assert!(!lookup_keys("deepseek-ai/DeepSeek-V3.2").iter().any(|k| !k.starts_with("deepseek-ai/")));

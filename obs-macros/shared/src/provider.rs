@@ -17,6 +17,12 @@ pub fn infer_provider(model: &str) -> &'static str {
             "cohere" => "cohere",
             "xai" => "x_ai",
             "perplexity" => "perplexity",
+            // Hosts whose names are their LiteLLM provider names.
+            "together_ai" | "fireworks_ai" | "ollama" | "deepinfra" | "openrouter" => {
+                crate::provider::host_name_of(prefix)
+            }
+            // Fireworks' own API names: `accounts/fireworks/models/..`.
+            "accounts" if model.starts_with("accounts/fireworks/") => "fireworks_ai",
             _ => "unknown",
         };
     }
@@ -37,6 +43,18 @@ pub fn infer_provider(model: &str) -> &'static str {
         "x_ai"
     } else {
         "unknown"
+    }
+}
+
+/// The `&'static` name of a host prefix `infer_provider` recognises.
+fn host_name_of(prefix: &str) -> &'static str {
+    match prefix {
+        "together_ai" => "together_ai",
+        "fireworks_ai" => "fireworks_ai",
+        "ollama" => "ollama",
+        "deepinfra" => "deepinfra",
+        "openrouter" => "openrouter",
+        _ => "unknown",
     }
 }
 
