@@ -61,6 +61,13 @@ const BEDROCK_VENDORS: &[&str] = &[
     "writer.",
 ];
 
+/// Whether `model` is an Amazon Bedrock model id: `vendor.model`, with an
+/// optional cross-region prefix (`us.anthropic.claude-..`, `meta.llama3-..`).
+pub fn is_bedrock_id(model: &str) -> bool {
+    let rest = BEDROCK_REGIONS.iter().find_map(|p| strip_prefix_ci(model, p)).unwrap_or(model);
+    !rest.contains('/') && BEDROCK_VENDORS.iter().any(|v| strip_prefix_ci(rest, v).is_some_and(|m| !m.is_empty()))
+}
+
 /// The price-table prefix of a maker whose own API names its models without
 /// one (`grok-4.3` on xAI's API is LiteLLM's `xai/grok-4.3`).
 fn first_party_table_prefix(model: &str) -> Option<&'static str> {

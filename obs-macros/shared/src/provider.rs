@@ -26,6 +26,9 @@ pub fn infer_provider(model: &str) -> &'static str {
             _ => "unknown",
         };
     }
+    if crate::model::is_bedrock_id(model) {
+        return "aws.bedrock";
+    }
     let starts = |p: &[&str]| p.iter().any(|p| model.get(..p.len()).is_some_and(|head| head.eq_ignore_ascii_case(p)));
     if starts(&["gpt-", "o1", "o3", "o4", "chatgpt", "text-embedding-", "davinci", "babbage"]) {
         "openai"
@@ -92,6 +95,9 @@ mod tests {
         assert_eq!(infer_provider("my-local-model"), "unknown");
         assert_eq!(infer_provider("éclair"), "unknown");
         assert_eq!(infer_provider("o"), "unknown");
+        assert_eq!(infer_provider("us.anthropic.claude-sonnet-4-5-20250929-v1:0"), "aws.bedrock");
+        assert_eq!(infer_provider("meta.llama3-1-8b-instruct-v1:0"), "aws.bedrock");
+        assert_eq!(infer_provider("accounts/fireworks/models/x"), "fireworks_ai");
     }
 
     #[test]
