@@ -69,7 +69,7 @@ FIELDS = {
 # Providers whose batch API halves every rate (OpenAI: "Batch API: 50% off
 # inputs and outputs", cached inputs included; Anthropic: "Batch processing:
 # 50% discount", cache reads and writes included).
-HALF_PRICE_BATCH = {"openai", "anthropic"}
+HALF_PRICE_BATCH = {"openai", "text-completion-openai", "anthropic"}
 # Providers whose context tiers start AT the bound ("200k tokens and above").
 INCLUSIVE_TIERS = {"xai"}
 # Providers that bill cached prompt tokens at half the input rate when the
@@ -151,6 +151,12 @@ def entry(e, lprov):
             for rate in ("input", "output", "cache_read", "cache_write"):
                 if rate in t and "batch_" + rate not in t:
                     t["batch_" + rate] = round(t[rate] / 2, 6)
+    # A batch input rate without a batch output rate: the batch program
+    # discounts output alike (Azure: "50% less than global standard").
+    if "batch_input" in m and "batch_output" not in m and m["input"] > 0:
+        ratio = m["batch_input"] / m["input"]
+        ratio = 0.5 if abs(ratio - 0.5) < 0.01 else ratio  # 0.083 for 0.165 is "half", rounded
+        m["batch_output"] = round(m["output"] * ratio, 6)
     if tiers:
         inclusive = lprov in INCLUSIVE_TIERS
         m["tiers"] = [
