@@ -10,8 +10,10 @@ use obs_runtime::{track_llm_call, TokenUsage};
 
 /// (name, provider given at the call site, expected (provider, USD per 1M
 /// input, output)); `None`: unpriced, for the reason in the comment.
+type Expected = Option<(&'static str, f64, f64)>;
+
 #[rustfmt::skip]
-const NAMES: &[(&str, Option<&str>, Option<(&str, f64, f64)>)] = &[
+const NAMES: &[(&str, Option<&str>, Expected)] = &[
     // OpenAI, including the names that were compile errors.
     ("gpt-4", None, Some(("openai", 30.0, 60.0))),
     ("gpt-4-turbo", None, Some(("openai", 10.0, 30.0))),
