@@ -5,6 +5,8 @@
 use crate::attr::{Arg, ArgValue};
 use crate::ctxt::Ctxt;
 use quote::ToTokens;
+use std::collections::HashSet;
+use std::sync::OnceLock;
 use syn::{Expr, ExprLit, FnArg, Ident, Lit, LitInt, LitStr, Pat, Path, Signature, Type};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -478,50 +480,136 @@ pub fn validate(cx: &mut Ctxt, kind: Kind, args: &[Arg]) -> Config {
     cfg
 }
 
-/// Model names of the built-in price table (`obs-runtime/pricing/models.json`),
-/// one a line; written by `pricing/from_litellm.py`, and tested equal to the
-/// table's keys in obs-runtime.
+/// The built-in price table's catalogue (`obs-runtime/pricing/models.json`):
+/// `name<TAB>provider<TAB>input<TAB>output` a line (USD per 1M tokens),
+/// written by `pricing/from_litellm.py` and tested equal to the table's keys
+/// in obs-runtime.
 const KNOWN_MODELS: &str = include_str!("models.txt");
 
-fn known_models() -> impl Iterator<Item = &'static str> {
-    KNOWN_MODELS.lines().filter(|l| !l.is_empty())
+/// One catalogue entry.
+struct Known {
+    name: &'static str,
+    provider: &'static str,
+    input: &'static str,
+    output: &'static str,
 }
 
-/// Matched like the runtime's `pricing::price`, with the same normalisation
-/// (`obs_shared::lookup_keys`): exact (or lowercase), then without a
-/// `provider/` prefix, then without a dated suffix.
+/// The catalogue, indexed the way the runtime's price table is: by
+/// lowercased key, and by the name on its host's own API.
+struct Catalogue {
+    models: Vec<Known>,
+    lower: HashSet<String>,
+    hosts: HashSet<String>,
+}
+
+/// Parsed once per compiler process (a proc-macro crate's statics live as
+/// long as the compiler runs it), not once per attribute.
+fn catalogue() -> &'static Catalogue {
+    static C: OnceLock<Catalogue> = OnceLock::new();
+    C.get_or_init(|| {
+        let models: Vec<Known> = KNOWN_MODELS
+            .lines()
+            .filter_map(|l| {
+                let mut f = l.split('\t');
+                Some(Known { name: f.next()?, provider: f.next()?, input: f.next()?, output: f.next()? })
+            })
+            .collect();
+        let lower = models.iter().map(|m| m.name.to_ascii_lowercase()).collect();
+        let hosts = models
+            .iter()
+            .filter_map(|m| obs_shared::host_name(m.name).map(|(_, rest)| rest.to_ascii_lowercase()))
+            .collect();
+        Catalogue { models, lower, hosts }
+    })
+}
+
+/// Whether the runtime's resolution rules (`obs_shared::lookup_keys`, then
+/// the host index) find `model` in the catalogue. A name several hosts
+/// serve at different prices counts as known: it is a real name, and the
+/// runtime prices it once the call's provider says which host served it.
 fn is_known_model(model: &str) -> bool {
-    let get = |k: &str| {
-        let lower = k.to_ascii_lowercase();
-        known_models().any(|n| n == k || n == lower)
-    };
-    obs_shared::lookup_keys(model).into_iter().flatten().any(get)
+    let c = catalogue();
+    let keys = obs_shared::lookup_keys(model);
+    keys.iter().any(|k| c.lower.contains(&k.to_ascii_lowercase()))
+        || keys.iter().any(|k| c.hosts.contains(&k.to_ascii_lowercase()))
 }
 
+/// The digits of a name, in order: model names differ by version numbers
+/// (`gpt-5.4` and `gpt-5.5`, `claude-opus-4-7` and `-4-8`), and a name whose
+/// numbers differ from a known one is a different (often newer) model, not a
+/// typo of it.
+fn digits(s: &str) -> String {
+    s.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// Known names a typo of `model` is close to: at most a third of its
+/// length in edits (3 at most), the same numbers, best distance only.
+fn near_misses(model: &str) -> Vec<&'static Known> {
+    let bare = obs_shared::lookup_keys(model).pop().unwrap_or_default().to_ascii_lowercase();
+    let bare = obs_shared::strip_date(&bare).unwrap_or(&bare).to_string();
+    let limit = (bare.chars().count() / 3).clamp(1, 3);
+    let want = digits(&bare);
+    // Equal but for separators: another host's spelling of a known model
+    // (Ollama's `llama3.1:8b`, Cerebras' `llama3.1-8b`), priced differently
+    // or not at all, so never offered as the same.
+    let alnum = |s: &str| s.chars().filter(char::is_ascii_alphanumeric).collect::<String>();
+    let want_alnum = alnum(&bare);
+    // (distance, via a host's name rather than the key itself, entry)
+    let mut near: Vec<(usize, bool, &Known)> = Vec::new();
+    for k in &catalogue().models {
+        let lower = k.name.to_ascii_lowercase();
+        let forms = [Some((lower.as_str(), false)), obs_shared::host_name(&lower).map(|(_, rest)| (rest, true))];
+        let d = forms
+            .into_iter()
+            .flatten()
+            .filter(|(f, _)| digits(f) == want && alnum(f) != want_alnum)
+            .map(|(f, h)| (distance(&bare, f), h))
+            .min();
+        if let Some((d, via_host)) = d.filter(|(d, _)| *d <= limit) {
+            near.push((d, via_host, k));
+        }
+    }
+    // The closest; among equals, keys themselves before hosts' names
+    // (`gpt-4o-mnii` suggests `gpt-4o-mini`, not also `azure/gpt-4o-mini`).
+    let best = near.iter().map(|(d, h, _)| (*d, *h)).min().unwrap_or((0, false));
+    near.retain(|(d, h, _)| (*d, *h) == best);
+    near.into_iter().map(|(_, _, k)| k).collect()
+}
+
+/// A known model name compiles. A near miss of one (a typo: few edits,
+/// same version numbers) is an error naming the candidates with their
+/// prices, so following the hint never silently changes what calls cost.
+/// Any other name compiles: it may be newer than obs's table, a local or a
+/// fine-tuned model, and the runtime counts its calls as unpriced and warns
+/// once (`custom_model` also silences a near miss that is a real model).
 fn check_model(cx: &mut Ctxt, m: &LitStr) {
     let name = m.value();
     if is_known_model(&name) {
         return;
     }
-    let bare = name.rsplit_once('/').map_or(name.as_str(), |(_, rest)| rest);
-    let bare = obs_shared::strip_date(bare).unwrap_or(bare).to_ascii_lowercase();
-    let limit = (bare.chars().count() / 3).clamp(1, 3);
-    let mut near: Vec<(usize, &str)> =
-        known_models().map(|k| (distance(&bare, k), k)).filter(|(d, _)| *d <= limit).collect();
-    near.sort();
-    let best = near.first().map_or(0, |(d, _)| *d);
-    let names: Vec<String> = near.iter().filter(|(d, _)| *d == best).take(3).map(|(_, k)| format!("`{k}`")).collect();
-    let hint = if names.is_empty() {
-        "it is not in obs's built-in price table (which has e.g. `gpt-4o`, `claude-sonnet-4-5`, `gemini-2.5-pro`)"
-            .to_string()
-    } else {
-        format!("did you mean {}? It is not in obs's built-in price table", names.join(" or "))
+    let near = near_misses(&name);
+    if near.is_empty() {
+        return;
+    }
+    let mut names: Vec<String> = Vec::new();
+    for k in &near {
+        let shown = format!("`{}` ({}, ${} input / ${} output per 1M tokens)", k.name, k.provider, k.input, k.output);
+        if !names.contains(&shown) {
+            names.push(shown);
+        }
+    }
+    let more = names.len().saturating_sub(4);
+    names.truncate(4);
+    let candidates = match (names.len(), more) {
+        (1, _) => format!("did you mean {}?", names[0]),
+        (_, 0) => format!("did you mean one of {}?", names.join(", ")),
+        _ => format!("did you mean one of {} (or {more} more)?", names.join(", ")),
     };
     cx.error(
         m,
         format!(
-            "unknown model `{name}`: {hint}; for a model obs does not price (a fine-tune, a local or a newer model), \
-             declare it with `model = \"{name}\", custom_model` and price it with `obs_runtime::pricing::set_price` or a pricing file"
+            "unknown model `{name}`: {candidates} Check the price before you switch, each model is billed at its own rate; \
+             if `{name}` is a real model obs does not price yet, declare it with `model = \"{name}\", custom_model` and price it with `obs_runtime::pricing::set_price` or a pricing file"
         ),
     );
 }
@@ -665,7 +753,11 @@ mod tests {
             "openai/gpt-4o",
             "gpt-4o-2024-08-06",
             "claude-sonnet-4-5-20250929",
-            "vertex/claude-sonnet-4-5@20250929",
+            "vertex_ai/claude-sonnet-4-5@20250929",
+            "grok-4.3",
+            "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+            "ft:gpt-4o-mini-2024-07-18:acme::abc123",
         ] {
             assert!(is_known_model(known), "{known}");
         }
@@ -675,8 +767,19 @@ mod tests {
     }
 
     #[test]
+    fn near_misses_are_typos_not_new_versions() {
+        let names = |m: &str| near_misses(m).iter().map(|k| k.name).collect::<Vec<_>>();
+        assert_eq!(names("gpt-4o-mnii"), ["gpt-4o-mini"]);
+        assert_eq!(names("claude-sonet-4-5"), ["claude-sonnet-4-5"]);
+        // Other numbers: a newer or older model, not a typo.
+        assert!(names("claude-opus-4-9").is_empty());
+        assert!(names("gpt-5.9").is_empty());
+        assert!(names("llama3.1:8b").is_empty());
+    }
+
+    #[test]
     fn transpositions_are_one_edit() {
         assert_eq!(distance("agnet", "agent"), 1);
-        assert_eq!(suggest("gpt-4o-mnii", known_models()), Some("gpt-4o-mini"));
+        assert_eq!(suggest("agnet", ["agent", "model"]), Some("agent"));
     }
 }

@@ -194,7 +194,15 @@ impl LlmSeries {
     #[inline(never)]
     fn refresh_price(&self, generation: u64) -> Option<&'static ModelPrice> {
         // One small leak per site per pricing-table change (rare by nature).
-        let c = self.price.publish(PriceCache { generation, price: pricing::price(self.model) });
+        let provider = Some(self.provider).filter(|p| *p != "unknown");
+        let price = pricing::price_for(self.model, provider);
+        if let Some(date) = price.as_ref().and_then(|p| p.deprecation_date.as_deref()) {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            if pricing::is_past(date, now) {
+                warn_deprecated_once(self.model, self.provider, date);
+            }
+        }
+        let c = self.price.publish(PriceCache { generation, price });
         c.price.as_deref()
     }
 
@@ -263,10 +271,36 @@ struct LlmEnd<'a> {
     finish_reasons: &'a dyn Fn() -> Vec<String>,
 }
 
+/// One warning per model whose provider has retired it (or announced the
+/// date, now past): its calls still count and are priced at the last rate.
+fn warn_deprecated_once(model: &str, provider: &str, date: &str) {
+    static SEEN: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    if seen.get_or_insert_with(HashSet::new).insert(model.to_string()) {
+        tracing::warn!(
+            target: "obs_runtime::cost",
+            model,
+            provider,
+            deprecation_date = date,
+            "model `{model}` was deprecated on {date}: the provider may stop serving it or bill it differently; its cost uses the last known price"
+        );
+    }
+}
+
 fn warn_unpriced_once(model: &str, provider: &str) {
     static SEEN: Mutex<Option<HashSet<String>>> = Mutex::new(None);
     let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
     if seen.get_or_insert_with(HashSet::new).insert(model.to_string()) {
+        if let Some(hosts) = pricing::unpriced_reason(model, Some(provider).filter(|p| *p != "unknown")) {
+            let hosts = hosts.join(", ");
+            tracing::warn!(
+                target: "obs_runtime::cost",
+                model,
+                provider,
+                "model `{model}` has no price: several hosts serve it at different prices ({hosts}); name the host with `provider = \"<host>\"` or a host-qualified model name (`<host>/{model}`); its calls count in llm_unpriced_calls_total"
+            );
+            return;
+        }
         tracing::warn!(
             target: "obs_runtime::cost",
             model,
@@ -376,7 +410,13 @@ fn record_end(llm: &LlmSeries, agent: Agent, span: &tracing::Span, end: LlmEnd<'
             }
             match llm.price() {
                 Some(p) => {
-                    let c = p.cost(&u, CostOptions { batch: llm.batch });
+                    let mut opts = CostOptions::batch(llm.batch);
+                    if p.off_peak.is_some() {
+                        // Only models with off-peak rates read the clock.
+                        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+                        opts = opts.at(now.map_or(0, |d| d.as_secs()));
+                    }
+                    let c = p.cost(&u, opts);
                     llm.cost.add(shard, c.pico);
                     cost_pico = Some(c.pico);
                     if c.pico > HIGH_COST_PICO.load(Ordering::Relaxed) {

@@ -28,6 +28,7 @@ pub struct TokenUsage {
 impl TokenUsage {
     /// Usage reported the OpenAI way: `prompt_tokens` already includes
     /// `cached_tokens`, `completion_tokens` already includes `reasoning_tokens`.
+    /// (xAI reports reasoning beside `completion_tokens`: use [`TokenUsage::xai`].)
     ///
     /// ```
     /// let u = obs_runtime::usage::TokenUsage::openai(1000, 200, Some(800), Some(50));
@@ -66,6 +67,98 @@ impl TokenUsage {
             cache_creation_1h: None,
             reasoning: None,
         }
+    }
+
+    /// Usage reported the xAI way (chat completions): `prompt_tokens`
+    /// includes `prompt_tokens_details.cached_tokens`, but
+    /// `completion_tokens_details.reasoning_tokens` are **beside**
+    /// `completion_tokens`, not in it (`total_tokens` = prompt + completion +
+    /// reasoning), and are billed at the output rate: they are added to
+    /// `output`. [`TokenUsage::openai`] would drop them.
+    ///
+    /// ```
+    /// let u = obs_runtime::usage::TokenUsage::xai(1000, 200, Some(800), Some(500));
+    /// assert_eq!((u.input, u.output, u.cache_read, u.reasoning), (Some(1000), Some(700), Some(800), Some(500)));
+    /// ```
+    pub fn xai(prompt_tokens: u64, completion_tokens: u64, cached: Option<u64>, reasoning: Option<u64>) -> Self {
+        let output = completion_tokens.saturating_add(reasoning.unwrap_or(0));
+        TokenUsage::openai(prompt_tokens, output, cached, reasoning)
+    }
+
+    /// Usage reported the Anthropic way with the split of cache writes by
+    /// lifetime: `usage.input_tokens` (cache excluded), `output_tokens`,
+    /// `cache_read_input_tokens`, and `cache_creation.ephemeral_5m_input_tokens`
+    /// / `cache_creation.ephemeral_1h_input_tokens` (1-hour writes bill at
+    /// their own rate, twice the input rate).
+    ///
+    /// ```
+    /// let u = obs_runtime::usage::TokenUsage::anthropic_cache_ttl(100, 50, Some(2000), 300, 700);
+    /// assert_eq!((u.input, u.cache_creation, u.cache_creation_1h), (Some(3100), Some(1000), Some(700)));
+    /// ```
+    pub fn anthropic_cache_ttl(
+        input_tokens: u64,
+        output_tokens: u64,
+        cache_read: Option<u64>,
+        ephemeral_5m: u64,
+        ephemeral_1h: u64,
+    ) -> Self {
+        let mut u = TokenUsage::anthropic(
+            input_tokens,
+            output_tokens,
+            cache_read,
+            Some(ephemeral_5m.saturating_add(ephemeral_1h)),
+        );
+        u.cache_creation_1h = Some(ephemeral_1h);
+        u
+    }
+
+    /// Usage reported by Gemini (`usageMetadata`): `promptTokenCount`
+    /// includes `cachedContentTokenCount`, but `candidatesTokenCount`
+    /// excludes `thoughtsTokenCount` (thinking is billed as output), so the
+    /// thoughts are added to `output`.
+    ///
+    /// ```
+    /// let u = obs_runtime::usage::TokenUsage::gemini(1000, 200, Some(600), Some(300));
+    /// assert_eq!((u.input, u.output, u.cache_read, u.reasoning), (Some(1000), Some(500), Some(600), Some(300)));
+    /// ```
+    pub fn gemini(
+        prompt_token_count: u64,
+        candidates_token_count: u64,
+        cached_content_token_count: Option<u64>,
+        thoughts_token_count: Option<u64>,
+    ) -> Self {
+        let output = candidates_token_count.saturating_add(thoughts_token_count.unwrap_or(0));
+        TokenUsage::openai(prompt_token_count, output, cached_content_token_count, thoughts_token_count)
+    }
+
+    /// Usage reported by Amazon Bedrock's Converse API (`usage`):
+    /// `inputTokens` excludes `cacheReadInputTokens` and
+    /// `cacheWriteInputTokens` (`totalTokens` adds all four), as Anthropic's does.
+    ///
+    /// ```
+    /// let u = obs_runtime::usage::TokenUsage::bedrock_converse(100, 50, Some(2000), Some(300));
+    /// assert_eq!((u.input, u.cache_read, u.cache_creation), (Some(2400), Some(2000), Some(300)));
+    /// ```
+    pub fn bedrock_converse(
+        input_tokens: u64,
+        output_tokens: u64,
+        cache_read_input_tokens: Option<u64>,
+        cache_write_input_tokens: Option<u64>,
+    ) -> Self {
+        TokenUsage::anthropic(input_tokens, output_tokens, cache_read_input_tokens, cache_write_input_tokens)
+    }
+
+    /// Usage reported by Mistral (`usage`): `prompt_tokens` (cached
+    /// included, `prompt_tokens_details.cached_tokens`) and
+    /// `completion_tokens`; the OpenAI semantics, without reasoning counts
+    /// (Magistral's thinking is inside `completion_tokens`).
+    ///
+    /// ```
+    /// let u = obs_runtime::usage::TokenUsage::mistral(1000, 200, Some(400));
+    /// assert_eq!((u.input, u.output, u.cache_read), (Some(1000), Some(200), Some(400)));
+    /// ```
+    pub fn mistral(prompt_tokens: u64, completion_tokens: u64, cached: Option<u64>) -> Self {
+        TokenUsage::openai(prompt_tokens, completion_tokens, cached, None)
     }
 
     /// Plain input and output counts.

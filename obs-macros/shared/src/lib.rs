@@ -16,6 +16,6 @@ pub mod provider;
 pub mod secret;
 pub mod semconv;
 
-pub use model::{lookup_keys, strip_date, strip_provider};
+pub use model::{host_name, lookup_keys, strip_date, strip_provider};
 pub use provider::{from_litellm, infer_provider};
 pub use secret::is_secret_name;

@@ -17,8 +17,17 @@ pub fn infer_provider(model: &str) -> &'static str {
             "cohere" => "cohere",
             "xai" => "x_ai",
             "perplexity" => "perplexity",
+            // Hosts whose names are their LiteLLM provider names.
+            "together_ai" | "fireworks_ai" | "ollama" | "deepinfra" | "openrouter" => {
+                crate::provider::host_name_of(prefix)
+            }
+            // Fireworks' own API names: `accounts/fireworks/models/..`.
+            "accounts" if model.starts_with("accounts/fireworks/") => "fireworks_ai",
             _ => "unknown",
         };
+    }
+    if crate::model::is_bedrock_id(model) {
+        return "aws.bedrock";
     }
     let starts = |p: &[&str]| p.iter().any(|p| model.get(..p.len()).is_some_and(|head| head.eq_ignore_ascii_case(p)));
     if starts(&["gpt-", "o1", "o3", "o4", "chatgpt", "text-embedding-", "davinci", "babbage"]) {
@@ -40,12 +49,33 @@ pub fn infer_provider(model: &str) -> &'static str {
     }
 }
 
+/// The `&'static` name of a host prefix `infer_provider` recognises.
+fn host_name_of(prefix: &str) -> &'static str {
+    match prefix {
+        "together_ai" => "together_ai",
+        "fireworks_ai" => "fireworks_ai",
+        "ollama" => "ollama",
+        "deepinfra" => "deepinfra",
+        "openrouter" => "openrouter",
+        _ => "unknown",
+    }
+}
+
 /// The GenAI provider name for a LiteLLM `litellm_provider` value, when the
 /// two differ; `None` means the LiteLLM name is used as it is.
 pub fn from_litellm(litellm_provider: &str) -> Option<&'static str> {
+    // Keep in step with GENAI in obs-runtime/pricing/from_litellm.py.
     match litellm_provider {
         "gemini" | "vertex_ai-language-models" => Some("gcp.gemini"),
+        "vertex_ai" => Some("gcp.vertex_ai"),
         "mistral" => Some("mistral_ai"),
+        "xai" => Some("x_ai"),
+        "bedrock" | "bedrock_converse" => Some("aws.bedrock"),
+        "azure" => Some("azure.ai.openai"),
+        "azure_ai" => Some("azure.ai.inference"),
+        "text-completion-openai" => Some("openai"),
+        "cohere_chat" => Some("cohere"),
+        "watsonx" => Some("ibm.watsonx.ai"),
         _ => None,
     }
 }
@@ -65,6 +95,9 @@ mod tests {
         assert_eq!(infer_provider("my-local-model"), "unknown");
         assert_eq!(infer_provider("éclair"), "unknown");
         assert_eq!(infer_provider("o"), "unknown");
+        assert_eq!(infer_provider("us.anthropic.claude-sonnet-4-5-20250929-v1:0"), "aws.bedrock");
+        assert_eq!(infer_provider("meta.llama3-1-8b-instruct-v1:0"), "aws.bedrock");
+        assert_eq!(infer_provider("accounts/fireworks/models/x"), "fireworks_ai");
     }
 
     #[test]

@@ -12,9 +12,17 @@ use async_openai::types::responses::{Response, ResponseUsage};
 fn chat_usage(u: &CompletionUsage) -> TokenUsage {
     let prompt = u.prompt_tokens_details.as_ref();
     let completion = u.completion_tokens_details.as_ref();
+    let reasoning = completion.and_then(|d| d.reasoning_tokens).unwrap_or(0);
+    // xAI's OpenAI-compatible API reports reasoning tokens beside
+    // `completion_tokens` (and counts them in `total_tokens`); OpenAI's are
+    // inside. `total_tokens` tells which, so both bill their reasoning.
+    let beside = reasoning > 0
+        && u64::from(u.total_tokens)
+            == u64::from(u.prompt_tokens) + u64::from(u.completion_tokens) + u64::from(reasoning);
+    let output = if beside { u.completion_tokens.saturating_add(reasoning) } else { u.completion_tokens };
     TokenUsage {
         input: count(u.prompt_tokens),
-        output: count(u.completion_tokens),
+        output: count(output),
         cache_read: prompt.and_then(|d| d.cached_tokens).and_then(count),
         // OpenAI-compatible gateways for Anthropic report cache writes here.
         cache_creation: prompt.and_then(|d| d.cache_write_tokens).and_then(count),
@@ -96,7 +104,11 @@ mod tests {
               "completion_tokens_details":{"reasoning_tokens":100,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}}"#;
         let r: CreateChatCompletionResponse = serde_json::from_str(body).unwrap();
         assert_eq!(r.usage(), Some(TokenUsage::openai(1200, 300, Some(1000), Some(100))));
+        // xAI: the same shape, reasoning beside completion_tokens (total = all three).
+        let xai = body.replace(r#""total_tokens":1500"#, r#""total_tokens":1600"#);
         assert_eq!(r.response_model(), Some("gpt-4o-2024-08-06"));
         assert_eq!(r.finish_reasons(), vec!["stop"]);
+        let r: CreateChatCompletionResponse = serde_json::from_str(&xai).expect("parses");
+        assert_eq!(r.usage(), Some(TokenUsage::xai(1200, 300, Some(1000), Some(100))));
     }
 }
