@@ -262,9 +262,11 @@ async fn handle(
     Ok(match req.uri().path() {
         "/metrics" => reply(StatusCode::OK, CONTENT_TYPE, render(ns.as_deref())),
         "/health" => reply(StatusCode::OK, "application/json", "{\"status\":\"ok\"}\n".into()),
-        "/summary" => reply(StatusCode::OK, "application/json", crate::ledger::stats_json()),
+        "/summary" => reply(StatusCode::OK, "application/json", summary_json()),
         "/ready" => {
-            if crate::call::enabled() {
+            if let Some(body) = budget_store_degraded() {
+                reply(StatusCode::OK, "application/json", body)
+            } else if crate::call::enabled() {
                 reply(StatusCode::OK, "application/json", "{\"status\":\"ready\"}\n".into())
             } else {
                 reply(StatusCode::SERVICE_UNAVAILABLE, "application/json", "{\"status\":\"starting\"}\n".into())
@@ -274,6 +276,35 @@ async fn handle(
             reply(StatusCode::NOT_FOUND, "text/plain", "not found: try /metrics, /summary, /health or /ready\n".into())
         }
     })
+}
+
+// ---- The budget store on /summary and /ready (budgets shared through Redis) ----
+
+/// The ledger's statistics, plus `budget_store`: where budgets keep their
+/// spend (`in-process`, or `redis` with its state).
+fn summary_json() -> String {
+    let mut v = serde_json::to_value(crate::ledger::stats()).unwrap_or_default();
+    if let (Some(map), Ok(store)) = (v.as_object_mut(), serde_json::to_value(crate::budget::store_status())) {
+        map.insert("budget_store".into(), store);
+    }
+    serde_json::to_string_pretty(&v).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+/// `/ready` while the shared budget store is unreachable: `degraded`, still
+/// 200, because taking every replica out of rotation would turn a Redis
+/// outage into a full one; budgets apply their fail-open or fail-closed
+/// policy meanwhile.
+fn budget_store_degraded() -> Option<String> {
+    let s = crate::budget::store_status();
+    if !s.degraded || !crate::call::enabled() {
+        return None;
+    }
+    let body = serde_json::json!({
+        "status": "degraded",
+        "budget_store": s.kind,
+        "error": s.last_error.unwrap_or_default(),
+    });
+    Some(format!("{body}\n"))
 }
 
 #[cfg(test)]
