@@ -299,12 +299,12 @@ fn budget_store_degraded() -> Option<String> {
     if !s.degraded || !crate::call::enabled() {
         return None;
     }
-    let body = serde_json::json!({
-        "status": "degraded",
-        "budget_store": s.kind,
-        "error": s.last_error.unwrap_or_default(),
-    });
-    Some(format!("{body}\n"))
+    let text = |v: &str| serde_json::to_string(v).unwrap_or_default();
+    Some(format!(
+        "{{\"status\":\"degraded\",\"budget_store\":{},\"error\":{}}}\n",
+        text(s.kind),
+        text(&s.last_error.unwrap_or_default())
+    ))
 }
 
 #[cfg(test)]
