@@ -16,10 +16,10 @@
 //! ## Across replicas
 //!
 //! In one process a budget caps that process. With the `redis` feature and
-//! `OBS_BUDGET_REDIS_URL` (or [`crate::Builder::budget_redis_url`]), every
-//! budget's spend per period lives in one Redis key shared by the fleet
-//! ([`shared`] describes the keys, the sync protocol and the failure
-//! policies). A call still never waits for Redis: the check reads a local
+//! `OBS_BUDGET_REDIS_URL` (or `Builder::budget_redis_url`), every budget's
+//! spend per period lives in one Redis key shared by the fleet (the module
+//! `budget::shared`, built with the feature, describes the keys, the sync
+//! protocol and the failure policies). A call still never waits for Redis: the check reads a local
 //! view (the fleet's spend at the last refresh plus this process's spend
 //! since), and the cost goes to Redis after the call, from a background
 //! thread. So the fleet's spend can pass a hard limit by at most

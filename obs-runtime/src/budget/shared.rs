@@ -161,6 +161,9 @@ pub(crate) struct Link {
     up: AtomicBool,
     /// Wakes the thread: a call added spend, or a sync is awaited.
     wake: tokio::sync::Notify,
+    /// A wake is pending since the last sync started: later calls skip the
+    /// `Notify` (a load instead of a read-modify-write per call).
+    woken: AtomicBool,
     stop: AtomicBool,
     stop_wake: tokio::sync::Notify,
     /// Syncs started and finished, for [`Link::sync_now`].
@@ -191,10 +194,13 @@ impl Link {
         self.up.load(Ordering::Acquire)
     }
 
-    /// Asks the thread for a sync soon (a call added spend).
+    /// Asks the thread for a sync soon (a call added spend). The sync that
+    /// follows reads every cost added before this call.
     #[inline]
     pub(crate) fn wake(&self) {
-        self.wake.notify_one();
+        if !self.woken.load(Ordering::SeqCst) && !self.woken.swap(true, Ordering::SeqCst) {
+            self.wake.notify_one();
+        }
     }
 
     pub(crate) fn status(&self) -> StoreStatus {
@@ -297,6 +303,7 @@ pub(crate) fn start(cfg: Config) -> Result<Handle, String> {
             attached: AtomicBool::new(false),
             up: AtomicBool::new(true),
             wake: tokio::sync::Notify::new(),
+            woken: AtomicBool::new(false),
             stop: AtomicBool::new(false),
             stop_wake: tokio::sync::Notify::new(),
             started: AtomicU64::new(0),
@@ -468,6 +475,9 @@ impl Sync {
         let spacing = self.cfg.refresh / 10;
         loop {
             let stopping = link.stop.load(Ordering::SeqCst);
+            // Before reading any total: a call adding spend from here on wakes
+            // the thread again.
+            link.woken.store(false, Ordering::SeqCst);
             link.started.fetch_add(1, Ordering::SeqCst);
             let ok = match self.sync(link).await {
                 Ok(()) => {
