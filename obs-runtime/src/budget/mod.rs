@@ -280,7 +280,9 @@ fn now_secs() -> u64 {
 }
 
 /// Registers a budget. Names are unique; the limit must be a positive
-/// number of dollars and the warning fraction between 0 and 1.
+/// number of dollars and the warning fraction between 0 and 1. With a
+/// shared store running, it then waits (at most a few store timeouts) for
+/// the fleet's spend of this budget, so the first call checks against it.
 pub fn register(b: Budget) -> Result<(), BudgetError> {
     if !(b.limit_usd.is_finite() && b.limit_usd > 0.0) {
         return Err(BudgetError(format!(

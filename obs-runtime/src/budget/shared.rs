@@ -5,7 +5,7 @@
 //!
 //! Each budget period is one key, `{prefix}:{budget}:{period start}`
 //! (`obs:budget:daily:2026-12-01`; an hour is `2026-12-01T13`, a month
-//! `2026-12`, [`Period::Total`](super::Period::Total) `total`), holding the
+//! `2026-12`, [`Period::Total`] `total`), holding the
 //! fleet's spend as integer picodollars (at most $9.2M per period, Redis's
 //! 64-bit integers). It expires an hour after its period ends (a `total`
 //! key never does). Beside it:
