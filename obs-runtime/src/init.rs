@@ -154,6 +154,10 @@ impl fmt::Debug for SecretKey {
 /// | `OBS_CAPTURE_CONTENT` | [`capture_content`](Builder::capture_content) |
 /// | `OBS_CAPTURE_MAX_BYTES` | [`capture_max_bytes`](Builder::capture_max_bytes) |
 /// | `OBS_REDACT_KEY` | [`redact_key`](Builder::redact_key) |
+/// | `OBS_BUDGET_REDIS_URL` | `budget_redis_url` (feature `redis`) |
+/// | `OBS_BUDGET_REDIS_TIMEOUT` | `budget_redis_timeout` (feature `redis`) |
+/// | `OBS_BUDGET_REDIS_REFRESH` | `budget_redis_refresh` (feature `redis`) |
+/// | `OBS_BUDGET_REDIS_PREFIX` | `budget_redis_prefix` (feature `redis`) |
 /// | `OBS_LABEL_VALUE_MAX_BYTES` | [`label_value_max_bytes`](Builder::label_value_max_bytes) |
 /// | `OBS_LOG_QUEUE_BYTES` | [`log_queue_bytes`](Builder::log_queue_bytes) |
 /// | `OBS_PROMETHEUS_TOKEN` | [`prometheus_token`](Builder::prometheus_token) |
@@ -193,6 +197,8 @@ pub struct Builder {
     redact_key: Option<(SecretKey, KeySource)>,
     // Limits (issue 13): label values, the endpoint's connections and token.
     label_value_max_bytes: Option<usize>,
+    /// Budgets shared through Redis (`OBS_BUDGET_REDIS_*`).
+    budget_store: BudgetStoreConfig,
     errors: Vec<ConfigError>,
 }
 
@@ -287,6 +293,7 @@ impl Builder {
             #[cfg(feature = "redact-hash")]
             redact_key: None,
             label_value_max_bytes: None,
+            budget_store: BudgetStoreConfig::default(),
             errors: Vec::new(),
         }
     }
@@ -309,6 +316,10 @@ impl Builder {
     /// | `OBS_CAPTURE_CONTENT` | `true`, `false` (`1`, `0`) | `false` |
     /// | `OBS_CAPTURE_MAX_BYTES` | bytes of captured content kept | `16384` |
     /// | `OBS_REDACT_KEY` | key of `#[redact(hash)]`, at least 16 bytes | random per process |
+    /// | `OBS_BUDGET_REDIS_URL` | `redis://[:password@]host:port[/db]`: budgets shared by every process using it (feature `redis`) | none: each process counts its own |
+    /// | `OBS_BUDGET_REDIS_TIMEOUT` | longest round trip before the store counts as unreachable: `100ms`, `1s` | `100ms` |
+    /// | `OBS_BUDGET_REDIS_REFRESH` | longest time between refreshes of the fleet's spend | `100ms` |
+    /// | `OBS_BUDGET_REDIS_PREFIX` | prefix of the store's keys | `obs:budget` |
     pub fn from_env() -> Builder {
         let mut b = Builder::new();
         if let Some(v) = b.var("OTEL_SERVICE_NAME") {
@@ -417,6 +428,7 @@ impl Builder {
                 }),
             }
         }
+        b.budget_store_from_env();
         b
     }
 
@@ -753,6 +765,45 @@ impl Builder {
         self
     }
 
+    #[cfg(feature = "redis")]
+    /// Shares every budget's spend with the other processes using this Redis
+    /// server (`OBS_BUDGET_REDIS_URL`): `redis://[:password@]host:port[/db]`.
+    /// See [`crate::budget`] ("Across replicas") and [`crate::budget::shared`].
+    pub fn budget_redis_url(mut self, url: impl Into<String>) -> Self {
+        let url = url.into();
+        let ok = crate::budget::shared::check_url(&url);
+        self.budget_store.url = self.checked_budget_url(ConfigOrigin::Builder, url, ok);
+        self
+    }
+    #[cfg(feature = "redis")]
+    /// Longest a round trip to the budget store may take before it counts as
+    /// unreachable and budgets apply their failure policy
+    /// (`OBS_BUDGET_REDIS_TIMEOUT`; default 100 ms; above zero). Calls never
+    /// wait for the store.
+    pub fn budget_redis_timeout(mut self, timeout: std::time::Duration) -> Self {
+        let v = self.checked("OBS_BUDGET_REDIS_TIMEOUT", DisplayDuration(timeout), !timeout.is_zero(), EXPECT_DURATION);
+        self.budget_store.timeout = v.map(|d| d.0);
+        self
+    }
+    #[cfg(feature = "redis")]
+    /// Longest the local view of the fleet's spend goes without a refresh
+    /// (`OBS_BUDGET_REDIS_REFRESH`; default 100 ms; above zero): the window
+    /// in the overshoot bound of a hard budget.
+    pub fn budget_redis_refresh(mut self, every: std::time::Duration) -> Self {
+        let v = self.checked("OBS_BUDGET_REDIS_REFRESH", DisplayDuration(every), !every.is_zero(), EXPECT_DURATION);
+        self.budget_store.refresh = v.map(|d| d.0);
+        self
+    }
+    #[cfg(feature = "redis")]
+    /// Prefix of the budget store's keys (`OBS_BUDGET_REDIS_PREFIX`; default
+    /// `obs:budget`): processes share a budget when they share the prefix.
+    pub fn budget_redis_prefix(mut self, prefix: impl Into<String>) -> Self {
+        let prefix = prefix.into();
+        let ok = prefix_ok(&prefix);
+        self.budget_store.prefix = self.checked("OBS_BUDGET_REDIS_PREFIX", prefix, ok, EXPECT_PREFIX);
+        self
+    }
+
     /// Starts the exporters and turns recording on, all or nothing.
     ///
     /// Every configuration error is returned at once
@@ -847,6 +898,10 @@ impl Builder {
         for r in &mut running {
             r.commit();
         }
+        #[cfg(feature = "redis")]
+        if let Some(store) = self.budget_store.start() {
+            running.push(store);
+        }
         // Another recorder may already be installed by the application: keep it.
         #[cfg(feature = "metrics-facade")]
         let _ = metrics::set_global_recorder(crate::metrics::facade::ObsRecorder);
@@ -895,7 +950,158 @@ fn method_of(var: &str) -> &'static str {
         "OBS_PROMETHEUS_TOKEN" => "prometheus_token",
         "OBS_PROMETHEUS_MAX_CONNECTIONS" => "prometheus_max_connections",
         "OBS_PROMETHEUS_TIMEOUT_SECS" => "prometheus_timeout_secs",
+        "OBS_BUDGET_REDIS_URL" => "budget_redis_url",
+        "OBS_BUDGET_REDIS_TIMEOUT" => "budget_redis_timeout",
+        "OBS_BUDGET_REDIS_REFRESH" => "budget_redis_refresh",
+        "OBS_BUDGET_REDIS_PREFIX" => "budget_redis_prefix",
         _ => "",
+    }
+}
+
+// ---- Budgets shared through Redis (OBS_BUDGET_REDIS_*, feature `redis`) ----
+
+const EXPECT_DURATION: &str = "a duration above zero such as 100ms or 2s (units ms, s, m)";
+const EXPECT_PREFIX: &str = "a key prefix without spaces, e.g. obs:budget";
+
+/// The budget store's settings: defaults, then `OBS_BUDGET_REDIS_*`, then
+/// the `budget_redis_*` builder methods. A URL turns the store on.
+#[derive(Clone, Debug, Default)]
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+struct BudgetStoreConfig {
+    url: Option<String>,
+    timeout: Option<std::time::Duration>,
+    refresh: Option<std::time::Duration>,
+    prefix: Option<String>,
+}
+
+/// `100ms`, `2s`, `1m`: above zero.
+fn parse_duration(v: &str) -> Option<std::time::Duration> {
+    let v = v.trim();
+    let split = v.find(|c: char| !c.is_ascii_digit())?;
+    let n: u64 = v[..split].parse().ok()?;
+    let d = match v[split..].trim() {
+        "ms" => std::time::Duration::from_millis(n),
+        "s" => std::time::Duration::from_secs(n),
+        "m" => std::time::Duration::from_secs(n.checked_mul(60)?),
+        _ => return None,
+    };
+    Some(d).filter(|d| !d.is_zero())
+}
+
+fn prefix_ok(p: &str) -> bool {
+    !p.is_empty() && !p.chars().any(char::is_whitespace)
+}
+
+/// A duration as configuration errors show it.
+#[cfg(feature = "redis")]
+#[derive(Clone, Copy)]
+struct DisplayDuration(std::time::Duration);
+
+#[cfg(feature = "redis")]
+impl fmt::Display for DisplayDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0)
+    }
+}
+
+impl Builder {
+    fn budget_store_from_env(&mut self) {
+        if let Some(url) = self.var("OBS_BUDGET_REDIS_URL") {
+            #[cfg(feature = "redis")]
+            {
+                let ok = crate::budget::shared::check_url(&url);
+                self.budget_store.url = self.checked_budget_url(ConfigOrigin::Env, url, ok);
+            }
+            #[cfg(not(feature = "redis"))]
+            self.checked_env::<()>(
+                "OBS_BUDGET_REDIS_URL",
+                &redact_url(&url),
+                None,
+                "a build of obs-runtime with the `redis` feature (budgets shared through Redis); without it each process would count only its own spend",
+            );
+        }
+        if let Some(v) = self.var("OBS_BUDGET_REDIS_TIMEOUT") {
+            self.budget_store.timeout =
+                self.checked_env("OBS_BUDGET_REDIS_TIMEOUT", &v, parse_duration(&v), EXPECT_DURATION);
+        }
+        if let Some(v) = self.var("OBS_BUDGET_REDIS_REFRESH") {
+            self.budget_store.refresh =
+                self.checked_env("OBS_BUDGET_REDIS_REFRESH", &v, parse_duration(&v), EXPECT_DURATION);
+        }
+        if let Some(v) = self.var("OBS_BUDGET_REDIS_PREFIX") {
+            let ok = prefix_ok(&v).then(|| v.clone());
+            self.budget_store.prefix = self.checked_env("OBS_BUDGET_REDIS_PREFIX", &v, ok, EXPECT_PREFIX);
+        }
+    }
+
+    /// The URL when usable, else an error that shows it without credentials.
+    #[cfg(feature = "redis")]
+    fn checked_budget_url(&mut self, origin: ConfigOrigin, url: String, ok: Result<(), String>) -> Option<String> {
+        self.overrides("OBS_BUDGET_REDIS_URL");
+        match ok {
+            Ok(()) => Some(url),
+            Err(e) => {
+                self.errors.push(ConfigError {
+                    var: "OBS_BUDGET_REDIS_URL",
+                    method: "budget_redis_url",
+                    origin,
+                    value: crate::budget::shared::redact_url(&url),
+                    expected: format!(
+                        "a Redis URL such as redis://127.0.0.1:6379/0 or redis://:password@host:6379 ({e})"
+                    ),
+                });
+                None
+            }
+        }
+    }
+}
+
+/// `url` without its user and password (the feature's own copy is in `budget::shared`).
+#[cfg(not(feature = "redis"))]
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s + 3 => format!("{}***@{}", &url[..s + 3], &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(feature = "redis")]
+impl BudgetStoreConfig {
+    /// Starts the store when a URL is set; a store that cannot start (no
+    /// thread) leaves budgets in-process and says so.
+    fn start(&self) -> Option<Box<dyn Running>> {
+        use crate::budget::shared;
+        let cfg = shared::Config {
+            url: self.url.clone()?,
+            timeout: self.timeout.unwrap_or(shared::DEFAULT_TIMEOUT),
+            refresh: self.refresh.unwrap_or(shared::DEFAULT_REFRESH),
+            prefix: self.prefix.clone().unwrap_or_else(|| shared::DEFAULT_PREFIX.to_string()),
+        };
+        match shared::start(cfg) {
+            Ok(h) => Some(Box::new(BudgetStore(h))),
+            Err(e) => {
+                tracing::error!(target: "obs_runtime::budget", "the shared budget store did not start: {e}; budgets count this process's spend only");
+                None
+            }
+        }
+    }
+}
+
+/// The budget store as one of the guard's running parts: described at
+/// start, flushed and stopped with the exporters.
+#[cfg(feature = "redis")]
+struct BudgetStore(crate::budget::shared::Handle);
+
+#[cfg(feature = "redis")]
+impl Running for BudgetStore {
+    fn describe(&self) -> String {
+        self.0.describe()
+    }
+    fn flush(&mut self) {
+        self.0.flush();
+    }
+    fn shutdown(&mut self) {
+        self.0.shutdown();
     }
 }
 

@@ -73,7 +73,8 @@
 //!   `context` (interned agents, the current agent and request), `clients`
 //!   (`LlmUsage` for client crates).
 //! * L2, cost: `pricing` (the table, its generation counter, the cost engine),
-//!   `ledger` (recent model calls), `budget`.
+//!   `ledger` (recent model calls), `budget` (and `budget::shared`, spend
+//!   shared by a fleet through Redis, feature `redis`).
 //! * L3, `call`: call sites, the call guard, `Tracked`, runtime label sets, the
 //!   slow-call warning. It knows no model call: a kind of call that records
 //!   more plugs in through `call::Extension`.

@@ -319,7 +319,7 @@ fn render_loop(queue: std::sync::mpsc::Receiver<Job>, namespace: Option<String>)
         }
         let body = match page {
             Page::Metrics => render(namespace.as_deref()),
-            Page::Summary => crate::ledger::stats_json(),
+            Page::Summary => summary_json(),
         };
         let _ = reply.send(body);
     }
@@ -464,10 +464,11 @@ fn route(method: &Method, path: &str, auth: Option<&[u8]>, token: Option<&Token>
     match path {
         "/metrics" => Err(Page::Metrics),
         "/summary" => Err(Page::Summary),
-        "/ready" if crate::call::enabled() => {
-            Ok((StatusCode::OK, "application/json", "{\"status\":\"ready\"}\n".into()))
-        }
-        "/ready" => Ok((StatusCode::SERVICE_UNAVAILABLE, "application/json", "{\"status\":\"starting\"}\n".into())),
+        "/ready" => Ok(match budget_store_degraded() {
+            Some(body) => (StatusCode::OK, "application/json", body),
+            None if crate::call::enabled() => (StatusCode::OK, "application/json", "{\"status\":\"ready\"}\n".into()),
+            None => (StatusCode::SERVICE_UNAVAILABLE, "application/json", "{\"status\":\"starting\"}\n".into()),
+        }),
         _ => Ok((StatusCode::NOT_FOUND, "text/plain", "not found: try /metrics, /summary, /health or /ready\n".into())),
     }
 }
@@ -505,6 +506,35 @@ async fn handle(
         r.headers_mut().insert(hyper::header::WWW_AUTHENTICATE, hyper::header::HeaderValue::from_static("Bearer"));
     }
     Ok(r)
+}
+
+// ---- The budget store on /summary and /ready (budgets shared through Redis) ----
+
+/// The ledger's statistics, plus `budget_store`: where budgets keep their
+/// spend (`in-process`, or `redis` with its state).
+fn summary_json() -> String {
+    let mut v = serde_json::to_value(crate::ledger::stats()).unwrap_or_default();
+    if let (Some(map), Ok(store)) = (v.as_object_mut(), serde_json::to_value(crate::budget::store_status())) {
+        map.insert("budget_store".into(), store);
+    }
+    serde_json::to_string_pretty(&v).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+/// `/ready` while the shared budget store is unreachable: `degraded`, still
+/// 200, because taking every replica out of rotation would turn a Redis
+/// outage into a full one; budgets apply their fail-open or fail-closed
+/// policy meanwhile.
+fn budget_store_degraded() -> Option<String> {
+    let s = crate::budget::store_status();
+    if !s.degraded || !crate::call::enabled() {
+        return None;
+    }
+    let text = |v: &str| serde_json::to_string(v).unwrap_or_default();
+    Some(format!(
+        "{{\"status\":\"degraded\",\"budget_store\":{},\"error\":{}}}\n",
+        text(s.kind),
+        text(&s.last_error.unwrap_or_default())
+    ))
 }
 
 #[cfg(test)]

@@ -245,6 +245,49 @@ pub static BUDGET_SPENT: Builtin =
 /// `budget_limit_usd{budget}`.
 pub static BUDGET_LIMIT: Builtin =
     Builtin::new("budget_limit_usd", "Limit of the budget per period, USD.", MetricKind::Gauge, &["budget"]);
+/// `budget_spent_local_usd{budget}`: with a shared budget store, this
+/// process's share of `budget_spent_usd` (which is then the fleet's).
+pub static BUDGET_SPENT_LOCAL: Builtin = Builtin::new(
+    "budget_spent_local_usd",
+    "With a shared budget store: this process's own spend in the budget's current period, USD (budget_spent_usd is the fleet's).",
+    MetricKind::Gauge,
+    &["budget"],
+);
+/// `budget_store_up`: 1 while the shared budget store answers, 0 while
+/// budgets apply their failure policy.
+pub static BUDGET_STORE_UP: Builtin = Builtin::new(
+    "budget_store_up",
+    "1 while the shared budget store (Redis) answers within its timeout; 0 while budgets fail open or closed.",
+    MetricKind::Gauge,
+    &[],
+);
+/// `budget_store_errors_total{reason}`: round trips to the shared budget
+/// store that failed (`reason="error"`) or took longer than the timeout
+/// (`reason="timeout"`).
+pub static BUDGET_STORE_ERRORS: Builtin = Builtin::new(
+    "budget_store_errors_total",
+    "Round trips to the shared budget store that failed (reason=error) or exceeded the timeout (reason=timeout).",
+    MetricKind::Counter,
+    &["reason"],
+);
+/// `budget_store_degraded_calls_total{budget, policy}`: hard-budget checks
+/// made while the shared store was unreachable, by the budget's policy
+/// (`fail_open`: admitted on this process's count; `fail_closed`: refused).
+pub static BUDGET_STORE_DEGRADED_CALLS: Builtin = Builtin::new(
+    "budget_store_degraded_calls_total",
+    "Hard-budget checks while the shared budget store was unreachable: policy=fail_open (checked against this process's count) or fail_closed (refused).",
+    MetricKind::Counter,
+    &["budget", "policy"],
+);
+/// `budget_store_reconciled_usd_total{budget}`: spend the shared store had
+/// not confirmed when it became unreachable (or lost on a restart), added
+/// once it answered again.
+pub static BUDGET_STORE_RECONCILED: Builtin = Builtin::new(
+    "budget_store_reconciled_usd_total",
+    "Spend added to the shared budget store after an outage or a loss of its data (recorded locally meanwhile), USD, exactly once.",
+    MetricKind::ScaledCounter { scale: 1e-12 },
+    &["budget"],
+);
 /// `http_requests_total{method, route, status}` (the tower layer).
 pub static HTTP_REQUESTS: Builtin = Builtin::new(
     "http_requests_total",
@@ -261,7 +304,8 @@ pub static HTTP_DURATION: Builtin = Builtin::new(
 );
 
 /// obs's self-metrics: recorded outside the instrumented call path (overflow,
-/// redaction, log drops, budgets, the HTTP layer), but reserved like [`ALL`].
+/// redaction, log drops, budgets and their shared store, the HTTP layer),
+/// but reserved like [`ALL`].
 pub static SELF_METRICS: &[&Builtin] = &[
     &CARDINALITY_OVERFLOW,
     &REDACTIONS,
@@ -269,6 +313,11 @@ pub static SELF_METRICS: &[&Builtin] = &[
     &OTLP_DROPPED,
     &BUDGET_SPENT,
     &BUDGET_LIMIT,
+    &BUDGET_SPENT_LOCAL,
+    &BUDGET_STORE_UP,
+    &BUDGET_STORE_ERRORS,
+    &BUDGET_STORE_DEGRADED_CALLS,
+    &BUDGET_STORE_RECONCILED,
     &HTTP_REQUESTS,
     &HTTP_DURATION,
 ];

@@ -13,11 +13,35 @@
 //! snapshot) and adds its cost with one atomic add per budget in scope: that
 //! sum is shared by every thread, the price of an exact process-wide limit.
 //!
+//! ## Across replicas
+//!
+//! In one process a budget caps that process. With the `redis` feature and
+//! `OBS_BUDGET_REDIS_URL` (or `Builder::budget_redis_url`), every budget's
+//! spend per period lives in one Redis key shared by the fleet (the module
+//! `budget::shared`, built with the feature, describes the keys, the sync
+//! protocol and the failure policies). A call still never waits for Redis: the check reads a local
+//! view (the fleet's spend at the last refresh plus this process's spend
+//! since), and the cost goes to Redis after the call, from a background
+//! thread. So the fleet's spend can pass a hard limit by at most
+//!
+//! * the calls in flight across the fleet when the limit is reached (as in
+//!   one process), plus
+//! * the calls the fleet completes within one refresh interval plus one
+//!   round trip (what a replica's view had not seen yet).
+//!
+//! When Redis is unreachable or slower than the timeout, each budget applies
+//! its policy: fail open (the default: keep counting locally, add the spend
+//! when Redis returns, exactly once) or [`Budget::fail_closed`] (refuse calls
+//! as over budget). See [`store_status`].
+//!
 //! ```
 //! use obs_runtime::budget::{self, Budget, Period};
 //! budget::register(Budget::new("daily", 25.0, Period::Day).hard()).unwrap();
 //! budget::register(Budget::new("researcher-hourly", 2.0, Period::Hour).agent("researcher")).unwrap();
 //! ```
+
+#[cfg(feature = "redis")]
+pub mod shared;
 
 use crate::metrics::{self, Gauge};
 use crate::pricing::PICO_PER_USD;
@@ -40,7 +64,7 @@ pub enum Period {
 }
 
 impl Period {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Period::Hour => "hour",
             Period::Day => "day",
@@ -70,12 +94,21 @@ pub struct Budget {
     scope: Scope,
     warn_at: f64,
     hard: bool,
+    fail_closed: bool,
 }
 
 impl Budget {
     /// A process-wide budget of `limit_usd` per `period`, warning at 80%.
     pub fn new(name: impl Into<String>, limit_usd: f64, period: Period) -> Budget {
-        Budget { name: name.into(), limit_usd, period, scope: Scope::Process, warn_at: 0.8, hard: false }
+        Budget {
+            name: name.into(),
+            limit_usd,
+            period,
+            scope: Scope::Process,
+            warn_at: 0.8,
+            hard: false,
+            fail_closed: false,
+        }
     }
     /// Counts only the calls made inside `agent`.
     pub fn agent(mut self, agent: impl Into<String>) -> Budget {
@@ -95,6 +128,22 @@ impl Budget {
     /// Makes the budget a hard limit for the calls that name it.
     pub fn hard(mut self) -> Budget {
         self.hard = true;
+        self
+    }
+    /// With a shared store (feature `redis`): while the store is unreachable
+    /// or slow, refuse this hard budget's calls as over budget
+    /// ([`BudgetExceeded::store_unreachable`]) instead of the default fail
+    /// open (admit them against this process's own count, and add that
+    /// spend to the store when it returns). Without a shared store it
+    /// changes nothing.
+    ///
+    /// ```
+    /// use obs_runtime::budget::{Budget, Period};
+    /// let strict = Budget::new("fleet-daily", 250.0, Period::Day).hard().fail_closed();
+    /// # let _ = strict;
+    /// ```
+    pub fn fail_closed(mut self) -> Budget {
+        self.fail_closed = true;
         self
     }
 }
@@ -122,10 +171,21 @@ pub struct BudgetExceeded {
     pub spent_usd: f64,
     /// `hour`, `day`, `month` or `total`.
     pub period: &'static str,
+    /// The budget fails closed and its shared store is unreachable: the
+    /// call was refused without knowing the fleet's spend (`spent_usd` is
+    /// the last one known).
+    pub store_unreachable: bool,
 }
 
 impl std::fmt::Display for BudgetExceeded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.store_unreachable {
+            return write!(
+                f,
+                "budget `{}` fails closed: its shared spend store is unreachable (last known ${:.4} of ${:.4} this {}); the model was not called",
+                self.budget, self.spent_usd, self.limit_usd, self.period
+            );
+        }
         write!(
             f,
             "budget `{}` is spent: ${:.4} of ${:.4} this {}; the model was not called",
@@ -145,19 +205,39 @@ struct State {
     warned_window: AtomicU64,
     exceeded_window: AtomicU64,
     spent_gauge: Option<Gauge>,
+    /// With a shared store: the rest of the fleet's spend in this window, as
+    /// last read from the store (0 without one). The fleet's spend as this
+    /// process sees it is `others + spent`.
+    others: AtomicU64,
+    /// With a shared store: the series only a shared budget has, set when
+    /// the store first syncs this budget.
+    #[cfg(feature = "redis")]
+    shared: std::sync::OnceLock<shared::BudgetSeries>,
 }
 
 impl State {
-    /// Spending in the current window, resetting it when a new one began.
+    /// This process's spending in the current window, resetting it when a
+    /// new one began.
     fn current(&self, window: u64) -> u64 {
         let w = self.window.load(Ordering::Acquire);
         if w != window && self.window.compare_exchange(w, window, Ordering::AcqRel, Ordering::Acquire).is_ok() {
             // A new period: the first caller to see it resets the sum. A cost
             // added by a racing thread in the same instant may land in either
             // period; the boundary is the only imprecision.
-            self.spent.store(0, Ordering::Release);
+            let _old = self.spent.swap(0, Ordering::AcqRel);
+            self.others.store(0, Ordering::SeqCst);
+            // The old period's total goes to the shared store (cold: once per period).
+            #[cfg(feature = "redis")]
+            shared::period_ended(self, w, _old);
         }
         self.spent.load(Ordering::Acquire)
+    }
+
+    /// The fleet's spend in the current window as this process sees it
+    /// (`others` is 0 without a shared store), and this process's own.
+    fn fleet(&self, window: u64) -> (u64, u64) {
+        let local = self.current(window);
+        (self.others.load(Ordering::Acquire).saturating_add(local), local)
     }
 
     fn applies(&self, agent: &str, model: &str) -> bool {
@@ -200,7 +280,9 @@ fn now_secs() -> u64 {
 }
 
 /// Registers a budget. Names are unique; the limit must be a positive
-/// number of dollars and the warning fraction between 0 and 1.
+/// number of dollars and the warning fraction between 0 and 1. With a
+/// shared store running, it then waits (at most a few store timeouts) for
+/// the fleet's spend of this budget, so the first call checks against it.
 pub fn register(b: Budget) -> Result<(), BudgetError> {
     if !(b.limit_usd.is_finite() && b.limit_usd > 0.0) {
         return Err(BudgetError(format!(
@@ -235,68 +317,137 @@ pub fn register(b: Budget) -> Result<(), BudgetError> {
         warned_window: AtomicU64::new(u64::MAX),
         exceeded_window: AtomicU64::new(u64::MAX),
         spent_gauge,
+        others: AtomicU64::new(0),
+        #[cfg(feature = "redis")]
+        shared: std::sync::OnceLock::new(),
         def: b,
     });
     let mut next: Vec<Arc<State>> = budgets().to_vec();
     next.push(state);
     SNAPSHOT.publish(next);
+    drop(_g);
+    // A shared store loads the fleet's spend before the first call (bounded
+    // by its timeout; without a store this returns at once).
+    #[cfg(feature = "redis")]
+    shared::registered();
     Ok(())
 }
 
 /// Adds a priced call's cost to every budget it falls in.
 pub(crate) fn add_cost(agent: &str, model: &str, pico: u64) {
     let secs = now_secs();
+    #[cfg(feature = "redis")]
+    let store = shared::link();
+    #[cfg(not(feature = "redis"))]
+    let store: Option<()> = None;
     for s in budgets() {
         if !s.applies(agent, model) {
             continue;
         }
         let window = window_of(s.def.period, secs);
         s.current(window);
-        let after = s.spent.fetch_add(pico, Ordering::AcqRel).saturating_add(pico);
+        let local = s.spent.fetch_add(pico, Ordering::AcqRel).saturating_add(pico);
+        let after = s.others.load(Ordering::Acquire).saturating_add(local);
         if let Some(g) = &s.spent_gauge {
             g.set(State::usd(after));
         }
-        if after >= s.warn_pico && s.warned_window.swap(window, Ordering::AcqRel) != window {
-            tracing::warn!(
-                target: "obs_runtime::budget",
-                budget = %s.def.name,
-                spent_usd = State::usd(after),
-                limit_usd = s.def.limit_usd,
-                period = s.def.period.as_str(),
-                "budget `{}` reached {:.0}% of its limit",
-                s.def.name,
-                100.0 * after as f64 / s.limit_pico.max(1) as f64
-            );
+        if store.is_some() {
+            // The store's thread adds the cost to the fleet's key, and warns
+            // once per fleet (it elects one replica through the store).
+            #[cfg(feature = "redis")]
+            if let Some(series) = s.shared.get() {
+                series.local_spent(State::usd(local));
+            }
+            continue;
         }
-        if after >= s.limit_pico && s.exceeded_window.swap(window, Ordering::AcqRel) != window {
-            tracing::error!(
-                target: "obs_runtime::budget",
-                budget = %s.def.name,
-                spent_usd = State::usd(after),
-                limit_usd = s.def.limit_usd,
-                hard = s.def.hard,
-                "budget `{}` is spent",
-                s.def.name
-            );
+        s.warn_if_crossed(window, after);
+    }
+    #[cfg(feature = "redis")]
+    if let Some(link) = store {
+        link.wake();
+    }
+}
+
+impl State {
+    /// Logs the warning at `warn_at` and the spent error, once per window of
+    /// this process.
+    fn warn_if_crossed(&self, window: u64, after: u64) {
+        if after >= self.warn_pico && self.warned_window.swap(window, Ordering::AcqRel) != window {
+            self.log_warning(after, None);
         }
+        if after >= self.limit_pico && self.exceeded_window.swap(window, Ordering::AcqRel) != window {
+            self.log_spent(after, None);
+        }
+    }
+
+    /// `fleet`: `Some(true)` when the shared store elected this replica to
+    /// log for the fleet, `Some(false)` when the store was unreachable and
+    /// this replica logs on its own view.
+    fn log_warning(&self, spent: u64, fleet: Option<bool>) {
+        tracing::warn!(
+            target: "obs_runtime::budget",
+            budget = %self.def.name,
+            spent_usd = State::usd(spent),
+            limit_usd = self.def.limit_usd,
+            period = self.def.period.as_str(),
+            fleet,
+            "budget `{}` reached {:.0}% of its limit",
+            self.def.name,
+            100.0 * spent as f64 / self.limit_pico.max(1) as f64
+        );
+    }
+
+    fn log_spent(&self, spent: u64, fleet: Option<bool>) {
+        tracing::error!(
+            target: "obs_runtime::budget",
+            budget = %self.def.name,
+            spent_usd = State::usd(spent),
+            limit_usd = self.def.limit_usd,
+            hard = self.def.hard,
+            fleet,
+            "budget `{}` is spent",
+            self.def.name
+        );
     }
 }
 
 /// `Err` when the hard budget `name` is spent in its current period. An
 /// unknown or soft budget never stops a call.
+///
+/// With a shared store this reads the fleet's spend as last refreshed plus
+/// this process's since; it never waits for the store. While the store is
+/// unreachable, a [`fail_closed`](Budget::fail_closed) hard budget refuses
+/// every call and a fail-open one checks against what this process knows.
 pub fn check(name: &str) -> Result<(), BudgetExceeded> {
     let Some(s) = budgets().iter().find(|s| s.def.name == name) else {
         warn_unknown_once(name);
         return Ok(());
     };
-    let spent = s.current(window_of(s.def.period, now_secs()));
-    if s.def.hard && spent >= s.limit_pico {
-        return Err(BudgetExceeded {
-            budget: s.def.name.clone(),
-            limit_usd: s.def.limit_usd,
-            spent_usd: State::usd(spent),
-            period: s.def.period.as_str(),
-        });
+    let (spent, _) = s.fleet(window_of(s.def.period, now_secs()));
+    if !s.def.hard {
+        return Ok(());
+    }
+    let refuse = |store_unreachable| BudgetExceeded {
+        budget: s.def.name.clone(),
+        limit_usd: s.def.limit_usd,
+        spent_usd: State::usd(spent),
+        period: s.def.period.as_str(),
+        store_unreachable,
+    };
+    #[cfg(feature = "redis")]
+    if let Some(link) = shared::link() {
+        if !link.is_up() {
+            let fail_closed = s.def.fail_closed;
+            if let Some(series) = s.shared.get() {
+                series.degraded_call(fail_closed);
+            }
+            if fail_closed {
+                return Err(refuse(true));
+            }
+        }
+    }
+    if spent >= s.limit_pico {
+        return Err(refuse(false));
     }
     Ok(())
 }
@@ -314,16 +465,62 @@ fn warn_unknown_once(name: &str) {
     }
 }
 
-/// Spent in the current period of budget `name`, USD.
+/// Spent in the current period of budget `name`, USD: with a shared store,
+/// the fleet's spend as this process sees it (see [`spent_pico`]).
 pub fn spent_usd(name: &str) -> Option<f64> {
-    let s = budgets().iter().find(|s| s.def.name == name)?;
-    Some(State::usd(s.current(window_of(s.def.period, now_secs()))))
+    spent_pico(name).map(State::usd)
 }
 
-/// Exact spending in the current period of budget `name`, picodollars.
+/// Exact spending in the current period of budget `name`, picodollars. With
+/// a shared store it is the fleet's: the store's value at the last refresh
+/// plus what this process spent since ([`local_spent_pico`] is this
+/// process's share alone).
 pub fn spent_pico(name: &str) -> Option<u64> {
     let s = budgets().iter().find(|s| s.def.name == name)?;
+    Some(s.fleet(window_of(s.def.period, now_secs())).0)
+}
+
+/// This process's own spending in the current period of budget `name`,
+/// picodollars (equal to [`spent_pico`] without a shared store).
+pub fn local_spent_pico(name: &str) -> Option<u64> {
+    let s = budgets().iter().find(|s| s.def.name == name)?;
     Some(s.current(window_of(s.def.period, now_secs())))
+}
+
+/// Where budgets keep their spend, for `/summary`, `/ready` and logs.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct StoreStatus {
+    /// `in-process` (each process counts its own spend), or `redis`.
+    pub kind: &'static str,
+    /// The server, without credentials (`redis://127.0.0.1:6379/0`).
+    pub url: Option<String>,
+    /// The prefix of the store's keys (`obs:budget`).
+    pub prefix: Option<String>,
+    /// This process's name in the store (its field in each period's
+    /// per-replica hash).
+    pub replica: Option<String>,
+    /// The store is unreachable or slower than its timeout: budgets apply
+    /// their failure policy (fail open or fail closed).
+    pub degraded: bool,
+    /// Why, while degraded.
+    pub last_error: Option<String>,
+}
+
+/// Where budgets keep their spend now: in this process, or in a shared
+/// store and whether it is reachable.
+///
+/// ```
+/// let s = obs_runtime::budget::store_status();
+/// assert_eq!(s.kind, "in-process"); // before init() with OBS_BUDGET_REDIS_URL
+/// assert!(!s.degraded);
+/// ```
+pub fn store_status() -> StoreStatus {
+    #[cfg(feature = "redis")]
+    if let Some(link) = shared::link() {
+        return link.status();
+    }
+    StoreStatus { kind: "in-process", url: None, prefix: None, replica: None, degraded: false, last_error: None }
 }
 
 #[doc(hidden)]

@@ -1,0 +1,109 @@
+//! One replica of the fleet in `tests/tests/budget_redis_fleet.rs`: a process
+//! that shares the hard budget `fleet` through Redis (`OBS_BUDGET_REDIS_*`
+//! from the environment) and makes priced model calls from several threads
+//! until the budget refuses each of them.
+//!
+//! Usage: `obs-budget-replica LIMIT_USD THREADS CALL_MS START_AT_UNIX_MS`.
+//! Each thread stops at its first refusal. Prints one line, `ok=N bodies=N
+//! refused_after_body=N ledger_pico=N replica=ID`, after its `init()` guard
+//! has sent its last spend to the store.
+
+use obs_runtime::budget::{self, Budget, BudgetExceeded, Period};
+use obs_runtime::{track_llm_call, TokenUsage};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+#[derive(Debug)]
+enum CallError {
+    Budget(BudgetExceeded),
+}
+
+impl From<BudgetExceeded> for CallError {
+    fn from(e: BudgetExceeded) -> Self {
+        CallError::Budget(e)
+    }
+}
+
+struct Resp;
+
+impl obs_runtime::LlmUsage for Resp {
+    fn usage(&self) -> Option<TokenUsage> {
+        Some(TokenUsage::new(1_000, 1_000))
+    }
+}
+
+static BODIES: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// Set by the body: a refused call must not have run it.
+    static RAN: Cell<bool> = const { Cell::new(false) };
+}
+
+/// gpt-4o-mini, 1,000 in + 1,000 out: $0.00075 a call.
+#[track_llm_call(model = "gpt-4o-mini", budget = "fleet")]
+fn call(ms: u64) -> Result<Resp, CallError> {
+    RAN.with(|r| r.set(true));
+    BODIES.fetch_add(1, Ordering::SeqCst);
+    std::thread::sleep(Duration::from_millis(ms));
+    Ok(Resp)
+}
+
+fn arg<T: std::str::FromStr>(args: &[String], i: usize, what: &str) -> T {
+    args.get(i).and_then(|a| a.parse().ok()).unwrap_or_else(|| {
+        eprintln!("usage: obs-budget-replica LIMIT_USD THREADS CALL_MS START_AT_UNIX_MS ({what} missing or invalid)");
+        std::process::exit(2)
+    })
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let limit: f64 = arg(&args, 1, "LIMIT_USD");
+    let threads: usize = arg(&args, 2, "THREADS");
+    let call_ms: u64 = arg(&args, 3, "CALL_MS");
+    let start_at: u64 = arg(&args, 4, "START_AT_UNIX_MS");
+
+    let obs = obs_runtime::Builder::from_env().exporters(&["logs"]).init().expect("obs");
+    budget::register(Budget::new("fleet", limit, Period::Total).hard()).expect("register");
+    let replica = budget::store_status().replica.expect("a shared store");
+    assert!(!budget::store_status().degraded, "the store answers at start: {:?}", budget::store_status());
+
+    // Every replica starts calling at the same instant.
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+    std::thread::sleep(Duration::from_millis(start_at.saturating_sub(now)));
+
+    let workers: Vec<_> = (0..threads)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let (mut ok, mut refused_after_body) = (0u64, 0u64);
+                loop {
+                    RAN.with(|r| r.set(false));
+                    match call(call_ms) {
+                        Ok(_) => ok += 1,
+                        Err(CallError::Budget(e)) => {
+                            assert_eq!(e.budget, "fleet");
+                            assert!(!e.store_unreachable, "{e}");
+                            if RAN.with(Cell::get) {
+                                refused_after_body += 1;
+                            }
+                            return (ok, refused_after_body);
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    let (mut ok, mut refused_after_body) = (0, 0);
+    for w in workers {
+        let (o, r) = w.join().expect("a worker");
+        ok += o;
+        refused_after_body += r;
+    }
+    let ledger_pico = obs_runtime::ledger::stats().totals.cost_pico();
+    // The guard's drop sends this process's last spend to the store.
+    drop(obs);
+    println!(
+        "ok={ok} bodies={} refused_after_body={refused_after_body} ledger_pico={ledger_pico} replica={replica}",
+        BODIES.load(Ordering::SeqCst)
+    );
+}
