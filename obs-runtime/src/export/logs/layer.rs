@@ -129,8 +129,12 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Filter<S> for ObsFilter {
     fn max_level_hint(&self) -> Option<LevelFilter> {
         match SINK.get() {
             Some(sink) => Filter::<S>::max_level_hint(&sink.filter),
-            None if self.spans_only => Some(LevelFilter::INFO),
-            None => Some(LevelFilter::OFF),
+            // The log part enables nothing before `init()`, but its hint must
+            // not be lower than the span part's: the two filters' hints
+            // combine to OFF in `and_then`, which would turn every span off
+            // (the case of `OBS_EXPORTERS=otlp` alone, where no log sink is
+            // ever published).
+            None => Some(LevelFilter::INFO),
         }
     }
 
