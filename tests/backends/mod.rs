@@ -15,15 +15,18 @@
 //! assert_eq!(got.spans[0].name, "invoke_agent planner");
 //! ```
 
+pub mod expect;
 pub mod http;
 pub mod mlflow;
 pub mod phoenix;
 mod process;
+pub mod program;
 pub mod rotel;
 
 pub use mlflow::Mlflow;
 pub use phoenix::Phoenix;
 pub use process::{free_port, ServerProcess};
+pub use program::{run, Run};
 pub use rotel::Rotel;
 
 use std::path::PathBuf;

@@ -317,7 +317,7 @@ fn main() {
     let request = obs_runtime::RequestContext::from_request_id("req-otlp-1")
         .with_user_id("user-42")
         .with_conversation_id("conv-7");
-    let mut out = json!({ "mode": mode, "exporters": describe });
+    let mut out = json!({ "mode": mode, "exporters": describe, "pid": std::process::id() });
     match mode.as_str() {
         "run" => {
             let result = rt.block_on(request.scope(planner()));
