@@ -56,6 +56,12 @@ impl Run {
             .as_array()
             .map(|a| a.iter().filter_map(|s| s["trace_id"].as_str()).collect())
             .unwrap_or_default();
+        assert!(
+            !ids.is_empty(),
+            "the program saw no trace id inside its functions (obs_runtime::trace::current() was None): \
+             the instrumented spans were off, so nothing could be exported; exporters: {}",
+            self.summary["exporters"]
+        );
         assert_eq!(ids.len(), 1, "the program's spans should share one trace id: {ids:?}");
         ids.into_iter().next().unwrap().to_string()
     }
