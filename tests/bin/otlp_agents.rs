@@ -20,6 +20,10 @@
 //!   into a `HashMap<String, String>`, as a producer does into a message.
 //! * `receive`: continues the context in `OBS_TEST_CARRIER` in a
 //!   `process tasks` span, then runs agent `worker` (a tool and a model call).
+//! * `load`: runs agent `loader` (a sync tool call and a sync model call) in
+//!   batches of 1000 for at least `OBS_TEST_LOAD_MS` milliseconds (default
+//!   2000) and reports the time per run of each batch and the peak memory
+//!   (`VmHWM`), to compare a healthy backend with a broken one.
 //!
 //! Each mode prints one JSON line on stdout, after the `init()` guard is
 //! dropped (so every export has been flushed): the ids of its spans as the
@@ -265,6 +269,48 @@ async fn continued<F: std::future::Future>(
     (out, joined)
 }
 
+// --- load ---
+
+#[track_tool(name = "lookup")]
+fn lookup(i: u64) -> Result<u64, ToolError> {
+    Ok(i.wrapping_mul(31) % 1000)
+}
+
+#[track_llm_call(model = "gpt-4o-mini", provider = "openai")]
+fn quick_model(i: u64) -> Result<TokenUsage, ToolError> {
+    Ok(TokenUsage::new(10 + i % 7, 5))
+}
+
+#[track_execution(agent = "loader")]
+fn load_run(i: u64) -> Result<u64, ToolError> {
+    let a = lookup(i)?;
+    quick_model(a)?;
+    Ok(a)
+}
+
+/// `VmHWM` (peak resident memory) of this process, in KiB.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Batches of 1000 agent runs for at least `min`: nanoseconds per run of each batch.
+fn load(min: std::time::Duration) -> Vec<u64> {
+    let start = std::time::Instant::now();
+    let mut per_run = Vec::new();
+    let mut i = 0u64;
+    while start.elapsed() < min || per_run.len() < 3 {
+        let t = std::time::Instant::now();
+        for _ in 0..1000 {
+            i += 1;
+            std::hint::black_box(load_run(i).expect("load run"));
+        }
+        per_run.push(t.elapsed().as_nanos() as u64 / 1000);
+    }
+    per_run
+}
+
 // --- summary ---
 
 fn metrics_json() -> Value {
@@ -336,7 +382,16 @@ fn main() {
             out["joined"] = json!(joined);
             out["result"] = json!(result.map_err(|e| e.to_string()));
         }
-        other => panic!("unknown mode `{other}`: use run, send or receive"),
+        "load" => {
+            let ms = std::env::var("OBS_TEST_LOAD_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+            let per_run = rt.block_on(async { load(std::time::Duration::from_millis(ms)) });
+            let mut sorted = per_run.clone();
+            sorted.sort_unstable();
+            out["ns_per_run"] = json!(per_run);
+            out["median_ns_per_run"] = json!(sorted[sorted.len() / 2]);
+            out["peak_rss_kib"] = json!(peak_rss_kib());
+        }
+        other => panic!("unknown mode `{other}`: use run, send, receive or load"),
     }
     // Read before the guard goes: the registry as the last export sees it.
     out["metrics"] = metrics_json();
@@ -344,6 +399,7 @@ fn main() {
     let flush = std::time::Instant::now();
     drop(guard);
     out["shutdown_ms"] = json!(flush.elapsed().as_millis() as u64);
+    out["peak_rss_kib_after_shutdown"] = json!(peak_rss_kib());
     drop(rt);
     out["spans"] = Value::Array(SEEN.lock().unwrap().clone());
     out["logs"] = Value::Array(LOGS.lock().unwrap().clone());
