@@ -202,12 +202,15 @@ fn rotel_metrics_logs_resource_and_kinds() {
     }
 
     // Metrics: every family of the registry, with its values and buckets.
+    let mut compared = (0, 0);
     for (prom, series) in &families {
         let series = series.as_array().unwrap();
         if !series.is_empty() {
             check_family(prom, series, &got);
+            compared = (compared.0 + 1, compared.1 + series.len());
         }
     }
+    eprintln!("Rotel: {} metric families, {} series equal to the registry's", compared.0, compared.1);
     for name in &wanted {
         check_resource(&got.last_metric(name).unwrap().resource, &r);
     }
