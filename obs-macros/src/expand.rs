@@ -198,9 +198,20 @@ fn capture_tokens(
     call: &syn::Ident,
     ret: &syn::Ident,
 ) -> (TokenStream, TokenStream) {
-    let (input_field, output_field) = match cfg.kind {
-        Kind::LlmCall => (obs_shared::semconv::GEN_AI_INPUT_MESSAGES, obs_shared::semconv::GEN_AI_OUTPUT_MESSAGES),
-        Kind::Tool => (obs_shared::semconv::GEN_AI_TOOL_CALL_ARGUMENTS, obs_shared::semconv::GEN_AI_TOOL_CALL_RESULT),
+    // Model calls' content goes in the GenAI message schema; tools' as JSON.
+    let (input_field, output_field, in_fn, out_fn) = match cfg.kind {
+        Kind::LlmCall => (
+            obs_shared::semconv::GEN_AI_INPUT_MESSAGES,
+            obs_shared::semconv::GEN_AI_OUTPUT_MESSAGES,
+            quote!(input_messages),
+            quote!(output_messages),
+        ),
+        Kind::Tool => (
+            obs_shared::semconv::GEN_AI_TOOL_CALL_ARGUMENTS,
+            obs_shared::semconv::GEN_AI_TOOL_CALL_RESULT,
+            quote!(arguments),
+            quote!(value),
+        ),
         _ => return (TokenStream::new(), TokenStream::new()),
     };
     if cfg.capture == Some(false) {
@@ -237,7 +248,7 @@ fn capture_tokens(
     let capture_in = quote! {
         let #on = #p::capture::capture_on(#forced) && !#call.span().is_disabled();
         if #on {
-            if let ::core::option::Option::Some(#text) = #p::capture::arguments(&[#(#args),*]) {
+            if let ::core::option::Option::Some(#text) = #p::capture::#in_fn(&[#(#args),*]) {
                 #call.span().record(#input_field, #text.as_str());
             }
         }
@@ -249,7 +260,7 @@ fn capture_tokens(
         let v = probe(quote!(#ret));
         quote! {
             if #on {
-                if let ::core::option::Option::Some(#text) = #p::capture::value(#v) {
+                if let ::core::option::Option::Some(#text) = #p::capture::#out_fn(#v) {
                     #call.span().record(#output_field, #text.as_str());
                 }
             }
@@ -512,9 +523,13 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
             (
                 name,
                 otel,
+                // An in-process agent's provider is the instrumentation that
+                // runs it (as CrewAI's and LangChain's instrumentations name
+                // theirs); its model calls carry their real providers.
                 quote! {
                     #otel_kind = "internal",
                     #gen_ai_operation_name = "invoke_agent",
+                    #gen_ai_provider_name = "obs",
                     #gen_ai_agent_name = #a,
                 },
             )

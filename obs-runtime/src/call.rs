@@ -568,8 +568,15 @@ impl<X: Extension> Call<X> {
             }
         }
         if status != Status::Success && !self.span.is_disabled() {
+            let error_type = error_type.unwrap_or(status.as_str());
             self.span.record(crate::semconv::OTEL_STATUS_CODE, "ERROR");
-            self.span.record(crate::semconv::ERROR_TYPE, error_type.unwrap_or(status.as_str()));
+            self.span.record(crate::semconv::ERROR_TYPE, error_type);
+            // The conventions' "Recording Errors": an `exception` event too.
+            #[cfg(feature = "logs")]
+            {
+                use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+                self.span.add_event("exception", vec![opentelemetry::KeyValue::new("exception.type", error_type)]);
+            }
         }
         if !self.span.is_disabled() {
             self.span.record(crate::semconv::OBS_STATUS, status.as_str());

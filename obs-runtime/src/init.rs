@@ -152,6 +152,16 @@ impl fmt::Debug for SecretKey {
 /// | `OBS_CAPTURE_CONTENT` | [`capture_content`](Builder::capture_content) |
 /// | `OBS_CAPTURE_MAX_BYTES` | [`capture_max_bytes`](Builder::capture_max_bytes) |
 /// | `OBS_REDACT_KEY` | [`redact_key`](Builder::redact_key) |
+/// | `OTEL_EXPORTER_OTLP_ENDPOINT` | `otlp_endpoint` (feature `otlp`) |
+/// | `OTEL_EXPORTER_OTLP_PROTOCOL` | `otlp_protocol` (feature `otlp`) |
+/// | `OTEL_EXPORTER_OTLP_HEADERS` | `otlp_headers` (feature `otlp`) |
+///
+/// The OTLP exporter also reads the other standard variables, which have no
+/// builder method: the per-signal `OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_*`
+/// (endpoint, protocol, headers, timeout), `OTEL_EXPORTER_OTLP_TIMEOUT`,
+/// `OTEL_{TRACES,METRICS,LOGS}_EXPORTER=none`, `OTEL_METRIC_EXPORT_INTERVAL`,
+/// `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`, `OTEL_BSP_*`,
+/// `OTEL_BLRP_*`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER(_ARG)`.
 ///
 /// ```no_run
 /// let _obs = obs_runtime::Builder::from_env()
@@ -298,6 +308,20 @@ impl Builder {
                 if let Some(n) = b.checked_env("OBS_LOG_QUEUE", &v, positive(&v), EXPECT_QUEUE) {
                     b.cfg.log.queue_lines = n;
                 }
+            }
+        }
+        #[cfg(feature = "otlp")]
+        {
+            let mut problems = Vec::new();
+            b.cfg.otlp = crate::export::otlp::OtlpConfig::from_env(&mut problems);
+            for p in problems {
+                b.errors.push(ConfigError {
+                    var: p.var,
+                    method: method_of(p.var),
+                    origin: ConfigOrigin::Env,
+                    value: p.value,
+                    expected: p.expected.to_string(),
+                });
             }
         }
         // A path need not be UTF-8.
@@ -471,6 +495,50 @@ impl Builder {
         }
         self
     }
+    #[cfg(feature = "otlp")]
+    /// Sends traces, metrics and logs over OTLP to this endpoint, and starts
+    /// the `otlp` exporter (`OTEL_EXPORTER_OTLP_ENDPOINT`; an `http://` URL,
+    /// e.g. `http://127.0.0.1:4318`; over HTTP, `/v1/traces`, `/v1/metrics`
+    /// and `/v1/logs` are appended). Replaces the per-signal endpoint
+    /// variables too.
+    pub fn otlp_endpoint(mut self, url: impl Into<String>) -> Self {
+        let url = url.into();
+        let ok = crate::export::otlp::valid_endpoint(&url);
+        if let Some(url) = self.checked("OTEL_EXPORTER_OTLP_ENDPOINT", url, ok, crate::export::otlp::EXPECTED_ENDPOINT)
+        {
+            self.cfg.otlp.set_endpoint(url);
+        }
+        self
+    }
+    #[cfg(feature = "otlp")]
+    /// The OTLP wire protocol (`OTEL_EXPORTER_OTLP_PROTOCOL`: `http/protobuf`
+    /// by default, or `grpc`), for every signal.
+    pub fn otlp_protocol(mut self, protocol: crate::export::otlp::OtlpProtocol) -> Self {
+        self.overrides("OTEL_EXPORTER_OTLP_PROTOCOL");
+        self.cfg.otlp.set_protocol(protocol);
+        self
+    }
+    #[cfg(feature = "otlp")]
+    /// Headers sent with every OTLP request (`OTEL_EXPORTER_OTLP_HEADERS`),
+    /// e.g. `[("authorization", "Bearer ...")]`. A bad name or value is an
+    /// error that does not show the value.
+    pub fn otlp_headers(mut self, headers: &[(&str, &str)]) -> Self {
+        let joined: Vec<String> = headers.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let parsed = crate::export::otlp::parse_headers(&joined.join(","))
+            .filter(|p| p.len() == headers.len() && headers.iter().all(|(_, v)| !v.contains([',', '%'])));
+        self.overrides("OTEL_EXPORTER_OTLP_HEADERS");
+        match parsed {
+            Some(h) => self.cfg.otlp.set_headers(h),
+            None => self.errors.push(ConfigError {
+                var: "OTEL_EXPORTER_OTLP_HEADERS",
+                method: "otlp_headers",
+                origin: ConfigOrigin::Builder,
+                value: format!("<{} headers, not shown>", headers.len()),
+                expected: crate::export::otlp::EXPECTED_HEADERS.to_string(),
+            }),
+        }
+        self
+    }
     /// Loads model prices from this file (obs's format or LiteLLM's JSON) over
     /// the built-in table (`OBS_PRICING_FILE`).
     pub fn pricing_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
@@ -541,8 +609,14 @@ impl Builder {
     /// [`InitError::AlreadyInitialized`].
     pub fn init(self) -> Result<ObsGuard, InitError> {
         let mut errors = self.errors;
-        let names: Vec<String> =
+        #[allow(unused_mut)]
+        let mut names: Vec<String> =
             self.exporters.unwrap_or_else(|| DEFAULT_EXPORTERS.iter().map(|s| s.to_string()).collect());
+        // An OTLP endpoint is the request for the OTLP exporter.
+        #[cfg(feature = "otlp")]
+        if self.cfg.otlp.requested && !names.iter().any(|n| n == "otlp") {
+            names.push("otlp".to_string());
+        }
         let mut chosen = Vec::new();
         for n in &names {
             match export::find(n) {
@@ -623,7 +697,8 @@ impl Builder {
         if env("OTEL_EXPORTER_OTLP_ENDPOINT").is_some() && export::find("otlp").is_none() {
             tracing::warn!(
                 target: "obs_runtime",
-                "OTEL_EXPORTER_OTLP_ENDPOINT is set but this build of obs has no OTLP exporter; traces and metrics stay local"
+                "OTEL_EXPORTER_OTLP_ENDPOINT is set but this build of obs has no OTLP exporter (feature `otlp` of \
+                 obs-runtime); traces and metrics stay local"
             );
         }
         for r in &running {
@@ -654,6 +729,9 @@ fn method_of(var: &str) -> &'static str {
         "OBS_CAPTURE_CONTENT" => "capture_content",
         "OBS_CAPTURE_MAX_BYTES" => "capture_max_bytes",
         "OBS_REDACT_KEY" => "redact_key",
+        "OTEL_EXPORTER_OTLP_ENDPOINT" => "otlp_endpoint",
+        "OTEL_EXPORTER_OTLP_PROTOCOL" => "otlp_protocol",
+        "OTEL_EXPORTER_OTLP_HEADERS" => "otlp_headers",
         _ => "",
     }
 }

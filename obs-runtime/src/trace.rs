@@ -3,11 +3,15 @@
 //!
 //! The ids come from the OpenTelemetry SDK: [`crate::layer()`] bridges
 //! `tracing` spans into one [`SdkTracerProvider`] with `tracing-opentelemetry`,
-//! so the `trace_id`/`span_id` of a log line are the ids an OpenTelemetry
-//! exporter added to that provider sends. There is no span exporter yet: the
-//! provider only assigns ids, samples (parent-based, always on) and tags
-//! spans started inside a [`RequestContext`](crate::context::RequestContext)
-//! with its ids.
+//! so the `trace_id`/`span_id` of a log line are the ids the OTLP exporter
+//! sends. The provider assigns ids, samples (`OTEL_TRACES_SAMPLER` and
+//! `OTEL_TRACES_SAMPLER_ARG`; parent-based always-on by default), tags spans
+//! started inside a [`RequestContext`](crate::context::RequestContext) with
+//! its ids, and hands ended spans to the OTLP exporter when `init()` started
+//! one.
+//!
+//! Head sampling decides which traces are kept, not what is counted: metrics
+//! count every call, sampled or not.
 //!
 //! Without obs's layer in the subscriber in force (`init()` installs one with
 //! it when the application has none), [`current`] is `None` and [`inject`]
@@ -25,6 +29,33 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 pub use opentelemetry::trace::{SpanId, TraceId};
 
 static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
+
+/// Where ended spans go once an exporter (OTLP) is started. The provider is
+/// built before `init()` knows its exporters (the layer may come first), so
+/// its one processor forwards to this slot rather than owning an exporter.
+type SpanSink = Box<dyn Fn(SpanData) + Send + Sync>;
+static SPAN_SINK: OnceLock<SpanSink> = OnceLock::new();
+
+/// Sends every sampled span that ends from now on to `sink` (once per
+/// process; a second call is ignored).
+pub(crate) fn set_span_sink(sink: SpanSink) {
+    let _ = SPAN_SINK.set(sink);
+}
+
+thread_local! {
+    static SUPPRESSED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks the current thread as an exporter's: its spans and log records are
+/// not exported (sending them would make more of them).
+pub(crate) fn suppress_on_this_thread() {
+    SUPPRESSED.with(|s| s.set(true));
+}
+
+/// Whether the current thread is an exporter's.
+pub(crate) fn suppressed() -> bool {
+    SUPPRESSED.with(|s| s.get())
+}
 
 /// The process's tracer provider. It may be built by [`crate::layer()`]
 /// before `init()` runs, so its service name comes from `OTEL_SERVICE_NAME`
@@ -127,7 +158,7 @@ pub fn continue_trace(span: &tracing::Span, carrier: &dyn Extractor) -> bool {
 
 /// Tags every span started inside a request with the request's ids
 /// (`obs.request_id`, `user.id`, `obs.tenant_id`, `gen_ai.conversation.id`),
-/// so an exporter sends them on each span.
+/// so an exporter sends them on each span; hands ended spans to the exporter.
 #[derive(Debug)]
 struct RequestAttributes;
 
@@ -146,12 +177,36 @@ impl SpanProcessor for RequestAttributes {
             span.set_attribute(KeyValue::new(key, v.to_string()));
         }
     }
-    fn on_end(&self, _span: SpanData) {}
+    fn on_end(&self, mut span: SpanData) {
+        if let Some(sink) = SPAN_SINK.get() {
+            if span.span_context.is_sampled() && !suppressed() {
+                finish_reasons_as_array(&mut span);
+                sink(span);
+            }
+        }
+    }
     fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
         Ok(())
     }
     fn shutdown_with_timeout(&self, _timeout: std::time::Duration) -> opentelemetry_sdk::error::OTelSdkResult {
         Ok(())
+    }
+}
+
+/// `gen_ai.response.finish_reasons` is a string array in the conventions; a
+/// `tracing` field cannot hold one, so the span records the list as text
+/// (`["stop"]`) and it becomes an array here, on its way to an exporter.
+fn finish_reasons_as_array(span: &mut SpanData) {
+    for kv in span.attributes.iter_mut() {
+        if kv.key.as_str() != crate::semconv::GEN_AI_RESPONSE_FINISH_REASONS {
+            continue;
+        }
+        if let opentelemetry::Value::String(s) = &kv.value {
+            if let Ok(list) = serde_json::from_str::<Vec<String>>(s.as_str()) {
+                let list = list.into_iter().map(opentelemetry::StringValue::from).collect();
+                kv.value = opentelemetry::Value::Array(opentelemetry::Array::String(list));
+            }
+        }
     }
 }
 

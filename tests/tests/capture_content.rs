@@ -58,9 +58,17 @@ fn content_is_captured_scanned_and_bounded() {
     let s = cap.find("chat gpt-4o").unwrap();
     assert_eq!(
         s.field("gen_ai.input.messages"),
-        Some(r#"[{"role":"user","content":"my key is [REDACTED:openai_key] and mail me at [REDACTED:email]"}]"#)
+        Some(
+            r#"[{"role":"user","parts":[{"type":"text","content":"my key is [REDACTED:openai_key] and mail me at [REDACTED:email]"}]}]"#
+        )
     );
-    assert_eq!(s.field("gen_ai.output.messages"), Some(r#"{"text":"answered 1 messages; write to [REDACTED:email]"}"#));
+    // The GenAI conventions' message schema, which GenAI backends display.
+    assert_eq!(
+        s.field("gen_ai.output.messages"),
+        Some(
+            r#"[{"role":"assistant","parts":[{"type":"text","content":"answered 1 messages; write to [REDACTED:email]"}],"finish_reason":"stop"}]"#
+        )
+    );
 
     // Not forced: off until the process turns capture on.
     lookup("rust", 3);

@@ -94,7 +94,7 @@ fn builder_values_are_checked_like_the_environment() {
             "Builder::cardinality_limit(`0`) cannot be used: expected a positive number of series per metric",
             "Builder::log_queue(`0`) cannot be used: expected a positive number of lines",
             "Builder::high_cost_usd(`NaN`) cannot be used: expected a cost in US dollars, e.g. 1.5",
-            "Builder::exporters(`zipkin`) cannot be used: expected one of the exporters in this binary: logs, prometheus",
+            "Builder::exporters(`zipkin`) cannot be used: expected one of the exporters in this binary: logs, otlp, prometheus",
         ]
     );
 }

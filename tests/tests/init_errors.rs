@@ -16,7 +16,7 @@ fn bad_configuration_is_a_clear_error() {
     let err = obs_runtime::Builder::new().exporters(&["prometheus", "zipkin"]).init().err().unwrap();
     assert_eq!(
         err.to_string(),
-        "Builder::exporters(`zipkin`) cannot be used: expected one of the exporters in this binary: logs, prometheus"
+        "Builder::exporters(`zipkin`) cannot be used: expected one of the exporters in this binary: logs, otlp, prometheus"
     );
     // Nothing was left half-initialised: a corrected call succeeds, once.
     drop(taken);

@@ -6,6 +6,8 @@
 
 #[cfg(feature = "logs")]
 pub mod logs;
+#[cfg(feature = "otlp")]
+pub mod otlp;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
 
@@ -28,6 +30,9 @@ pub struct ExporterConfig {
     /// The log exporter's settings (`OBS_LOG_*`, `RUST_LOG`).
     #[cfg(feature = "logs")]
     pub log: logs::LogConfig,
+    /// The OTLP exporter's settings (`OTEL_EXPORTER_OTLP_*`).
+    #[cfg(feature = "otlp")]
+    pub otlp: otlp::OtlpConfig,
 }
 
 /// An exporter that could not start: which one, and what to do about it.

@@ -232,6 +232,13 @@ pub static LOG_LINES_DROPPED: Builtin = Builtin::new(
     MetricKind::Counter,
     &["reason"],
 );
+/// `obs_otlp_dropped_total{signal, reason}`.
+pub static OTLP_DROPPED: Builtin = Builtin::new(
+    "obs_otlp_dropped_total",
+    "Spans, metric points and log records the OTLP exporter did not deliver: its queue was full, or a send failed.",
+    MetricKind::Counter,
+    &["signal", "reason"],
+);
 /// `budget_spent_usd{budget}`.
 pub static BUDGET_SPENT: Builtin =
     Builtin::new("budget_spent_usd", "Spent in the budget's current period, USD.", MetricKind::Gauge, &["budget"]);
@@ -259,6 +266,7 @@ pub static SELF_METRICS: &[&Builtin] = &[
     &CARDINALITY_OVERFLOW,
     &REDACTIONS,
     &LOG_LINES_DROPPED,
+    &OTLP_DROPPED,
     &BUDGET_SPENT,
     &BUDGET_LIMIT,
     &HTTP_REQUESTS,

@@ -465,9 +465,145 @@ pub mod __private {
         Some(super::prepare_content(&json, super::capture_max_bytes()))
     }
 
+    /// A model call's captured arguments as `gen_ai.input.messages` in the
+    /// GenAI conventions' message schema
+    /// (`[{"role":"user","parts":[{"type":"text","content":".."}]}]`), which
+    /// GenAI backends display. An argument that is already a list of
+    /// `{"role", "content"}` messages (async-openai's, most clients') keeps
+    /// its roles; anything else is one user message whose text is the value
+    /// (a string as is, other values as JSON).
+    pub fn input_messages(args: &[(&str, Option<Value>)]) -> Option<String> {
+        let present: Vec<(&str, &Value)> = args.iter().filter_map(|(n, v)| Some((*n, v.as_ref()?))).collect();
+        let messages = match present.as_slice() {
+            [] => return None,
+            [(_, v)] => messages_of(v).unwrap_or_else(|| vec![text_message("user", v, None)]),
+            many => match many.iter().find_map(|(_, v)| messages_of(v)) {
+                Some(m) => m,
+                None => {
+                    let obj: serde_json::Map<String, Value> =
+                        many.iter().map(|(n, v)| (n.to_string(), (*v).clone())).collect();
+                    vec![text_message("user", &Value::Object(obj), None)]
+                }
+            },
+        };
+        let json = serde_json::to_string(&messages).ok()?;
+        Some(super::prepare_content(&json, super::capture_max_bytes()))
+    }
+
+    /// A model call's captured return value as `gen_ai.output.messages`: an
+    /// OpenAI-style response (`choices[].message`, `finish_reason`) keeps its
+    /// messages; anything else is one assistant message (`finish_reason`
+    /// `stop`) whose text is the value.
+    pub fn output_messages(v: Option<Value>) -> Option<String> {
+        let v = v?;
+        let messages = match v.get("choices").and_then(Value::as_array) {
+            Some(choices) if !choices.is_empty() => choices
+                .iter()
+                .map(|c| {
+                    let finish = c.get("finish_reason").and_then(Value::as_str).unwrap_or("stop");
+                    let msg = c.get("message").unwrap_or(&Value::Null);
+                    let role = msg.get("role").and_then(Value::as_str).unwrap_or("assistant");
+                    text_message(role, msg.get("content").unwrap_or(&Value::Null), Some(finish))
+                })
+                .collect(),
+            _ => {
+                // A reply type with one text field (`{"text": ..}`, `{"content": ..}`) is that text.
+                let text = ["content", "text"].iter().find_map(|k| v.get(*k).filter(|t| t.is_string()));
+                vec![text_message("assistant", text.unwrap_or(&v), Some("stop"))]
+            }
+        };
+        let json = serde_json::to_string(&messages).ok()?;
+        Some(super::prepare_content(&json, super::capture_max_bytes()))
+    }
+
+    /// `[{"role": .., "content": ..}, ..]` as schema messages, when `v` is that.
+    fn messages_of(v: &Value) -> Option<Vec<Message>> {
+        let list = v.as_array().or_else(|| v.get("messages").and_then(Value::as_array))?;
+        if list.is_empty() {
+            return None;
+        }
+        list.iter()
+            .map(|m| {
+                let role = m.get("role")?.as_str()?;
+                Some(text_message(role, m.get("content").unwrap_or(&Value::Null), None))
+            })
+            .collect()
+    }
+
+    /// One message of the schema; a struct, so its keys keep this order
+    /// whatever `serde_json` features the build has.
+    #[derive(serde::Serialize)]
+    pub(super) struct Message {
+        role: String,
+        parts: [Part; 1],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        finish_reason: Option<String>,
+    }
+
+    #[derive(serde::Serialize)]
+    struct Part {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        content: String,
+    }
+
+    fn text_message(role: &str, content: &Value, finish_reason: Option<&str>) -> Message {
+        let text = match content {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            // Content parts (`[{"type":"text","text":..}]`) as their texts.
+            Value::Array(parts) if parts.iter().all(|p| p.get("text").is_some_and(Value::is_string)) => {
+                parts.iter().filter_map(|p| p.get("text").and_then(Value::as_str)).collect::<Vec<_>>().join("\n")
+            }
+            other => other.to_string(),
+        };
+        Message {
+            role: role.to_string(),
+            parts: [Part { kind: "text", content: text }],
+            finish_reason: finish_reason.map(str::to_string),
+        }
+    }
+
     /// A captured return value, detectors and truncation applied.
     pub fn value(v: Option<Value>) -> Option<String> {
         let json = serde_json::to_string(&v?).ok()?;
         Some(super::prepare_content(&json, super::capture_max_bytes()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::__private::{input_messages, output_messages};
+    use serde_json::json;
+
+    #[test]
+    fn model_content_follows_the_genai_message_schema() {
+        assert_eq!(
+            input_messages(&[("prompt", Some(json!("hi")))]).unwrap(),
+            r#"[{"role":"user","parts":[{"type":"text","content":"hi"}]}]"#
+        );
+        let chat = json!({"model": "gpt-4o", "messages": [
+            {"role": "system", "content": "be brief"},
+            {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}
+        ]});
+        assert_eq!(
+            input_messages(&[("request", Some(chat))]).unwrap(),
+            r#"[{"role":"system","parts":[{"type":"text","content":"be brief"}]},{"role":"user","parts":[{"type":"text","content":"a\nb"}]}]"#
+        );
+        assert_eq!(
+            input_messages(&[("a", Some(json!(1))), ("b", Some(json!("x")))]).unwrap(),
+            r#"[{"role":"user","parts":[{"type":"text","content":"{\"a\":1,\"b\":\"x\"}"}]}]"#
+        );
+        assert_eq!(input_messages(&[("a", None)]), None);
+        let response =
+            json!({"choices": [{"message": {"role": "assistant", "content": "done"}, "finish_reason": "length"}]});
+        assert_eq!(
+            output_messages(Some(response)).unwrap(),
+            r#"[{"role":"assistant","parts":[{"type":"text","content":"done"}],"finish_reason":"length"}]"#
+        );
+        assert_eq!(
+            output_messages(Some(json!(42))).unwrap(),
+            r#"[{"role":"assistant","parts":[{"type":"text","content":"42"}],"finish_reason":"stop"}]"#
+        );
     }
 }

@@ -193,6 +193,20 @@ enum Val {
     Bool(bool),
 }
 
+#[cfg(feature = "otlp")]
+impl Val {
+    fn to_otel(&self) -> opentelemetry::logs::AnyValue {
+        use opentelemetry::logs::AnyValue;
+        match self {
+            Val::Str(s) => AnyValue::String(s.clone().into()),
+            Val::I64(n) => AnyValue::Int(*n),
+            Val::U64(n) => i64::try_from(*n).map_or_else(|_| AnyValue::Double(*n as f64), AnyValue::Int),
+            Val::F64(n) => AnyValue::Double(*n),
+            Val::Bool(b) => AnyValue::Boolean(*b),
+        }
+    }
+}
+
 fn truncated(s: &str) -> String {
     if s.len() <= MAX_VALUE_BYTES {
         return s.to_string();
@@ -362,9 +376,13 @@ where
         let mut span_fields: Vec<(&'static str, Val)> = Vec::new();
         let mut request = RequestContext::current();
         let mut ids: Option<TraceIds> = None;
+        #[cfg(feature = "otlp")]
+        let otlp = crate::export::otlp::logs::active();
+        #[cfg(not(feature = "otlp"))]
+        let otlp = false;
         if let Some(scope) = ctx.event_scope(event) {
             for span in scope {
-                if ids.is_none() && sink.format == LogFormat::Json {
+                if ids.is_none() && (sink.format == LogFormat::Json || otlp) {
                     ids = self.ids_of(&span.id());
                 }
                 let ext = span.extensions();
@@ -406,6 +424,17 @@ where
         let rest = span_fields.iter().filter(|(k, _)| !CONTEXT_KEYS.contains(k));
 
         let meta = event.metadata();
+        #[cfg(feature = "otlp")]
+        if otlp {
+            let event_keys: Vec<&str> = ev.fields.iter().map(|(k, _)| *k).collect();
+            let attributes = context
+                .iter()
+                .filter(|(k, _)| !event_keys.contains(k) && *k != "trace_id" && *k != "span_id")
+                .chain(ev.fields.iter())
+                .chain(rest.clone())
+                .map(|(k, v)| (*k, v.to_otel()));
+            crate::export::otlp::logs::emit(meta.level(), meta.target(), &ev.message, now, attributes, ids);
+        }
         let mut line = String::with_capacity(256);
         match sink.format {
             LogFormat::Json => {
