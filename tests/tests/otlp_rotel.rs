@@ -117,9 +117,12 @@ fn check_resource(r: &Attributes, run: &Run) {
     resource_has(r, "service.name", "otlp-agents-e2e");
     resource_has(r, "deployment.environment", "e2e");
     resource_has(r, "team", "agents");
+    // The application's version is the application's to give (obs cannot
+    // know it): the standard variable carries it.
+    resource_has(r, "service.version", "1.4.2");
     resource_has(r, "telemetry.sdk.language", "rust");
     resource_has(r, "telemetry.sdk.name", "opentelemetry");
-    for key in ["service.version", "service.instance.id", "telemetry.sdk.version"] {
+    for key in ["service.instance.id", "telemetry.sdk.version"] {
         assert!(r.get(key).and_then(RValue::as_str).is_some_and(|v| !v.is_empty()), "resource {key}: {r:?}");
     }
     assert_eq!(
@@ -140,7 +143,7 @@ fn rotel_metrics_logs_resource_and_kinds() {
             ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
             ("OTEL_SERVICE_NAME", "otlp-agents-e2e"),
-            ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=e2e,team=agents"),
+            ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=e2e,team=agents,service.version=1.4.2"),
             ("OTEL_METRIC_EXPORT_INTERVAL", "500"),
         ],
         Duration::from_secs(120),
