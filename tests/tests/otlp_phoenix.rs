@@ -165,7 +165,7 @@ fn check_run(phoenix: &Phoenix, project: &str, r: &Run, capture: bool) {
     // Names on agent and tool spans.
     for s in by_name(&spans, "invoke_agent researcher") {
         assert_eq!(s.str("gen_ai.agent.name"), Some("researcher"));
-        // An in-process agent's provider is the instrumentation running it (README).
+        // An in-process agent's provider is the instrumentation that runs it: obs.
         assert_eq!(s.str("gen_ai.provider.name"), Some("obs"));
     }
     for s in by_name(&spans, "execute_tool web_search") {

@@ -183,13 +183,28 @@ fn broken_backends_cost_nothing_and_export_resumes() {
             "{what}: obs_otlp_dropped_total{{signal=\"traces\"}} counted nothing: {}",
             r.summary["metrics"]["obs_otlp_dropped_total"]
         );
-        // Bounded shutdown: the export timeout is 1 s here.
+        // Bounded shutdown: dropping the guard waits at most SHUTDOWN_TIMEOUT
+        // (plus slack for a busy machine), whatever the backend does.
         let shutdown = r.summary["shutdown_ms"].as_u64().unwrap();
-        assert!(shutdown < 10_000, "{what}: the guard took {shutdown} ms to drop");
-        // Export errors are logged now and then, not once per failed batch
-        // (a 2 s run at a 200 ms batch delay fails dozens of exports).
+        let bound = obs_runtime::export::otlp::SHUTDOWN_TIMEOUT.as_millis() as u64 + 2000;
+        assert!(shutdown <= bound, "{what}: the guard took {shutdown} ms to drop (bound {bound} ms)");
+        // Export errors are logged, once per signal per minute, not once per
+        // failed batch (a 2 s run at a 200 ms batch delay fails dozens).
         let errors: Vec<&str> = r.log_lines_at("WARN").into_iter().chain(r.log_lines_at("ERROR")).collect();
-        assert!(errors.len() <= 6, "{what}: {} warnings or errors:\n{}", errors.len(), errors.join("\n"));
+        for signal in ["traces", "metrics", "logs"] {
+            let n = errors.iter().filter(|l| l.contains(&format!("OTLP {signal} export failed"))).count();
+            assert!(n <= 1, "{what}: {n} warnings about {signal}:\n{}", errors.join("\n"));
+        }
+        assert!(
+            errors.iter().all(|l| l.contains("export failed") && l.contains("obs_otlp_dropped_total")),
+            "{what}: other warnings:\n{}",
+            errors.join("\n")
+        );
+        assert!(
+            errors.iter().any(|l| l.contains("OTLP traces export failed")),
+            "{what}: the failing span export was never reported; stderr:\n{}",
+            r.stderr
+        );
     }
 
     // 503 for the first second, then the requests reach Rotel.
