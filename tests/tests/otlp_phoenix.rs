@@ -50,6 +50,8 @@ fn by_name<'a>(spans: &'a [PhoenixSpan], name: &str) -> Vec<&'a PhoenixSpan> {
 
 /// Everything the issue asks of one run in Phoenix.
 fn check_run(phoenix: &Phoenix, project: &str, r: &Run, capture: bool) {
+    // First: the program had spans at all (else nothing can arrive).
+    let trace_id = r.trace_id();
     let spans = phoenix.wait_spans(project, RUN_TREE.len(), Duration::from_secs(60));
     let ctx = format!("project {project}");
 
@@ -64,7 +66,6 @@ fn check_run(phoenix: &Phoenix, project: &str, r: &Run, capture: bool) {
     );
 
     // One trace per run: the one the program saw.
-    let trace_id = r.trace_id();
     let traces: std::collections::BTreeSet<&str> = spans.iter().map(|s| s.trace_id.as_str()).collect();
     assert_eq!(traces.into_iter().collect::<Vec<_>>(), [trace_id.as_str()], "{ctx}");
 
