@@ -1,5 +1,7 @@
 //! Helpers shared by the end-to-end tests.
 
+pub mod backends;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
