@@ -1134,7 +1134,9 @@ impl Drop for ObsGuard {
     fn drop(&mut self) {
         // Each exporter's shutdown flushes within its own bound; a flush
         // first would double the wait on a backend that does not answer.
-        for r in &mut self.running {
+        // Last started, first stopped: the log writer stays up for what the
+        // others report while they stop (a failed last OTLP send).
+        for r in self.running.iter_mut().rev() {
             r.shutdown();
         }
     }

@@ -132,8 +132,30 @@ pub fn ids_of(span: &tracing::Span) -> Option<TraceIds> {
     TraceIds::of_context(&span.context())
 }
 
-/// Writes `traceparent` (and `tracestate`, when not empty) for the current
-/// span into `carrier`; writes nothing outside a span with ids.
+/// The W3C propagators: `traceparent`/`tracestate`, then `baggage`.
+fn propagator() -> opentelemetry::propagation::TextMapCompositePropagator {
+    opentelemetry::propagation::TextMapCompositePropagator::new(vec![
+        Box::new(TraceContextPropagator::new()),
+        Box::new(opentelemetry_sdk::propagation::BaggagePropagator::new()),
+    ])
+}
+
+/// Drops empty values: the SDK writes `tracestate: ""` when there is none.
+struct NonEmpty<'a>(&'a mut dyn Injector);
+
+impl Injector for NonEmpty<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if !value.is_empty() {
+            self.0.set(key, value);
+        }
+    }
+}
+
+/// Writes `traceparent` (and `tracestate` and `baggage`, when not empty) for
+/// the current span into `carrier`; writes nothing outside a span with ids.
+/// The baggage is the current OpenTelemetry context's
+/// (`opentelemetry::Context::current_with_baggage(..).attach()`), or what
+/// [`extract`] returned and the caller attached.
 pub fn inject(carrier: &mut dyn Injector) {
     let span = tracing::Span::current();
     if span.is_disabled() {
@@ -141,14 +163,23 @@ pub fn inject(carrier: &mut dyn Injector) {
     }
     let cx = span.context();
     if cx.span().span_context().is_valid() {
-        TraceContextPropagator::new().inject_context(&cx, carrier);
+        use opentelemetry::baggage::BaggageExt as _;
+        let current = opentelemetry::Context::current();
+        let cx = cx.with_baggage(
+            current
+                .baggage()
+                .iter()
+                .map(|(k, (v, m))| opentelemetry::baggage::KeyValueMetadata::new(k.clone(), v.clone(), m.clone())),
+        );
+        propagator().inject_context(&cx, &mut NonEmpty(carrier));
     }
 }
 
-/// Reads `traceparent`/`tracestate` from `carrier`: the remote parent, as an
-/// OpenTelemetry context (empty when absent or malformed).
+/// Reads `traceparent`/`tracestate` and `baggage` from `carrier`: the remote
+/// parent and the baggage, as an OpenTelemetry context (empty when absent or
+/// malformed).
 pub fn extract(carrier: &dyn Extractor) -> opentelemetry::Context {
-    TraceContextPropagator::new().extract(carrier)
+    propagator().extract(carrier)
 }
 
 /// Makes `span` continue the trace in `carrier` (`traceparent` from a caller).
@@ -244,6 +275,20 @@ mod tests {
             let mut out: HashMap<String, String> = HashMap::new();
             inject(&mut out);
             assert_eq!(out.get("traceparent"), Some(&ids.traceparent()));
+            assert_eq!(out.get("tracestate"), None, "no empty tracestate");
+            assert_eq!(out.get("baggage"), None);
+
+            // Baggage from a caller travels on.
+            use opentelemetry::baggage::BaggageExt as _;
+            incoming.insert("baggage".to_string(), "tenant=acme,plan=pro".to_string());
+            let remote = extract(&incoming);
+            assert_eq!(remote.baggage().get("tenant").map(|v| v.to_string()), Some("acme".to_string()));
+            let _attached = remote.attach();
+            let mut out: HashMap<String, String> = HashMap::new();
+            inject(&mut out);
+            let mut sent: Vec<&str> = out.get("baggage").expect("baggage").split(',').collect();
+            sent.sort_unstable();
+            assert_eq!(sent, ["plan=pro", "tenant=acme"]);
         });
     }
 

@@ -56,9 +56,12 @@ fn check_run(phoenix: &Phoenix, project: &str, r: &Run, capture: bool) {
     let ctx = format!("project {project}");
 
     // The program logged nothing at WARN or above but its own failed search:
-    // no export error (Phoenix gets no metrics or logs to refuse).
+    // no export error (Phoenix gets no metrics or logs to refuse). A model
+    // past its deprecation date in the price catalogue warns too; that
+    // depends on the day the test runs, not on the exporter.
     assert_eq!(r.log_lines_at("ERROR"), Vec::<&str>::new(), "{ctx}: stderr:\n{}", r.stderr);
-    let warns = r.log_lines_at("WARN");
+    let mut warns = r.log_lines_at("WARN");
+    warns.retain(|l| !l.contains("was deprecated on"));
     assert!(
         warns.len() == 1 && warns[0].contains("search failed"),
         "{ctx}: the only warning should be the program's `search failed`; stderr:\n{}",

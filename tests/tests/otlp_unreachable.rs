@@ -190,7 +190,13 @@ fn broken_backends_cost_nothing_and_export_resumes() {
         assert!(shutdown <= bound, "{what}: the guard took {shutdown} ms to drop (bound {bound} ms)");
         // Export errors are logged, once per signal per minute, not once per
         // failed batch (a 2 s run at a 200 ms batch delay fails dozens).
-        let errors: Vec<&str> = r.log_lines_at("WARN").into_iter().chain(r.log_lines_at("ERROR")).collect();
+        // (A model past its deprecation date warns too, depending on the day.)
+        let errors: Vec<&str> = r
+            .log_lines_at("WARN")
+            .into_iter()
+            .chain(r.log_lines_at("ERROR"))
+            .filter(|l| !l.contains("was deprecated on"))
+            .collect();
         for signal in ["traces", "metrics", "logs"] {
             let n = errors.iter().filter(|l| l.contains(&format!("OTLP {signal} export failed"))).count();
             assert!(n <= 1, "{what}: {n} warnings about {signal}:\n{}", errors.join("\n"));
