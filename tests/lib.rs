@@ -1,6 +1,7 @@
 //! Helpers shared by the end-to-end tests.
 
 pub mod backends;
+pub mod budget_call;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

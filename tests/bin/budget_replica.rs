@@ -8,30 +8,13 @@
 //! refused_after_body=N ledger_pico=N replica=ID`, after its `init()` guard
 //! has sent its last spend to the store.
 
-use obs_runtime::budget::{self, Budget, BudgetExceeded, Period};
-use obs_runtime::{track_llm_call, TokenUsage};
+use obs_runtime::budget::{self, Budget, Period};
+use obs_runtime::track_llm_call;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-#[derive(Debug)]
-enum CallError {
-    Budget(BudgetExceeded),
-}
-
-impl From<BudgetExceeded> for CallError {
-    fn from(e: BudgetExceeded) -> Self {
-        CallError::Budget(e)
-    }
-}
-
-struct Resp;
-
-impl obs_runtime::LlmUsage for Resp {
-    fn usage(&self) -> Option<TokenUsage> {
-        Some(TokenUsage::new(1_000, 1_000))
-    }
-}
+use obs_tests::budget_call::{CallError, Resp};
 
 static BODIES: AtomicU64 = AtomicU64::new(0);
 

@@ -8,29 +8,12 @@ mod budget_redis_server;
 
 use budget_redis_server::{wait_until, RedisServer};
 use obs_runtime::budget::{self, Budget, BudgetExceeded, Period};
-use obs_runtime::{track_llm_call, TokenUsage};
+use obs_runtime::track_llm_call;
 use obs_tests::{http_get, Events};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-#[derive(Debug)]
-enum CallError {
-    Budget(BudgetExceeded),
-}
-
-impl From<BudgetExceeded> for CallError {
-    fn from(e: BudgetExceeded) -> Self {
-        CallError::Budget(e)
-    }
-}
-
-struct Resp;
-
-impl obs_runtime::LlmUsage for Resp {
-    fn usage(&self) -> Option<TokenUsage> {
-        Some(TokenUsage::new(1_000, 1_000))
-    }
-}
+use obs_tests::budget_call::{CallError, Resp};
 
 static OPEN_BODIES: AtomicU64 = AtomicU64::new(0);
 static CLOSED_BODIES: AtomicU64 = AtomicU64::new(0);

@@ -1,30 +1,13 @@
 //! Budgets: the warning at 80%, gauges, and a hard stop that concurrent
 //! callers overshoot by at most the calls already in flight.
 
-use obs_runtime::budget::{self, Budget, BudgetExceeded, Period};
-use obs_runtime::{track_llm_call, TokenUsage};
+use obs_runtime::budget::{self, Budget, Period};
+use obs_runtime::track_llm_call;
 use obs_tests::Events;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-#[derive(Debug)]
-enum CallError {
-    Budget(BudgetExceeded),
-}
-
-impl From<BudgetExceeded> for CallError {
-    fn from(e: BudgetExceeded) -> Self {
-        CallError::Budget(e)
-    }
-}
-
-struct Resp;
-
-impl obs_runtime::LlmUsage for Resp {
-    fn usage(&self) -> Option<TokenUsage> {
-        Some(TokenUsage::new(1_000, 1_000))
-    }
-}
+use obs_tests::budget_call::{CallError, Resp};
 
 /// gpt-4o-mini, 1,000 in + 1,000 out: $0.00015 + $0.0006 = $0.00075 a call.
 #[track_llm_call(model = "gpt-4o-mini", budget = "test-hard")]

@@ -148,40 +148,33 @@ fn channel(t: &Target) -> Result<tonic::transport::Channel, String> {
         .connect_lazy())
 }
 
+/// An OTLP/HTTP exporter builder with the target's endpoint, timeout and headers.
+fn over_http<B: WithExportConfig + WithHttpConfig>(b: B, t: &Target) -> B {
+    b.with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+        .with_endpoint(&t.endpoint)
+        .with_timeout(t.timeout)
+        .with_headers(t.headers.iter().cloned().collect())
+}
+
+/// An OTLP/gRPC exporter builder with the target's channel, timeout and metadata.
+fn over_grpc<B: WithExportConfig + WithTonicConfig>(b: B, t: &Target) -> Result<B, String> {
+    Ok(b.with_channel(channel(t)?).with_timeout(t.timeout).with_metadata(metadata(&t.headers)?))
+}
+
 fn span_exporter(t: &Target) -> Result<opentelemetry_otlp::SpanExporter, String> {
+    let b = opentelemetry_otlp::SpanExporter::builder();
     let built = match t.protocol {
-        OtlpProtocol::HttpProtobuf => opentelemetry_otlp::SpanExporter::builder()
-            .with_http()
-            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-            .with_endpoint(&t.endpoint)
-            .with_timeout(t.timeout)
-            .with_headers(t.headers.iter().cloned().collect())
-            .build(),
-        OtlpProtocol::Grpc => opentelemetry_otlp::SpanExporter::builder()
-            .with_tonic()
-            .with_channel(channel(t)?)
-            .with_timeout(t.timeout)
-            .with_metadata(metadata(&t.headers)?)
-            .build(),
+        OtlpProtocol::HttpProtobuf => over_http(b.with_http(), t).build(),
+        OtlpProtocol::Grpc => over_grpc(b.with_tonic(), t)?.build(),
     };
     built.map_err(|e| e.to_string())
 }
 
 fn log_exporter(t: &Target) -> Result<opentelemetry_otlp::LogExporter, String> {
+    let b = opentelemetry_otlp::LogExporter::builder();
     let built = match t.protocol {
-        OtlpProtocol::HttpProtobuf => opentelemetry_otlp::LogExporter::builder()
-            .with_http()
-            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-            .with_endpoint(&t.endpoint)
-            .with_timeout(t.timeout)
-            .with_headers(t.headers.iter().cloned().collect())
-            .build(),
-        OtlpProtocol::Grpc => opentelemetry_otlp::LogExporter::builder()
-            .with_tonic()
-            .with_channel(channel(t)?)
-            .with_timeout(t.timeout)
-            .with_metadata(metadata(&t.headers)?)
-            .build(),
+        OtlpProtocol::HttpProtobuf => over_http(b.with_http(), t).build(),
+        OtlpProtocol::Grpc => over_grpc(b.with_tonic(), t)?.build(),
     };
     built.map_err(|e| e.to_string())
 }
