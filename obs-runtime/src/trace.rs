@@ -38,6 +38,7 @@ static SPAN_SINK: OnceLock<SpanSink> = OnceLock::new();
 
 /// Sends every sampled span that ends from now on to `sink` (once per
 /// process; a second call is ignored).
+#[cfg(feature = "otlp")]
 pub(crate) fn set_span_sink(sink: SpanSink) {
     let _ = SPAN_SINK.set(sink);
 }
@@ -54,6 +55,7 @@ thread_local! {
 
 /// Marks the current thread as an exporter's: its spans and log records are
 /// not exported (sending them would make more of them).
+#[cfg(feature = "otlp")]
 pub(crate) fn suppress_on_this_thread() {
     SUPPRESSED.with(|s| s.set(true));
 }
