@@ -906,6 +906,8 @@ impl Builder {
         #[cfg(feature = "metrics-facade")]
         let _ = metrics::set_global_recorder(crate::metrics::facade::ObsRecorder);
         crate::catalog::materialize();
+        #[cfg(any(feature = "prometheus", feature = "otlp"))]
+        crate::process::set_build_info(&self.cfg.service_name);
         crate::call::enable();
         if env("OTEL_EXPORTER_OTLP_ENDPOINT").is_some() && export::find("otlp").is_none() {
             tracing::warn!(

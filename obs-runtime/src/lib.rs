@@ -56,7 +56,7 @@
 //! L5  catalog · redact
 //! L4  llm
 //! L3  call
-//! L2  pricing · ledger · budget
+//! L2  pricing · ledger · budget · process
 //! L1  metrics · context · clients
 //! L0  descriptor · status · provider · semconv · usage · labels · slot · time · json · events
 //! ```
@@ -74,7 +74,8 @@
 //!   (`LlmUsage` for client crates).
 //! * L2, cost: `pricing` (the table, its generation counter, the cost engine),
 //!   `ledger` (recent model calls), `budget` (and `budget::shared`, spend
-//!   shared by a fleet through Redis, feature `redis`).
+//!   shared by a fleet through Redis, feature `redis`), `process` (the
+//!   `process_*` metrics and `build_info`, read when an exporter reads).
 //! * L3, `call`: call sites, the call guard, `Tracked`, runtime label sets, the
 //!   slow-call warning. It knows no model call: a kind of call that records
 //!   more plugs in through `call::Extension`.
@@ -102,6 +103,8 @@ pub mod ledger;
 mod llm;
 pub mod metrics;
 pub mod pricing;
+#[cfg(any(feature = "prometheus", feature = "otlp"))]
+mod process;
 mod provider;
 pub mod redact;
 mod semconv;

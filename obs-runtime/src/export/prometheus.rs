@@ -86,6 +86,7 @@ fn labels_ok(ls: &[Label], histogram: bool) -> bool {
 /// Renders every family in the Prometheus text format, names prefixed with
 /// `{namespace}_` when a namespace is given.
 pub fn render(namespace: Option<&str>) -> String {
+    crate::process::refresh();
     let mut out = String::with_capacity(16 * 1024);
     for fam in registry().families() {
         let mut body = String::new();

@@ -303,6 +303,43 @@ pub static HTTP_DURATION: Builtin = Builtin::new(
     &["method", "route"],
 );
 
+/// `process_cpu_seconds_total`: user and system CPU time (kept in µs).
+pub static PROCESS_CPU: Builtin = Builtin::new(
+    "process_cpu_seconds_total",
+    "Total user and system CPU time spent in seconds.",
+    MetricKind::ScaledCounter { scale: 1e-6 },
+    &[],
+);
+/// `process_resident_memory_bytes`.
+pub static PROCESS_RESIDENT: Builtin =
+    Builtin::new("process_resident_memory_bytes", "Resident memory size in bytes.", MetricKind::Gauge, &[]);
+/// `process_virtual_memory_bytes`.
+pub static PROCESS_VIRTUAL: Builtin =
+    Builtin::new("process_virtual_memory_bytes", "Virtual memory size in bytes.", MetricKind::Gauge, &[]);
+/// `process_open_fds`.
+pub static PROCESS_OPEN_FDS: Builtin =
+    Builtin::new("process_open_fds", "Number of open file descriptors.", MetricKind::Gauge, &[]);
+/// `process_max_fds`.
+pub static PROCESS_MAX_FDS: Builtin =
+    Builtin::new("process_max_fds", "Maximum number of open file descriptors.", MetricKind::Gauge, &[]);
+/// `process_threads`.
+pub static PROCESS_THREADS: Builtin =
+    Builtin::new("process_threads", "Number of OS threads in the process.", MetricKind::Gauge, &[]);
+/// `process_start_time_seconds`.
+pub static PROCESS_START_TIME: Builtin = Builtin::new(
+    "process_start_time_seconds",
+    "Start time of the process since unix epoch in seconds.",
+    MetricKind::Gauge,
+    &[],
+);
+/// `build_info{service, version, obs_version, semconv_version}`: always 1.
+pub static BUILD_INFO: Builtin = Builtin::new(
+    "build_info",
+    "1, labelled with the service, its version (service.version), obs's version and the semantic conventions version.",
+    MetricKind::Gauge,
+    &["service", "version", "obs_version", "semconv_version"],
+);
+
 /// obs's self-metrics: recorded outside the instrumented call path (overflow,
 /// redaction, log drops, budgets and their shared store, the HTTP layer),
 /// but reserved like [`ALL`].
@@ -320,6 +357,14 @@ pub static SELF_METRICS: &[&Builtin] = &[
     &BUDGET_STORE_RECONCILED,
     &HTTP_REQUESTS,
     &HTTP_DURATION,
+    &PROCESS_CPU,
+    &PROCESS_RESIDENT,
+    &PROCESS_VIRTUAL,
+    &PROCESS_OPEN_FDS,
+    &PROCESS_MAX_FDS,
+    &PROCESS_THREADS,
+    &PROCESS_START_TIME,
+    &BUILD_INFO,
 ];
 
 /// Every metric obs records itself: [`ALL`], then [`SELF_METRICS`]. User code
