@@ -368,7 +368,7 @@ pub fn validate(cx: &mut Ctxt, kind: Kind, args: &[Arg]) -> Config {
                 ArgValue::Expr(e) => cfg.usage = Some(Some(e.clone())),
                 _ => cx.error(
                     &arg.name,
-                    "`usage` takes a closure or function from the return value to its usage, like `usage = |resp| resp.usage`, or `usage = none`",
+                    "`usage` takes a closure or function from a reference to the return value to its `TokenUsage` (or an `Option` of one), like `usage = |r| r.as_ref().ok().map(|reply| reply.usage)` for a `Result`, or `usage = none`",
                 ),
             },
             "slow" => {

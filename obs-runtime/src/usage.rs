@@ -191,7 +191,7 @@ impl TokenUsage {
     message = "`{Self}` does not report token usage: #[track_llm_call] needs the return type to implement `obs_runtime::usage::LlmUsage`",
     label = "the token counts and cost of the call are read from this type",
     note = "implement `obs_runtime::usage::LlmUsage` for your response type (return `Some(TokenUsage::openai(..))` or `TokenUsage::anthropic(..)`)",
-    note = "or name the usage in the attribute: #[track_llm_call(model = \"..\", usage = |resp| resp.usage)], or `usage = none` when the model reports none"
+    note = "or name the usage in the attribute: the closure gets a reference to the return value and returns a `TokenUsage` (or an `Option` of one): `usage = |r| r.as_ref().ok().map(|reply| TokenUsage::new(reply.input_tokens, reply.output_tokens))` for a `Result`, or `usage = none` when the model reports none"
 )]
 pub trait LlmUsage {
     /// The call's token usage, if reported.
