@@ -386,7 +386,7 @@ impl Builder {
                     var: p.var,
                     method: method_of(p.var),
                     origin: ConfigOrigin::Env,
-                    value: p.value,
+                    value: shown(&p.value),
                     expected: p.expected.to_string(),
                 });
             }

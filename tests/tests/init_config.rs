@@ -148,3 +148,19 @@ fn bad_capture_values_are_errors_not_ignored() {
         assert_eq!(errors[0].to_string(), format!("{var}=`{value}` cannot be used: expected {expected}"));
     }
 }
+
+#[test]
+fn otlp_variables_are_checked_and_their_values_cut_like_the_others() {
+    let long = format!("https://{}", "x".repeat(10_000));
+    std::env::set_var("OTEL_EXPORTER_OTLP_ENDPOINT", &long);
+    std::env::set_var(
+        "OTEL_EXPORTER_OTLP_HEADERS",
+        "authorization=Bearer sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789,bad",
+    );
+    let errors = invalid(obs_runtime::Builder::from_env().init().err());
+    let endpoint = errors.iter().find(|e| e.var == "OTEL_EXPORTER_OTLP_ENDPOINT").expect("endpoint error");
+    assert_eq!(endpoint.method, "otlp_endpoint");
+    assert!(endpoint.value.starts_with("https://xxx") && endpoint.value.len() <= 84, "{}", endpoint.value);
+    let headers = errors.iter().find(|e| e.var == "OTEL_EXPORTER_OTLP_HEADERS").expect("headers error");
+    assert_eq!(headers.value, "<69 bytes, not shown>");
+}
