@@ -156,6 +156,32 @@ fn async_trait_body(sig: &syn::Signature, block: &syn::Block) -> Option<usize> {
     (is_pin && async_arg).then_some(idx)
 }
 
+/// Whether the function is a method or associated function: it has a
+/// receiver or names `Self` in its signature. (An attribute sees only its
+/// function, never the `impl` around it.)
+fn in_impl(sig: &syn::Signature) -> bool {
+    fn names_self(tokens: TokenStream) -> bool {
+        tokens.into_iter().any(|t| match t {
+            TokenTree::Ident(i) => i == "Self",
+            TokenTree::Group(g) => names_self(g.stream()),
+            _ => false,
+        })
+    }
+    sig.receiver().is_some() || names_self(sig.inputs.to_token_stream()) || names_self(sig.output.to_token_stream())
+}
+
+/// The default tool name of a method, `Type::method`, made at run time from
+/// `Self`'s type name (see `obs_runtime::labels::SelfToolName`): the method's
+/// name alone would give every tool implementing one trait the same series.
+fn self_tool_name(p: &TokenStream, method: &str) -> Value {
+    let name = format_ident!("__OBS_TOOL_NAME", span = Span::mixed_site());
+    let expr = syn::parse_quote! {{
+        static #name: #p::SelfToolName = #p::SelfToolName::new(#method);
+        #name.get(::core::any::type_name::<Self>())
+    }};
+    Value::Dynamic { expr, unbounded: false }
+}
+
 struct Gen<'a> {
     /// Runtime label values: (label name, expression, unbounded).
     dynamic: Vec<(String, &'a Expr, bool)>,
@@ -367,6 +393,7 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
     };
     let fn_name = func.sig.ident.to_string();
     let tool_name = match (&cfg.kind, &cfg.name) {
+        (Kind::Tool, None) if in_impl(&func.sig) => Some(self_tool_name(&p, &fn_name)),
         (Kind::Tool, None) => Some(Value::Lit(syn::LitStr::new(&fn_name, func.sig.ident.span()))),
         (Kind::Tool, Some(Value::Lit(s))) => Some(Value::Lit(s.clone())),
         (Kind::Tool, Some(Value::Dynamic { expr, unbounded })) => {

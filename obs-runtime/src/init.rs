@@ -866,9 +866,14 @@ impl Builder {
         }
         // Every exporter runs: from here on nothing can fail, so the staged
         // configuration goes in force.
-        if let Some(p) = prices {
-            p.commit();
-        }
+        let prices_line = match (prices, &self.pricing_file) {
+            (Some(p), Some(path)) => {
+                let file = p.describe(path);
+                p.commit();
+                format!("{file} over the built-in table; in force: {}", crate::pricing::describe_table())
+            }
+            _ => format!("built-in table, {}", crate::pricing::describe_table()),
+        };
         if let Some(usd) = self.high_cost_usd {
             crate::llm::set_high_cost_threshold_usd(usd);
         }
@@ -919,6 +924,9 @@ impl Builder {
         for r in &running {
             tracing::info!(target: "obs_runtime", service = %self.cfg.service_name, "obs: {}", r.describe());
         }
+        // Which prices costs are computed with: a stale or wrong file shows
+        // here, not months later in a bill.
+        tracing::info!(target: "obs_runtime", service = %self.cfg.service_name, "obs: prices: {prices_line}");
         Ok(ObsGuard { running })
     }
 }

@@ -88,6 +88,10 @@
 //! * L7: `init` (`Builder`), `testing`, and this root (`init()`, `__private`
 //!   for generated code).
 
+// docs.rs (`--cfg docsrs`, nightly) marks each feature-gated item with the
+// feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod budget;
 mod call;
 mod catalog;
@@ -163,7 +167,7 @@ pub mod __private {
     pub use crate::budget::__private::BudgetReturn;
     pub use crate::budget::check as budget_check;
     pub use crate::call::slow_call;
-    pub use crate::labels::__private::{bounded, unbounded};
+    pub use crate::labels::__private::{bounded, unbounded, SelfToolName};
     pub use crate::llm::{LlmCall, LlmSite, TrackReturn, TrackedStream};
     pub use crate::redact::capture::__private as capture;
     pub use crate::usage::LlmUsage;

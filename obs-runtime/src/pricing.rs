@@ -808,6 +808,41 @@ pub fn load_str(json: &str, origin: &str) -> Result<usize, PricingError> {
 /// a failed `init()` leaves the prices as they were.
 pub(crate) struct Staged(HashMap<String, Arc<ModelPrice>>);
 
+/// The prices in force, for `init()`'s start-up line: how many models, the
+/// latest `as_of` date and the most common source (the built-in table's is
+/// the LiteLLM release it was generated from).
+pub(crate) fn describe_table() -> String {
+    let t = table().read().unwrap_or_else(|e| e.into_inner());
+    let (n, as_of, source) = summarise(t.models.values().map(|p| &**p));
+    let mut line = format!("{n} models");
+    if let Some(d) = as_of {
+        line.push_str(&format!(", as of {d}"));
+    }
+    if let Some(s) = source {
+        line.push_str(&format!(", from {s}"));
+    }
+    line
+}
+
+/// Count, latest `as_of` (dates are `YYYY-MM-DD`, so the greatest string is
+/// the latest) and most common non-empty source of some prices.
+fn summarise<'a>(prices: impl Iterator<Item = &'a ModelPrice>) -> (usize, Option<&'a str>, Option<&'a str>) {
+    let mut n = 0;
+    let mut latest: Option<&str> = None;
+    let mut sources: HashMap<&str, usize> = HashMap::new();
+    for p in prices {
+        n += 1;
+        if !p.as_of.is_empty() && latest.map_or(true, |l| p.as_of.as_str() > l) {
+            latest = Some(&p.as_of);
+        }
+        if !p.source.is_empty() {
+            *sources.entry(&p.source).or_default() += 1;
+        }
+    }
+    let source = sources.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0))).map(|(s, _)| s);
+    (n, latest, source)
+}
+
 /// Reads and parses a price file without changing the table in force.
 pub(crate) fn read_file(path: &Path) -> Result<Staged, PricingError> {
     let name = path.display().to_string();
@@ -818,6 +853,14 @@ pub(crate) fn read_file(path: &Path) -> Result<Staged, PricingError> {
 impl Staged {
     fn len(&self) -> usize {
         self.0.len()
+    }
+
+    /// What the file holds, for `init()`'s start-up line: `path (N models,
+    /// as of DATE)`.
+    pub(crate) fn describe(&self, path: &Path) -> String {
+        let (_, as_of, _) = summarise(self.0.values().map(|p| &**p));
+        let as_of = as_of.map_or_else(|| "no as_of date".to_string(), |d| format!("as of {d}"));
+        format!("{} ({} models, {as_of})", path.display(), self.len())
     }
 
     /// Puts the staged entries in force over the table.

@@ -6,7 +6,7 @@
 //! so the `trace_id`/`span_id` of a log line are the ids the OTLP exporter
 //! sends. The provider assigns ids, samples (`OTEL_TRACES_SAMPLER` and
 //! `OTEL_TRACES_SAMPLER_ARG`; parent-based always-on by default), tags spans
-//! started inside a [`RequestContext`](crate::context::RequestContext) with
+//! started inside a [`RequestContext`] with
 //! its ids, and hands ended spans to the OTLP exporter when `init()` started
 //! one.
 //!

@@ -164,3 +164,43 @@ fn otlp_variables_are_checked_and_their_values_cut_like_the_others() {
     let headers = errors.iter().find(|e| e.var == "OTEL_EXPORTER_OTLP_HEADERS").expect("headers error");
     assert_eq!(headers.value, "<69 bytes, not shown>");
 }
+
+/// `init()` says which prices costs are computed with: the file, its models
+/// and date, and what is in force over the built-in table.
+#[test]
+fn init_announces_the_prices_in_force() {
+    let dir = std::env::temp_dir().join(format!("obs-init-prices-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let prices = dir.join("prices.json");
+    std::fs::write(
+        &prices,
+        r#"{"format": "obs-pricing/1", "as_of": "2026-11-30", "source": "our contract", "models": {
+            "house-model-a": {"input": 1.0, "output": 2.0, "provider": "openai"},
+            "house-model-b": {"input": 1.0, "output": 2.0, "provider": "openai", "as_of": "2026-11-02"}}}"#,
+    )
+    .unwrap();
+    let log = dir.join("obs.log");
+    let mut obs = Builder::new()
+        .exporters(&["logs"])
+        .log_format(obs_runtime::export::logs::LogFormat::Json)
+        .log_output(obs_runtime::export::logs::LogOutput::File(log.clone()))
+        .pricing_file(&prices)
+        .init()
+        .expect("init");
+    obs.flush();
+    let text = std::fs::read_to_string(&log).unwrap();
+    let line = text.lines().find(|l| l.contains("obs: prices:")).unwrap_or_else(|| panic!("no prices line in {text}"));
+    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    let in_force = obs_runtime::pricing::models().len();
+    assert_eq!(
+        v["message"].as_str().unwrap(),
+        format!(
+            "obs: prices: {} (2 models, as of 2026-11-30) over the built-in table; in force: {} models, as of 2026-12-01, \
+             from LiteLLM 1.109.1 model_prices_and_context_window_backup.json",
+            prices.display(),
+            in_force
+        )
+    );
+    assert_eq!(v["level"], "INFO");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -170,3 +170,111 @@ async fn async_shapes_behave_as_before() {
     assert_eq!(s[1].field("obs.status"), Some("error"));
     assert!(s.iter().all(|s| s.closed));
 }
+
+// `#[track_tool]` without `name` on methods: every tool implementing one
+// trait gets its own series, named `Type::method` (issue 11, item 5).
+trait NamedTool {
+    const NAME: &'static str;
+    fn call(&self, q: &str) -> usize;
+}
+
+struct WebSearch;
+struct Calculator;
+
+impl NamedTool for WebSearch {
+    const NAME: &'static str = "web_search";
+    #[track_tool]
+    fn call(&self, q: &str) -> usize {
+        q.len()
+    }
+}
+
+impl NamedTool for Calculator {
+    const NAME: &'static str = "calculator";
+    // rig-style tools name themselves: an associated constant is a bounded value.
+    #[track_tool(name = Self::NAME)]
+    fn call(&self, q: &str) -> usize {
+        q.len() * 2
+    }
+}
+
+#[async_trait::async_trait]
+trait AsyncTool {
+    async fn call(&self) -> u8;
+}
+
+struct Fetch<T>(T);
+
+#[async_trait::async_trait]
+impl<T: Send + Sync> AsyncTool for Fetch<T> {
+    #[track_tool]
+    async fn call(&self) -> u8 {
+        1
+    }
+}
+
+struct Toolbox;
+
+impl Toolbox {
+    #[track_tool]
+    fn grep(&self) -> u8 {
+        2
+    }
+    #[track_tool]
+    fn sed(&self) -> u8 {
+        3
+    }
+    // Names `Self` without a receiver: still a method of `Toolbox`.
+    #[track_tool]
+    fn make() -> Self {
+        Toolbox
+    }
+}
+
+trait Blanket {
+    fn run(&self) -> u8;
+}
+
+impl<T: Debug> Blanket for T {
+    #[track_tool]
+    fn run(&self) -> u8 {
+        4
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn methods_default_to_type_and_method_names() {
+    testing::enable();
+    let spans = testing::SpanCapture::new();
+    let _g = spans.set_default();
+    assert_eq!(WebSearch.call("abc"), 3);
+    assert_eq!(WebSearch.call("ab"), 2);
+    assert_eq!(Calculator.call("abc"), 6);
+    assert_eq!(Fetch(1u8).call().await, 1);
+    assert_eq!(Fetch("x").call().await, 1);
+    let t = Toolbox::make();
+    assert_eq!((t.grep(), t.sed()), (2, 3));
+    assert_eq!((7u16.run(), 'c'.run(), 8u16.run()), (4, 4, 4));
+    let m = snapshot();
+    let calls = |tool: &str| m.counter("tool_calls_total", &[("agent", "none"), ("tool", tool), ("status", "success")]);
+    assert_eq!(calls("WebSearch::call"), Some(2));
+    assert_eq!(calls("calculator"), Some(1));
+    // Generic arguments are not part of the name: one series per type.
+    assert_eq!(calls("Fetch::call"), Some(2));
+    assert_eq!(calls("Toolbox::grep"), Some(1));
+    assert_eq!(calls("Toolbox::sed"), Some(1));
+    assert_eq!(calls("Toolbox::make"), Some(1));
+    // One site of a blanket impl, one series per implementing type.
+    assert_eq!(calls("u16::run"), Some(2));
+    assert_eq!(calls("char::run"), Some(1));
+    assert_eq!(calls("call"), None);
+    // The name is known at run time: the span is `execute_tool`, renamed for
+    // OpenTelemetry through `otel.name`.
+    let s: Vec<_> = spans
+        .find_all("execute_tool")
+        .into_iter()
+        .filter(|s| s.field("gen_ai.tool.name") == Some("WebSearch::call"))
+        .collect();
+    assert_eq!(s.len(), 2);
+    assert_eq!(s[0].field("otel.name"), Some("execute_tool WebSearch::call"));
+}

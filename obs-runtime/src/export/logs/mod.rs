@@ -3,7 +3,7 @@
 //! written to stderr, stdout or a file (rotated daily or by size) by a
 //! background thread.
 //!
-//! Every line carries where it was emitted: the request ([`RequestContext`]),
+//! Every line carries where it was emitted: the request ([`RequestContext`](crate::context::RequestContext)),
 //! the agent, the model and tool of the enclosing instrumented calls, the
 //! enclosing spans' own fields, and (JSON) the W3C `trace_id`/`span_id` of the
 //! innermost span, as [`crate::trace`] assigns them. A JSON line:
