@@ -640,6 +640,7 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
         (&#p::Probe(&#ret)).__obs_outcome()
     }};
 
+    let doc_links = crate::doclinks::lines(cfg, &info_name, tool_name.as_ref());
     let ItemFn { attrs, vis, sig, block } = func;
     let (capture_in, capture_out) = capture_tokens(cfg, &p, &sig, &call, &ret);
     let tail = finish_tokens(cfg, &p, &sig, &ret, &call, &outcome);
@@ -758,6 +759,7 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
     };
     quote! {
         #(#attrs)*
+        #(#[doc = #doc_links])*
         #vis #sig {
             #body
         }

@@ -7,6 +7,7 @@
 
 mod attr;
 mod ctxt;
+mod doclinks;
 mod expand;
 mod health;
 mod redact;

@@ -91,6 +91,7 @@ impl<T: serde::Serialize, E: fmt::Display> CheckOutput for Result<T, E> {
 }
 
 #[derive(Clone)]
+#[cfg_attr(not(feature = "prometheus"), allow(dead_code))]
 enum Run {
     Blocking(Arc<dyn Fn() -> CheckResult + Send + Sync>),
     Async(Arc<dyn Fn() -> CheckFuture + Send + Sync>),
@@ -103,8 +104,10 @@ pub struct Check {
     name: Cow<'static, str>,
     critical: bool,
     timeout: Duration,
+    #[cfg_attr(not(feature = "prometheus"), allow(dead_code))]
     run: Run,
     /// Set while a blocking run is under way (it cannot be cancelled).
+    #[cfg_attr(not(feature = "prometheus"), allow(dead_code))]
     busy: Arc<AtomicBool>,
 }
 
@@ -284,6 +287,7 @@ pub fn set_cache_ttl(ttl: Duration) {
     CACHE_TTL_NS.store(u64::try_from(ttl.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
 }
 
+#[cfg_attr(not(feature = "prometheus"), allow(dead_code))]
 fn cache_ttl() -> Duration {
     Duration::from_nanos(CACHE_TTL_NS.load(Ordering::Relaxed))
 }
@@ -349,6 +353,7 @@ pub struct Report {
 }
 
 impl Report {
+    #[cfg_attr(not(feature = "prometheus"), allow(dead_code))]
     fn of(checks: Vec<CheckReport>) -> Report {
         let status = if checks.iter().any(|c| !c.passed && c.critical) {
             HealthStatus::Critical
@@ -392,11 +397,13 @@ impl Report {
 }
 
 /// The error text as reports show it: cut, then through the detectors.
+#[cfg_attr(not(feature = "prometheus"), allow(dead_code))]
 fn shown_error(e: &str) -> String {
     let cut = crate::metrics::registry::cut(e, MAX_ERROR_BYTES);
     crate::redact::scan(&cut).into_owned()
 }
 
+#[cfg_attr(not(feature = "prometheus"), allow(dead_code))]
 fn record_metrics(c: &CheckReport) {
     use crate::metrics::{builtin_gauge, names};
     let labels = [("check", c.name.as_str())];
