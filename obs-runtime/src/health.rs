@@ -558,3 +558,41 @@ mod runner {
         Report::of(reports)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_names_and_zero_timeouts_are_refused_with_the_fix() {
+        let e = register(Check::blocking(" ", || true)).unwrap_err();
+        assert_eq!(e, HealthError::InvalidName(" ".into()));
+        assert!(e.to_string().contains("use a non-empty name without control characters"), "{e}");
+        let e = register(Check::new("zero", || async { true }).timeout(Duration::ZERO)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "health check `zero` has a zero timeout: give it the longest a run may take, e.g. 2 s"
+        );
+        assert!(checks().iter().all(|c| c.name() != "zero"));
+    }
+
+    #[test]
+    fn the_worst_failure_sets_the_status() {
+        let c = |name: &str, passed: bool, critical: bool| CheckReport {
+            name: name.into(),
+            passed,
+            critical,
+            duration: Duration::from_millis(5),
+            details: None,
+            error: (!passed).then(|| "down".to_string()),
+        };
+        assert_eq!(Report::of(vec![c("a", true, true)]).status, HealthStatus::Healthy);
+        assert_eq!(Report::of(vec![c("a", true, true), c("b", false, false)]).status, HealthStatus::Degraded);
+        let r = Report::of(vec![c("a", false, true), c("b", false, false)]);
+        assert_eq!((r.status, r.status.http_status()), (HealthStatus::Critical, 503));
+        assert_eq!(
+            r.to_json()["summary"],
+            serde_json::json!({"total": 2, "passed": 0, "failed": 2, "critical_failed": 1})
+        );
+    }
+}
