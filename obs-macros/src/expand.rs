@@ -468,6 +468,9 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
     if let Some(ns) = cfg.slow {
         options.push(quote!(.slow_nanos(#ns)));
     }
+    if let Some(code) = cfg.err {
+        options.push(quote!(.err_level(#code)));
+    }
     let info = format_ident!("__OBS_INFO", span = Span::mixed_site());
     let site = format_ident!("__OBS_SITE", span = Span::mixed_site());
     // A model call's site carries the model-call series; the others are plain.
@@ -664,10 +667,25 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
         (&#p::Probe(&#ret)).__obs_outcome()
     }};
 
+    let doc_links = crate::doclinks::lines(cfg, &info_name, tool_name.as_ref());
     let ItemFn { attrs, vis, sig, block } = func;
     let (capture_in, capture_out) = capture_tokens(cfg, &p, &sig, &call, &ret);
     let tail = finish_tokens(cfg, &p, &sig, &ret, &call, &outcome);
-    let tail = quote!(#capture_out #tail);
+    // A failed call hands its error's `Display` (when its type has one) to
+    // the failure log line, just before it ends; `err = false` skips it.
+    let err_text = (cfg.err != Some(1)).then(|| {
+        let e = format_ident!("__obs_err_text", span = Span::mixed_site());
+        quote! {
+            if let ::core::option::Option::Some(#e) = {
+                #[allow(unused_imports)]
+                use #p::{ErrDisplay as _, ErrOpaque as _};
+                (&#p::ErrProbe(&#ret)).__obs_err()
+            } {
+                #p::error_text(&#info, #e);
+            }
+        }
+    });
+    let tail = quote!(#capture_out #err_text #tail);
     let begin = quote!(#begin #capture_in);
     // A budget check runs first inside the body, so its early `Err` return is
     // classified like any other error of the function.
@@ -768,6 +786,7 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
     };
     quote! {
         #(#attrs)*
+        #(#[doc = #doc_links])*
         #vis #sig {
             #body
         }

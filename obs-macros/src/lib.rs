@@ -7,7 +7,9 @@
 
 mod attr;
 mod ctxt;
+mod doclinks;
 mod expand;
+mod health;
 mod redact;
 mod valid;
 
@@ -288,6 +290,19 @@ pub fn track_tool(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn traced(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::instrument(Kind::Function, args.into(), item.into()).into()
+}
+
+/// Registers a health check, run by `/ready`: a sync or `async` function
+/// without parameters returning `bool` or `Result<T, E>` (`T: Serialize`,
+/// shown as the check's details; `E: Display`, its error).
+///
+/// Arguments: `critical` (a failure makes `/ready` answer 503 instead of
+/// 207), `timeout = "2s"` (default 5 s; past it the run failed),
+/// `name = "database"` (the `check` label; default: the function's name),
+/// `crate`. See `obs_runtime::health`.
+#[proc_macro_attribute]
+pub fn health_check(args: TokenStream, item: TokenStream) -> TokenStream {
+    health::expand(args.into(), item.into()).into()
 }
 
 /// Redacts a type in every sink: generates `Debug`, `Serialize`,

@@ -53,7 +53,7 @@ impl Kind {
     }
 }
 
-const COMMON_ARGS: &[&str] = &["labels", "fields", "level", "slow", "crate"];
+const COMMON_ARGS: &[&str] = &["labels", "fields", "level", "slow", "err", "crate"];
 const ALL_KINDS: [Kind; 4] = [Kind::Agent, Kind::LlmCall, Kind::Tool, Kind::Function];
 
 /// Label names the generated metrics already use.
@@ -98,6 +98,9 @@ pub struct Config {
     pub labels: Vec<(Ident, Value)>,
     pub fields: Vec<(Ident, Expr)>,
     pub level: Option<LitStr>,
+    /// `err = false` (1) or `err = "warn"` (2 TRACE to 6 ERROR): the level
+    /// of the log line a failed call writes.
+    pub err: Option<u8>,
     pub krate: Option<Path>,
 }
 
@@ -138,7 +141,7 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 }
 
 /// `"500ms"`, `"1.5s"`, `"250us"`, `"2m"` in nanoseconds.
-fn parse_duration(s: &str) -> Option<u64> {
+pub fn parse_duration(s: &str) -> Option<u64> {
     let s = s.trim();
     let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
     let (num, unit) = s.split_at(split);
@@ -298,6 +301,7 @@ pub fn validate(cx: &mut Ctxt, kind: Kind, args: &[Arg]) -> Config {
         labels: Vec::new(),
         fields: Vec::new(),
         level: None,
+        err: None,
         krate: None,
     };
     let mut seen: Vec<&Ident> = Vec::new();
@@ -432,6 +436,7 @@ pub fn validate(cx: &mut Ctxt, kind: Kind, args: &[Arg]) -> Config {
                     }
                 }
             }
+            "err" => err_level(cx, arg, &mut cfg),
             "crate" => match &arg.value {
                 ArgValue::Expr(Expr::Path(p)) => cfg.krate = Some(p.path.clone()),
                 ArgValue::Expr(e) => match str_lit(e) {
@@ -612,6 +617,43 @@ fn check_model(cx: &mut Ctxt, m: &LitStr) {
              if `{name}` is a real model obs does not price yet, declare it with `model = \"{name}\", custom_model` and price it with `obs_runtime::pricing::set_price` or a pricing file"
         ),
     );
+}
+
+/// `err = false`, or `err = "warn"` (a level, as a string or bare).
+fn err_level(cx: &mut Ctxt, arg: &Arg, cfg: &mut Config) {
+    let hint = "write `err = false` (no log line when a call fails) or `err = \"warn\"` (its level: trace, debug, info, warn, error)";
+    let text = match &arg.value {
+        ArgValue::Expr(Expr::Lit(ExprLit { lit: Lit::Bool(b), .. })) => {
+            if b.value {
+                cx.error(b, format!("`err = true` is the default; {hint}"));
+            } else {
+                cfg.err = Some(1);
+            }
+            return;
+        }
+        ArgValue::Expr(Expr::Lit(ExprLit { lit: Lit::Str(s), .. })) => s.clone(),
+        ArgValue::Expr(Expr::Path(p)) if p.path.get_ident().is_some() => {
+            let id = p.path.segments[0].ident.clone();
+            LitStr::new(&id.to_string(), id.span())
+        }
+        ArgValue::Expr(e) => {
+            cx.error(e, format!("`err` takes `false` or a level: {hint}"));
+            return;
+        }
+        _ => {
+            cx.error(&arg.name, format!("`err` needs a value: {hint}"));
+            return;
+        }
+    };
+    let v = text.value().to_lowercase();
+    match LEVELS.iter().position(|l| *l == v) {
+        // LEVELS is trace..error: codes 2..=6.
+        Some(i) => cfg.err = Some(i as u8 + 2),
+        None => {
+            let near = suggest(&v, LEVELS.iter().copied()).map(|h| format!("did you mean `{h}`? ")).unwrap_or_default();
+            cx.error(&text, format!("unknown level `{}` for `err`: {near}{hint}", text.value()));
+        }
+    }
 }
 
 fn labels(cx: &mut Ctxt, items: &[Arg], cfg: &mut Config) {

@@ -569,6 +569,10 @@ impl<X: Extension> Call<X> {
                 slow_call(self.info, Duration::from_nanos(ns), threshold);
             }
         }
+        if matches!(status, Status::Error | Status::Panic) && enabled() {
+            // Out of line and cold: the failure log line (`failure`).
+            crate::failure::report(self.info, status, error_type, elapsed, self.agent, &self.span);
+        }
         if status != Status::Success && !self.span.is_disabled() {
             let error_type = error_type.unwrap_or(status.as_str());
             self.span.record(crate::semconv::OTEL_STATUS_CODE, "ERROR");

@@ -57,6 +57,8 @@ pub struct FnInfo {
     batch: bool,
     budget: Option<&'static str>,
     slow: Option<Duration>,
+    /// Level of failure lines from `err = ..`: 0 not set, 1 off, 2..=6 TRACE..ERROR.
+    err_level: u8,
 }
 
 impl FnInfo {
@@ -125,6 +127,11 @@ impl FnInfo {
     pub fn slow(&self) -> Option<Duration> {
         self.slow
     }
+    /// The failure-line level set by `err = ..` (0 when not set, 1 off,
+    /// 2 to 6 TRACE to ERROR).
+    pub(crate) fn err_level(&self) -> u8 {
+        self.err_level
+    }
 }
 
 /// Builds a [`FnInfo`] in a `static` (what the macros generate). Not a public
@@ -160,6 +167,7 @@ pub const fn fn_info(
         batch: false,
         budget: None,
         slow: None,
+        err_level: 0,
     })
 }
 
@@ -207,6 +215,11 @@ impl FnInfoBuilder {
     }
     pub const fn slow_nanos(mut self, ns: u64) -> Self {
         self.0.slow = Some(Duration::from_nanos(ns));
+        self
+    }
+    /// `err = false` (1) or `err = "level"` (2 TRACE to 6 ERROR).
+    pub const fn err_level(mut self, code: u8) -> Self {
+        self.0.err_level = code;
         self
     }
     pub const fn build(self) -> FnInfo {

@@ -163,6 +163,8 @@ impl fmt::Debug for SecretKey {
 /// | `OBS_PROMETHEUS_TOKEN` | [`prometheus_token`](Builder::prometheus_token) |
 /// | `OBS_PROMETHEUS_MAX_CONNECTIONS` | [`prometheus_max_connections`](Builder::prometheus_max_connections) |
 /// | `OBS_PROMETHEUS_TIMEOUT_SECS` | [`prometheus_timeout_secs`](Builder::prometheus_timeout_secs) |
+/// | `OBS_ERROR_LOG_LEVEL` | [`error_log_level`](Builder::error_log_level) |
+/// | `OBS_HEALTH_CACHE_TTL` | [`health_cache_ttl`](Builder::health_cache_ttl) |
 /// | `OTEL_EXPORTER_OTLP_ENDPOINT` | `otlp_endpoint` (feature `otlp`) |
 /// | `OTEL_EXPORTER_OTLP_PROTOCOL` | `otlp_protocol` (feature `otlp`) |
 /// | `OTEL_EXPORTER_OTLP_HEADERS` | `otlp_headers` (feature `otlp`) |
@@ -199,6 +201,10 @@ pub struct Builder {
     label_value_max_bytes: Option<usize>,
     /// Budgets shared through Redis (`OBS_BUDGET_REDIS_*`).
     budget_store: BudgetStoreConfig,
+    /// Failure log lines (issue 14): `Some(None)` off, `Some(Some(level))`.
+    error_log_level: Option<Option<tracing::Level>>,
+    /// How long a health report is reused.
+    health_cache_ttl: Option<std::time::Duration>,
     errors: Vec<ConfigError>,
 }
 
@@ -294,6 +300,8 @@ impl Builder {
             redact_key: None,
             label_value_max_bytes: None,
             budget_store: BudgetStoreConfig::default(),
+            error_log_level: None,
+            health_cache_ttl: None,
             errors: Vec::new(),
         }
     }
@@ -429,6 +437,13 @@ impl Builder {
             }
         }
         b.budget_store_from_env();
+        if let Some(v) = b.var("OBS_ERROR_LOG_LEVEL") {
+            b.error_log_level = b.checked_env("OBS_ERROR_LOG_LEVEL", &v, parse_error_level(&v), EXPECT_ERROR_LEVEL);
+        }
+        if let Some(v) = b.var("OBS_HEALTH_CACHE_TTL") {
+            let d = parse_duration(&v).filter(|d| *d <= MAX_HEALTH_CACHE_TTL);
+            b.health_cache_ttl = b.checked_env("OBS_HEALTH_CACHE_TTL", &v, d, EXPECT_HEALTH_CACHE_TTL);
+        }
         b
     }
 
@@ -804,6 +819,26 @@ impl Builder {
         self
     }
 
+    /// The level of the log line a failed or panicked call writes, for
+    /// every function without its own `err = ..` (`OBS_ERROR_LOG_LEVEL`:
+    /// `off`, `error`, `warn`, `info`, `debug`, `trace`; default: ERROR for
+    /// agents, WARN for the others). `None` turns those lines off.
+    pub fn error_log_level(mut self, level: Option<tracing::Level>) -> Self {
+        self.overrides("OBS_ERROR_LOG_LEVEL");
+        self.error_log_level = Some(level);
+        self
+    }
+
+    /// How long `/ready` reuses a health report before the checks run again
+    /// (`OBS_HEALTH_CACHE_TTL`: `500ms`, `2s`; default 1 s; at most 1 hour).
+    /// Concurrent probes share one run whatever this is.
+    pub fn health_cache_ttl(mut self, ttl: std::time::Duration) -> Self {
+        let ok = !ttl.is_zero() && ttl <= MAX_HEALTH_CACHE_TTL;
+        self.health_cache_ttl =
+            self.checked("OBS_HEALTH_CACHE_TTL", DebugDuration(ttl), ok, EXPECT_HEALTH_CACHE_TTL).map(|d| d.0);
+        self
+    }
+
     /// Starts the exporters and turns recording on, all or nothing.
     ///
     /// Every configuration error is returned at once
@@ -889,6 +924,12 @@ impl Builder {
         if let Some(on) = self.capture_content {
             crate::redact::set_capture(on);
         }
+        if let Some(level) = self.error_log_level {
+            crate::failure::set_global_level(level);
+        }
+        if let Some(ttl) = self.health_cache_ttl {
+            crate::health::set_cache_ttl(ttl);
+        }
         if let Some(n) = self.capture_max_bytes {
             crate::redact::set_capture_max_bytes(n);
         }
@@ -961,10 +1002,41 @@ fn method_of(var: &str) -> &'static str {
         "OBS_PROMETHEUS_MAX_CONNECTIONS" => "prometheus_max_connections",
         "OBS_PROMETHEUS_TIMEOUT_SECS" => "prometheus_timeout_secs",
         "OBS_BUDGET_REDIS_URL" => "budget_redis_url",
+        "OBS_ERROR_LOG_LEVEL" => "error_log_level",
+        "OBS_HEALTH_CACHE_TTL" => "health_cache_ttl",
         "OBS_BUDGET_REDIS_TIMEOUT" => "budget_redis_timeout",
         "OBS_BUDGET_REDIS_REFRESH" => "budget_redis_refresh",
         "OBS_BUDGET_REDIS_PREFIX" => "budget_redis_prefix",
         _ => "",
+    }
+}
+
+// ---- Failure lines and health checks (issue 14) ----
+
+const EXPECT_ERROR_LEVEL: &str = "off, or a level: error, warn, info, debug, trace";
+const EXPECT_HEALTH_CACHE_TTL: &str = "a duration above zero and at most 1 hour, such as 500ms or 2s (units ms, s, m)";
+const MAX_HEALTH_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// `OBS_ERROR_LOG_LEVEL`: `Some(None)` for off.
+fn parse_error_level(v: &str) -> Option<Option<tracing::Level>> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "off" | "none" | "false" => Some(None),
+        "error" => Some(Some(tracing::Level::ERROR)),
+        "warn" | "warning" => Some(Some(tracing::Level::WARN)),
+        "info" => Some(Some(tracing::Level::INFO)),
+        "debug" => Some(Some(tracing::Level::DEBUG)),
+        "trace" => Some(Some(tracing::Level::TRACE)),
+        _ => None,
+    }
+}
+
+/// A duration as builder errors show it.
+#[derive(Clone, Copy)]
+struct DebugDuration(std::time::Duration);
+
+impl fmt::Display for DebugDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0)
     }
 }
 

@@ -53,10 +53,10 @@
 //! ```text
 //! L7  lib · init · testing
 //! L6  export · trace · tower
-//! L5  catalog · redact
+//! L5  catalog · redact · health
 //! L4  llm
 //! L3  call
-//! L2  pricing · ledger · budget · process
+//! L2  pricing · ledger · budget · process · failure
 //! L1  metrics · context · clients
 //! L0  descriptor · status · provider · semconv · usage · labels · slot · time · json · events
 //! ```
@@ -75,14 +75,16 @@
 //! * L2, cost: `pricing` (the table, its generation counter, the cost engine),
 //!   `ledger` (recent model calls), `budget` (and `budget::shared`, spend
 //!   shared by a fleet through Redis, feature `redis`), `process` (the
-//!   `process_*` metrics and `build_info`, read when an exporter reads).
+//!   `process_*` metrics and `build_info`, read when an exporter reads),
+//!   `failure` (the log line of a call that failed or panicked).
 //! * L3, `call`: call sites, the call guard, `Tracked`, runtime label sets, the
 //!   slow-call warning. It knows no model call: a kind of call that records
 //!   more plugs in through `call::Extension`.
 //! * L4, `llm`: model calls (`LlmSite = Site<Llm>`), tokens, cost, the ledger
 //!   and budget feeds, `TrackedStream`.
 //! * L5: `catalog` (inventory of call sites, [`catalog()`], series at zero),
-//!   `redact`.
+//!   `redact`, `health` (`#[health_check]` functions and run-time checks,
+//!   run by `/ready`).
 //! * L6, what reads the layers below: `export` (Prometheus, logs), `trace`
 //!   (OpenTelemetry ids), `tower`.
 //! * L7: `init` (`Builder`), `testing`, and this root (`init()`, `__private`
@@ -100,6 +102,8 @@ pub mod context;
 mod descriptor;
 pub mod events;
 pub mod export;
+mod failure;
+pub mod health;
 mod init;
 mod json;
 pub mod labels;
@@ -142,7 +146,7 @@ pub use llm::BoxedStream;
 pub use llm::TrackedStream;
 pub use metrics::names::SEMCONV_VERSION;
 pub use obs_macros::Redact;
-pub use obs_macros::{traced, track_execution, track_llm_call, track_tool};
+pub use obs_macros::{health_check, traced, track_execution, track_llm_call, track_tool};
 #[doc(hidden)]
 pub use provider::infer_provider;
 pub use status::Status;
@@ -179,6 +183,52 @@ pub mod __private {
         ret
     }
 
+    /// Hands the error's `Display` (cut to 1 KiB, through the secret
+    /// detectors) to the failure line of the call of `info` about to end.
+    #[cold]
+    #[inline(never)]
+    pub fn error_text(info: &'static crate::FnInfo, e: &dyn std::fmt::Display) {
+        crate::failure::stash(info, || {
+            let s = e.to_string();
+            let cut = crate::metrics::registry::cut(&s, 1024);
+            crate::redact::scan(&cut).into_owned()
+        });
+    }
+
+    /// The error of a `Result` whose error type implements `Display`, for
+    /// the failure line: `(&ErrProbe(&ret)).__obs_err()` resolves to
+    /// [`ErrDisplay`] then, to [`ErrOpaque`] (nothing) otherwise.
+    pub struct ErrProbe<'a, T: ?Sized>(pub &'a T);
+
+    /// The error of a `Result<T, E: Display>`.
+    pub trait ErrDisplay {
+        /// `Some` for `Err`.
+        fn __obs_err(&self) -> Option<&dyn std::fmt::Display>;
+    }
+
+    impl<T, E: std::fmt::Display> ErrDisplay for ErrProbe<'_, Result<T, E>> {
+        #[inline(always)]
+        fn __obs_err(&self) -> Option<&dyn std::fmt::Display> {
+            match self.0 {
+                Err(e) => Some(e),
+                Ok(_) => None,
+            }
+        }
+    }
+
+    /// Any other value: no text.
+    pub trait ErrOpaque {
+        /// Always `None`.
+        fn __obs_err(&self) -> Option<&dyn std::fmt::Display>;
+    }
+
+    impl<T: ?Sized> ErrOpaque for &ErrProbe<'_, T> {
+        #[inline(always)]
+        fn __obs_err(&self) -> Option<&dyn std::fmt::Display> {
+            None
+        }
+    }
+
     /// `error.type` of an error value: its type's short name.
     #[inline]
     pub fn error_type_of<E>(_: &E) -> &'static str {
@@ -194,6 +244,9 @@ pub mod __private {
     pub use crate::call::{once, typed, Call, Site, Tracked};
     pub use crate::catalog::Registration;
     pub use crate::descriptor::{fn_info, FnInfo, FnInfoBuilder, FnKind};
+    pub use crate::health::{
+        CheckFuture, CheckOutput, CheckResult, Registration as HealthRegistration, StaticRun as HealthRun,
+    };
     pub use crate::provider::infer_provider;
     pub use crate::redact::__private as redact;
     pub use crate::status::{Outcome, PlainOutcome, Probe, ResultOutcome};

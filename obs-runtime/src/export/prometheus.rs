@@ -308,6 +308,8 @@ type Job = (Page, tokio::sync::oneshot::Sender<String>);
 enum Page {
     Metrics,
     Summary,
+    /// `/ready` with health checks: run (or joined) on the server's runtime.
+    Ready,
 }
 
 /// Pages waiting for the render thread; past it a scrape gets a 503.
@@ -321,6 +323,7 @@ fn render_loop(queue: std::sync::mpsc::Receiver<Job>, namespace: Option<String>)
         let body = match page {
             Page::Metrics => render(namespace.as_deref()),
             Page::Summary => summary_json(),
+            Page::Ready => String::new(), // answered by the server thread, never queued
         };
         let _ = reply.send(body);
     }
@@ -465,6 +468,7 @@ fn route(method: &Method, path: &str, auth: Option<&[u8]>, token: Option<&Token>
     match path {
         "/metrics" => Err(Page::Metrics),
         "/summary" => Err(Page::Summary),
+        "/ready" if crate::call::enabled() && !crate::health::checks().is_empty() => Err(Page::Ready),
         "/ready" => Ok(match budget_store_degraded() {
             Some(body) => (StatusCode::OK, "application/json", body),
             None if crate::call::enabled() => (StatusCode::OK, "application/json", "{\"status\":\"ready\"}\n".into()),
@@ -482,6 +486,7 @@ async fn handle(
     let auth = req.headers().get(hyper::header::AUTHORIZATION).map(|v| v.as_bytes());
     let (status, ctype, body) = match route(req.method(), req.uri().path(), auth, cfg.token.as_ref()) {
         Ok(r) => r,
+        Err(Page::Ready) => ready().await,
         Err(page) => {
             let (tx, rx) = tokio::sync::oneshot::channel();
             let busy =
@@ -491,7 +496,7 @@ async fn handle(
                 Ok(()) => match rx.await {
                     Ok(body) => match page {
                         Page::Metrics => (StatusCode::OK, CONTENT_TYPE, body),
-                        Page::Summary => (StatusCode::OK, "application/json", body),
+                        Page::Summary | Page::Ready => (StatusCode::OK, "application/json", body),
                     },
                     Err(_) => busy(),
                 },
@@ -507,6 +512,31 @@ async fn handle(
         r.headers_mut().insert(hyper::header::WWW_AUTHENTICATE, hyper::header::HeaderValue::from_static("Bearer"));
     }
     Ok(r)
+}
+
+/// `/ready` with health checks: the health report (see [`crate::health`]),
+/// 200 `healthy`, 207 `degraded` or 503 `critical`. An unreachable shared
+/// budget store adds `budget_store` and `budget_store_error`, and turns
+/// `healthy` into `degraded` still answered with 200 (see
+/// [`budget_store_degraded`]).
+async fn ready() -> Reply {
+    let report = crate::health::run().await;
+    let mut json = report.to_json();
+    let code = report.status.http_status();
+    let store = crate::budget::store_status();
+    if store.degraded {
+        if let Some(map) = json.as_object_mut() {
+            if report.status == crate::health::HealthStatus::Healthy {
+                map.insert("status".into(), "degraded".into());
+            }
+            map.insert("budget_store".into(), store.kind.into());
+            map.insert("budget_store_error".into(), store.last_error.unwrap_or_default().into());
+        }
+    }
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let mut body = serde_json::to_string(&json).unwrap_or_default();
+    body.push('\n');
+    (status, "application/json", body)
 }
 
 // ---- The budget store on /summary and /ready (budgets shared through Redis) ----

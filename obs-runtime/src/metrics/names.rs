@@ -340,6 +340,22 @@ pub static BUILD_INFO: Builtin = Builtin::new(
     &["service", "version", "obs_version", "semconv_version"],
 );
 
+/// `health_check_status{check}`: 1 when the check passed its last run, 0
+/// when it failed or timed out.
+pub static HEALTH_STATUS: Builtin = Builtin::new(
+    "health_check_status",
+    "1 when the health check passed its last run, 0 when it failed or timed out.",
+    MetricKind::Gauge,
+    &["check"],
+);
+/// `health_check_duration_seconds{check}`: how long the last run took.
+pub static HEALTH_DURATION: Builtin = Builtin::new(
+    "health_check_duration_seconds",
+    "How long the health check's last run took, in seconds (its timeout when it timed out).",
+    MetricKind::Gauge,
+    &["check"],
+);
+
 /// obs's self-metrics: recorded outside the instrumented call path (overflow,
 /// redaction, log drops, budgets and their shared store, the HTTP layer),
 /// but reserved like [`ALL`].
@@ -365,6 +381,8 @@ pub static SELF_METRICS: &[&Builtin] = &[
     &PROCESS_THREADS,
     &PROCESS_START_TIME,
     &BUILD_INFO,
+    &HEALTH_STATUS,
+    &HEALTH_DURATION,
 ];
 
 /// Every metric obs records itself: [`ALL`], then [`SELF_METRICS`]. User code
