@@ -34,6 +34,7 @@ use valid::Kind;
 /// | `fields(user = req.user_id)` | span fields, recorded with the value's `Debug` form; arguments are never captured otherwise |
 /// | `level = "info"` | the span's level: `trace`, `debug`, `info` (default), `warn` or `error` |
 /// | `slow = "30s"` | a call longer than this logs a warning (target `performance`); units `ns`, `us`, `ms`, `s`, `m` |
+/// | `err = "warn"` / `err = false` | the level of the one log line (target `errors`) a call that fails or panics writes, with its agent, model or tool, `error.type`, the error's redacted `Display`, duration and trace ids (default: ERROR for agents, WARN otherwise, or `OBS_ERROR_LOG_LEVEL`); `false` writes none |
 /// | `crate = obs` | the path of `obs-runtime` if your crate renamed it |
 ///
 /// The call's `status` is `success` (returned, `Ok`), `error` (`Err`; the
@@ -107,7 +108,7 @@ pub fn track_execution(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `batch` | price at the provider's batch rates |
 /// | `custom_model` | the literal `model` is a real model the built-in table does not price (price it with `obs_runtime::pricing::set_price` or a pricing file) |
 /// | `capture_content = true` | record prompts and completions (redacted) on the span; `false` never does; absent, `OBS_CAPTURE_CONTENT` decides |
-/// | `labels(..)`, `fields(..)`, `level`, `slow`, `crate` | as on [`macro@track_execution`] |
+/// | `labels(..)`, `fields(..)`, `level`, `slow`, `err`, `crate` | as on [`macro@track_execution`] |
 ///
 /// `stream` cannot be combined with `usage` or `batch`.
 ///
@@ -202,7 +203,7 @@ pub fn track_llm_call(args: TokenStream, item: TokenStream) -> TokenStream {
 /// |---|---|
 /// | `name = "web_search"` | the tool's name: a literal, a bounded expression such as an associated constant (`name = Self::NAME`, as rig's `Tool` trait has), or `unbounded(expr)`. Default: the function's name for a free function; `Type::method` for a method or associated function (one that takes `self` or names `Self`), so tools implementing one trait get one series each |
 /// | `capture_content = true` | record the arguments and result (redacted) on the span; `false` never does; absent, `OBS_CAPTURE_CONTENT` decides |
-/// | `labels(..)`, `fields(..)`, `level`, `slow`, `crate` | as on [`macro@track_execution`] |
+/// | `labels(..)`, `fields(..)`, `level`, `slow`, `err`, `crate` | as on [`macro@track_execution`] |
 ///
 /// A method's default name is made from `std::any::type_name::<Self>()` on
 /// its first call (the path and generic arguments are dropped:
@@ -267,7 +268,7 @@ pub fn track_tool(args: TokenStream, item: TokenStream) -> TokenStream {
 /// |---|---|
 /// | `name = "rank_results"` | the span's name (a string literal: `tracing` span names are static) |
 /// | `metrics` (or `metrics = true`) | also record the call metrics (off by default: a span alone is cheaper) |
-/// | `labels(..)`, `fields(..)`, `level`, `slow`, `crate` | as on [`macro@track_execution`] |
+/// | `labels(..)`, `fields(..)`, `level`, `slow`, `err`, `crate` | as on [`macro@track_execution`] |
 ///
 /// # Example
 ///
@@ -300,6 +301,28 @@ pub fn traced(args: TokenStream, item: TokenStream) -> TokenStream {
 /// 207), `timeout = "2s"` (default 5 s; past it the run failed),
 /// `name = "database"` (the `check` label; default: the function's name),
 /// `crate`. See `obs_runtime::health`.
+///
+/// ```
+/// use obs_runtime::health_check;
+///
+/// #[derive(serde::Serialize)]
+/// struct Pool { idle: u32 }
+///
+/// /// The model provider answers: without it no agent can run.
+/// #[health_check(critical, timeout = "2s", name = "provider")]
+/// async fn provider_reachable() -> Result<Pool, std::io::Error> {
+///     Ok(Pool { idle: 4 })
+/// }
+///
+/// /// A cache that only slows us down when missing: `/ready` answers 207.
+/// #[health_check]
+/// fn cache_warm() -> bool {
+///     true
+/// }
+///
+/// let names: Vec<String> = obs_runtime::health::checks().iter().map(|c| c.name().to_string()).collect();
+/// assert!(names.iter().any(|n| n == "provider") && names.iter().any(|n| n == "cache_warm"));
+/// ```
 #[proc_macro_attribute]
 pub fn health_check(args: TokenStream, item: TokenStream) -> TokenStream {
     health::expand(args.into(), item.into()).into()
