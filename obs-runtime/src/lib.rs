@@ -52,7 +52,7 @@
 //!
 //! ```text
 //! L7  lib · init · testing
-//! L6  export · trace · tower
+//! L6  export · trace · tower · ops
 //! L5  catalog · redact
 //! L4  llm
 //! L3  call
@@ -84,7 +84,8 @@
 //! * L5: `catalog` (inventory of call sites, [`catalog()`], series at zero),
 //!   `redact`.
 //! * L6, what reads the layers below: `export` (Prometheus, logs), `trace`
-//!   (OpenTelemetry ids), `tower`.
+//!   (OpenTelemetry ids), `tower`, `ops` (Prometheus rules and a Grafana
+//!   dashboard generated from the catalog, in-process alert rules).
 //! * L7: `init` (`Builder`), `testing`, and this root (`init()`, `__private`
 //!   for generated code).
 
@@ -102,6 +103,7 @@ pub mod labels;
 pub mod ledger;
 mod llm;
 pub mod metrics;
+pub mod ops;
 pub mod pricing;
 #[cfg(any(feature = "prometheus", feature = "otlp"))]
 mod process;
