@@ -157,6 +157,7 @@ pub(super) fn render(opts: &RuleOptions) -> String {
         id += 1;
         y += 1;
         // Three panels of 8 columns per line.
+        let lines = (list.len() as u32).div_ceil(3) * 8;
         for (i, panel) in list.into_iter().enumerate() {
             let x = (i as u32 % 3) * 8;
             let py = y + (i as u32 / 3) * 8;
@@ -181,7 +182,7 @@ pub(super) fn render(opts: &RuleOptions) -> String {
             }));
             id += 1;
         }
-        y += n_lines(&panels, y);
+        y += lines;
     }
 
     let dashboard = json!({
@@ -206,17 +207,4 @@ pub(super) fn render(opts: &RuleOptions) -> String {
         "panels": panels,
     });
     serde_json::to_string_pretty(&dashboard).unwrap_or_default()
-}
-
-/// Grid lines taken by the panels placed at or below line `y`.
-fn n_lines(panels: &[Value], y: u32) -> u32 {
-    panels
-        .iter()
-        .filter_map(|p| {
-            let g = &p["gridPos"];
-            let (py, h) = (g["y"].as_u64()? as u32, g["h"].as_u64()? as u32);
-            (py >= y).then_some(py + h - y)
-        })
-        .max()
-        .unwrap_or(0)
 }
