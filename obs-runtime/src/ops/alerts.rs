@@ -205,7 +205,9 @@ impl std::error::Error for AlertError {}
 
 /// An alert rule: a condition that must hold for `for_duration` before the
 /// rule fires; after a firing was notified, another firing of the same rule
-/// within `cooldown` is not notified (nor is its resolution).
+/// within `cooldown` is notified only if it still holds when the cooldown
+/// ends (a firing that resolved within it is not notified, nor is its
+/// resolution).
 #[derive(Clone, Debug, PartialEq)]
 pub struct AlertRule {
     name: String,
@@ -412,6 +414,8 @@ impl std::fmt::Debug for Config {
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(15);
 /// Default window of ratios, latencies and costs.
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(300);
+/// The longest wait, at shutdown, for the notifiers to deliver what they hold.
+pub const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 /// Notifications waiting per notifier; more are dropped and counted.
 pub const QUEUE_CAPACITY: usize = 64;
 
@@ -590,7 +594,15 @@ fn step(st: &mut RuleState, snap: &Snapshot, now: Instant, wall: SystemTime, win
                 st.last_notified = Some(now);
                 return Some(note(AlertState::Firing, since));
             }
-            tracing::debug!(target: "obs_runtime::alerts", alert = %st.rule.name, "alert firing again within its cooldown: not notified");
+            tracing::debug!(target: "obs_runtime::alerts", alert = %st.rule.name, "alert firing again within its cooldown: not notified yet");
+        } else if st.firing
+            && !st.notified
+            && st.last_notified.map_or(true, |t| now.duration_since(t) >= st.rule.cooldown)
+        {
+            // Still firing when the cooldown ends: notified now.
+            st.notified = true;
+            st.last_notified = Some(now);
+            return Some(note(AlertState::Firing, since));
         }
         None
     } else {
@@ -606,7 +618,8 @@ fn step(st: &mut RuleState, snap: &Snapshot, now: Instant, wall: SystemTime, win
 struct Outlet {
     name: String,
     tx: Option<SyncSender<Notification>>,
-    thread: Option<JoinHandle<()>>,
+    /// Disconnected when the thread ends (it holds the sender).
+    done: Receiver<()>,
 }
 
 fn failed(notifier: &str, reason: &str) {
@@ -616,9 +629,11 @@ fn failed(notifier: &str, reason: &str) {
 fn outlet(n: Arc<dyn Notifier>) -> Result<Outlet, String> {
     let (tx, rx): (SyncSender<Notification>, Receiver<Notification>) = mpsc::sync_channel(QUEUE_CAPACITY);
     let name = n.name().to_string();
-    let thread = std::thread::Builder::new()
+    let (done_tx, done) = mpsc::sync_channel::<()>(0);
+    std::thread::Builder::new()
         .name(format!("obs-alert-{}", name.chars().take(10).collect::<String>()))
         .spawn(move || {
+            let _done = done_tx;
             for note in rx {
                 // A panicking notifier costs its notification, not the thread.
                 let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| n.notify(&note)));
@@ -633,7 +648,7 @@ fn outlet(n: Arc<dyn Notifier>) -> Result<Outlet, String> {
             }
         })
         .map_err(|e| format!("cannot start the thread of notifier `{name}`: {e}"))?;
-    Ok(Outlet { name, tx: Some(tx), thread: Some(thread) })
+    Ok(Outlet { name, tx: Some(tx), done })
 }
 
 /// The running evaluator: stops its thread and the notifiers' (after they
@@ -647,7 +662,7 @@ pub(crate) struct Evaluator {
 }
 
 impl Evaluator {
-    /// Starts evaluating; the first snapshot, taken now, is the baseline.
+    /// Starts evaluating; a snapshot taken now is the first baseline.
     pub(crate) fn start(cfg: Config) -> Result<Evaluator, String> {
         let mut notifiers = cfg.notifiers.clone();
         if notifiers.is_empty() {
@@ -673,6 +688,12 @@ impl Evaluator {
                 last_notified: None,
             })
             .collect();
+        // The baseline, taken before `init()` returns: a call made right
+        // after it is in the first window, whenever the thread first runs.
+        let (snap, now) = (metrics::snapshot(), Instant::now());
+        for st in &mut states {
+            st.history.push_back((now, read(&st.rule.condition.0, &snap)));
+        }
         let thread = std::thread::Builder::new()
             .name("obs-alerts".to_string())
             .spawn(move || {
@@ -695,11 +716,15 @@ impl Evaluator {
                         _ => break,
                     }
                 }
-                for mut o in outlets {
+                // The notifiers finish their queues within SHUTDOWN_WAIT in
+                // all; one that is still stuck after that is left behind
+                // (its thread ends with the process), never waited for.
+                let deadline = Instant::now() + SHUTDOWN_WAIT;
+                for o in &mut outlets {
                     drop(o.tx.take());
-                    if let Some(t) = o.thread.take() {
-                        let _ = t.join();
-                    }
+                }
+                for o in &outlets {
+                    let _ = o.done.recv_timeout(deadline.saturating_duration_since(Instant::now()));
                 }
             })
             .map_err(|e| format!("cannot start the alert evaluator's thread: {e}"))?;
