@@ -263,3 +263,48 @@ fn bad_webhook_urls_say_what_to_use() {
     );
     assert!(WebhookNotifier::new("not a url").is_err());
 }
+
+/// A notifier that always fails, to see the failure logged.
+struct Refuses;
+
+impl Notifier for Refuses {
+    fn name(&self) -> &str {
+        "refuses"
+    }
+    fn notify(&self, _: &Notification) -> Result<(), NotifyError> {
+        Err(NotifyError::Failed("HTTP 403 from http://relay".into()))
+    }
+}
+
+#[test]
+fn the_log_notifier_writes_transitions_and_failures_are_logged() {
+    let events = obs_tests::Events::default();
+    tracing::subscriber::set_global_default(events.clone()).unwrap();
+    let _obs = obs_runtime::Builder::new()
+        .exporters(&[])
+        .alert(rule(Duration::ZERO))
+        .alert_notifier(obs_runtime::ops::alerts::LogNotifier)
+        .alert_notifier(Refuses)
+        .alert_interval(Duration::from_millis(20))
+        .alert_window(Duration::from_millis(200))
+        .init()
+        .unwrap();
+    let _ = tool(false);
+    let alerts = || -> Vec<String> {
+        events.all().into_iter().filter(|(t, _)| t == "obs_runtime::alerts").map(|(_, m)| m).collect()
+    };
+    wait_until("firing, resolved and two failure lines", Duration::from_secs(5), || alerts().len() == 4);
+    assert_eq!(failures("error", "refuses"), 2);
+    // Two notifier threads: their lines interleave in any order.
+    let mut lines = alerts();
+    lines.sort();
+    assert_eq!(
+        lines,
+        [
+            "alert firing: alert_tool failing",
+            "alert notification not delivered: HTTP 403 from http://relay",
+            "alert notification not delivered: HTTP 403 from http://relay",
+            "alert resolved: alert_tool failing",
+        ]
+    );
+}
