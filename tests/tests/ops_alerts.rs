@@ -308,3 +308,25 @@ fn the_log_notifier_writes_transitions_and_failures_are_logged() {
         ]
     );
 }
+
+#[test]
+fn bad_alert_settings_fail_init_with_the_fix() {
+    let e = obs_runtime::Builder::new()
+        .exporters(&[])
+        .alert_interval(Duration::from_millis(1))
+        .alert_window(Duration::from_secs(100_000))
+        .init()
+        .err()
+        .unwrap();
+    let text = e.to_string();
+    assert!(
+        text.contains("Builder::alert_interval(`1ms`) cannot be used: expected a duration from 10ms to 60m, e.g. 15s"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "Builder::alert_window(`100000s`) cannot be used: expected a duration from 10ms to 1440m (a day), e.g. 5m"
+        ),
+        "{text}"
+    );
+}
