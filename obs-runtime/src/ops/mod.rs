@@ -158,9 +158,10 @@ impl std::error::Error for OpsError {}
 
 /// What the generated rules and dashboard cover, and their thresholds.
 ///
-/// Defaults: the metric prefix of `OBS_NAMESPACE` (when set and valid), a
-/// rate window of 5 minutes, [`Thresholds`]' defaults per kind, and a budget
-/// burn alert at 80% of each budget's limit.
+/// Defaults: the metric prefix of `OBS_NAMESPACE` (when set and valid; a
+/// program that sets it with `Builder::namespace` passes the same value to
+/// [`RuleOptions::namespace`]), a rate window of 5 minutes, [`Thresholds`]'
+/// defaults per kind, and a budget burn alert at 80% of each budget's limit.
 #[derive(Clone, Debug)]
 pub struct RuleOptions {
     namespace: Option<String>,
