@@ -4,7 +4,7 @@
 //! logged failure, never the application's calls nor the other notifiers.
 
 use obs_runtime::ops::alerts::{AlertRule, Condition, Notification, Notifier, NotifyError, Severity, WebhookNotifier};
-use obs_runtime::track_tool;
+use obs_runtime::{track_llm_call, track_tool, LlmUsage, TokenUsage};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -329,4 +329,64 @@ fn bad_alert_settings_fail_init_with_the_fix() {
         ),
         "{text}"
     );
+}
+
+struct Reply;
+
+impl LlmUsage for Reply {
+    fn usage(&self) -> Option<TokenUsage> {
+        Some(TokenUsage::new(1000, 0))
+    }
+}
+
+/// 1000 input tokens of gpt-4o: 0.0025 USD.
+#[track_llm_call(model = "gpt-4o", provider = "openai")]
+fn ask() -> Result<Reply, E> {
+    Ok(Reply)
+}
+
+#[track_tool(name = "sleepy_tool")]
+fn sleepy() -> Result<(), E> {
+    std::thread::sleep(Duration::from_millis(30));
+    Ok(())
+}
+
+#[test]
+fn latency_cost_and_budget_conditions_fire_past_their_thresholds_only() {
+    use obs_runtime::budget::{self, Budget, Period};
+    let names = Arc::new(Mutex::new(Vec::new()));
+    struct Named(Arc<Mutex<Vec<String>>>);
+    impl Notifier for Named {
+        fn name(&self) -> &str {
+            "named"
+        }
+        fn notify(&self, n: &Notification) -> Result<(), NotifyError> {
+            self.0.lock().unwrap().push(format!("{} {}", n.rule, n.state.as_str()));
+            Ok(())
+        }
+    }
+    let r = |name: &str, c: Condition| AlertRule::new(name, Severity::Warning, c).unwrap();
+    let _obs = obs_runtime::Builder::new()
+        .exporters(&[])
+        .alert(r("sleepy p95", Condition::tool_p95("sleepy_tool", Duration::from_millis(10))))
+        .alert(r("sleepy p95 lax", Condition::tool_p95("sleepy_tool", Duration::from_secs(1))))
+        .alert(r("gpt-4o spend", Condition::model_hourly_cost("gpt-4o", 1.0)))
+        .alert(r("gpt-4o spend lax", Condition::model_hourly_cost("gpt-4o", 1000.0)))
+        .alert(r("budget half", Condition::budget_fraction("al_budget", 0.5)))
+        .alert(r("budget all", Condition::budget_fraction("al_budget", 1.0)))
+        .alert(r("db down", Condition::health_check_failing("al_db")))
+        .alert_notifier(Named(names.clone()))
+        .alert_interval(Duration::from_millis(20))
+        .alert_window(Duration::from_secs(2))
+        .init()
+        .unwrap();
+    // 0.0025 USD of 0.004: 62.5% used. Over a 2 s window, 0.0025 USD is 4.5 USD per hour.
+    budget::register(Budget::new("al_budget", 0.004, Period::Day)).unwrap();
+    sleepy().unwrap();
+    let _ = ask();
+    wait_until("three firings", Duration::from_secs(5), || names.lock().unwrap().len() == 3);
+    std::thread::sleep(Duration::from_millis(200));
+    let mut got = names.lock().unwrap().clone();
+    got.sort();
+    assert_eq!(got, ["budget half firing", "gpt-4o spend firing", "sleepy p95 firing"]);
 }
