@@ -3,6 +3,7 @@
 /// What `research-agent --help` prints.
 pub const USAGE: &str = "\
 usage: research-agent [--topics N] [--quick] [--serve]
+                      [--prometheus-rules PATH] [--grafana-dashboard PATH]
 
 Runs a simulated multi-agent research job instrumented with obs, then prints
 a summary of the metrics it recorded.
@@ -10,6 +11,9 @@ a summary of the metrics it recorded.
   --topics N   topics to research, one researcher each (default 4, max 64)
   --quick      latencies divided by 10 (the run takes well under a second)
   --serve      keep serving /metrics after the run, until Ctrl-C
+  --prometheus-rules PATH   write Prometheus alerting and recording rules for
+                            this program's agents, models and tools, and exit
+  --grafana-dashboard PATH  write a Grafana dashboard (JSON) for them, and exit
   -h, --help   this text
 
 Environment: OBS_PROMETHEUS_ADDR (default 127.0.0.1:9464), OBS_EXPORTERS,
@@ -24,11 +28,15 @@ pub struct Args {
     pub quick: bool,
     /// `--serve`.
     pub serve: bool,
+    /// `--prometheus-rules PATH`.
+    pub prometheus_rules: Option<String>,
+    /// `--grafana-dashboard PATH`.
+    pub grafana_dashboard: Option<String>,
 }
 
 impl Default for Args {
     fn default() -> Self {
-        Args { topics: 4, quick: false, serve: false }
+        Args { topics: 4, quick: false, serve: false, prometheus_rules: None, grafana_dashboard: None }
     }
 }
 
@@ -39,6 +47,11 @@ pub enum ArgsError {
     Help,
     /// A mistake, with what to do instead.
     Invalid(String),
+}
+
+fn path(flag: &str, v: Option<String>) -> Result<String, ArgsError> {
+    v.filter(|p| !p.is_empty() && !p.starts_with("--"))
+        .ok_or_else(|| ArgsError::Invalid(format!("{flag} needs a file path, e.g. `{flag} out/file`")))
 }
 
 fn topics(v: Option<&str>) -> Result<usize, ArgsError> {
@@ -60,6 +73,8 @@ impl Args {
                 "--quick" => out.quick = true,
                 "--serve" => out.serve = true,
                 "--topics" => out.topics = topics(it.next().as_deref())?,
+                "--prometheus-rules" => out.prometheus_rules = Some(path(&arg, it.next())?),
+                "--grafana-dashboard" => out.grafana_dashboard = Some(path(&arg, it.next())?),
                 other => match other.strip_prefix("--topics=") {
                     Some(v) => out.topics = topics(Some(v))?,
                     None => return Err(ArgsError::Invalid(format!("unknown argument `{other}`"))),
@@ -81,7 +96,16 @@ mod tests {
     #[test]
     fn flags() {
         assert_eq!(parse(&[]), Ok(Args::default()));
-        assert_eq!(parse(&["--quick", "--topics", "2", "--serve"]), Ok(Args { topics: 2, quick: true, serve: true }));
+        assert_eq!(
+            parse(&["--quick", "--topics", "2", "--serve"]),
+            Ok(Args { topics: 2, quick: true, serve: true, ..Args::default() })
+        );
+        let a = parse(&["--prometheus-rules", "r.yml", "--grafana-dashboard", "d.json"]).unwrap();
+        assert_eq!((a.prometheus_rules.as_deref(), a.grafana_dashboard.as_deref()), (Some("r.yml"), Some("d.json")));
+        assert_eq!(
+            parse(&["--prometheus-rules"]),
+            Err(ArgsError::Invalid("--prometheus-rules needs a file path, e.g. `--prometheus-rules out/file`".into()))
+        );
         assert_eq!(parse(&["--topics=7"]).map(|a| a.topics), Ok(7));
         assert_eq!(parse(&["--help"]), Err(ArgsError::Help));
         assert!(matches!(parse(&["--topics"]), Err(ArgsError::Invalid(_))));

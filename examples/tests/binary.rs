@@ -59,3 +59,49 @@ fn example_serves_a_promtool_clean_page_with_agent_labels() {
     assert!(!page.lines().any(|l| l.starts_with("tool_calls_total{agent=\"none\"") && !l.ends_with(" 0")), "{page}");
     assert_eq!(run.0.try_wait().unwrap(), None, "still serving");
 }
+
+/// `--prometheus-rules` and `--grafana-dashboard` write files generated from
+/// the example's own agents, models and tools; promtool accepts the rules.
+#[test]
+fn example_writes_rules_and_dashboard_for_its_functions() {
+    let dir = std::env::temp_dir().join(format!("obs-example-ops-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (rules, dash) = (dir.join("rules.yml"), dir.join("obs.json"));
+    let out = Command::new(env!("CARGO_BIN_EXE_research-agent"))
+        .arg("--prometheus-rules")
+        .arg(&rules)
+        .arg("--grafana-dashboard")
+        .arg(&dash)
+        .env("OBS_EXPORTERS", "logs")
+        .env("OBS_NAMESPACE", "research")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run research-agent");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(&format!("wrote the Prometheus rules to {}", rules.display())), "{stdout}");
+    assert!(!stdout.contains("report:"), "no agent ran: {stdout}");
+    let yaml = std::fs::read_to_string(&rules).unwrap();
+    for agent in ["planner", "researcher", "writer"] {
+        assert!(
+            yaml.contains(&format!(
+                "rate(research_agent_executions_total{{agent=\"{agent}\",status=~\"error|panic\"}}[5m])"
+            )),
+            "{agent}:\n{yaml}"
+        );
+    }
+    for (label, name) in [
+        ("model", "gpt-4o"),
+        ("model", "gpt-4o-mini"),
+        ("model", "claude-sonnet-4-5"),
+        ("tool", "web_search"),
+        ("tool", "fetch_page"),
+    ] {
+        assert!(yaml.contains(&format!("{label}: '{name}'")), "{name}:\n{yaml}");
+    }
+    let check = Command::new("promtool").arg("check").arg("rules").arg(&rules).output().expect("promtool");
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+    let dashboard: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&dash).unwrap()).unwrap();
+    assert_eq!(dashboard["uid"], "obs-research");
+    let _ = std::fs::remove_dir_all(&dir);
+}

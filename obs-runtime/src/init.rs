@@ -205,6 +205,8 @@ pub struct Builder {
     error_log_level: Option<Option<tracing::Level>>,
     /// How long a health report is reused.
     health_cache_ttl: Option<std::time::Duration>,
+    /// In-process alert rules and their notifiers (`alert*` methods).
+    alerts: crate::ops::alerts::Config,
     errors: Vec<ConfigError>,
 }
 
@@ -302,6 +304,7 @@ impl Builder {
             budget_store: BudgetStoreConfig::default(),
             error_log_level: None,
             health_cache_ttl: None,
+            alerts: crate::ops::alerts::Config::default(),
             errors: Vec::new(),
         }
     }
@@ -328,6 +331,8 @@ impl Builder {
     /// | `OBS_BUDGET_REDIS_TIMEOUT` | longest round trip before the store counts as unreachable: `100ms`, `1s` | `100ms` |
     /// | `OBS_BUDGET_REDIS_REFRESH` | longest time between refreshes of the fleet's spend | `100ms` |
     /// | `OBS_BUDGET_REDIS_PREFIX` | prefix of the store's keys | `obs:budget` |
+    /// | `OBS_ALERT_INTERVAL` | time between evaluations of the alert rules ([`Builder::alert`]) | `15s` |
+    /// | `OBS_ALERT_WINDOW` | window of the alert rules' ratios, latencies and costs | `5m` |
     pub fn from_env() -> Builder {
         let mut b = Builder::new();
         if let Some(v) = b.var("OTEL_SERVICE_NAME") {
@@ -341,6 +346,18 @@ impl Builder {
         if let Some(v) = b.var("OBS_NAMESPACE") {
             let ok = valid_namespace(v.trim()).then(|| v.trim().to_string());
             b.cfg.namespace = b.checked_env("OBS_NAMESPACE", &v, ok, EXPECT_NAMESPACE);
+        }
+        if let Some(v) = b.var("OBS_ALERT_INTERVAL") {
+            let d = parse_duration(&v).filter(|d| alert_interval_ok(*d));
+            if let Some(d) = b.checked_env("OBS_ALERT_INTERVAL", &v, d, EXPECT_ALERT_INTERVAL) {
+                b.alerts.interval = d;
+            }
+        }
+        if let Some(v) = b.var("OBS_ALERT_WINDOW") {
+            let d = parse_duration(&v).filter(|d| alert_window_ok(*d));
+            if let Some(d) = b.checked_env("OBS_ALERT_WINDOW", &v, d, EXPECT_ALERT_WINDOW) {
+                b.alerts.window = d;
+            }
         }
         if let Some(v) = b.var("OBS_CARDINALITY_LIMIT") {
             let n = within(&v, 1..=crate::metrics::registry::MAX_CARDINALITY_LIMIT);
@@ -839,6 +856,42 @@ impl Builder {
         self
     }
 
+    /// Adds an in-process alert rule ([`crate::ops::alerts`]): with at least
+    /// one rule, `init()` starts a thread that evaluates them on a snapshot
+    /// of the registry every [`Builder::alert_interval`].
+    pub fn alert(mut self, rule: crate::ops::alerts::AlertRule) -> Self {
+        self.alerts.rules.push(rule);
+        self
+    }
+    /// Adds a notifier of the alert rules' transitions; without any, they
+    /// go to [`crate::ops::alerts::LogNotifier`].
+    pub fn alert_notifier(mut self, n: impl crate::ops::alerts::Notifier) -> Self {
+        self.alerts.notifiers.push(std::sync::Arc::new(n));
+        self
+    }
+    /// Time between two evaluations of the alert rules
+    /// (`OBS_ALERT_INTERVAL`; default 15 s; 10 ms to 1 hour).
+    pub fn alert_interval(mut self, every: std::time::Duration) -> Self {
+        if self
+            .checked("OBS_ALERT_INTERVAL", format!("{every:?}"), alert_interval_ok(every), EXPECT_ALERT_INTERVAL)
+            .is_some()
+        {
+            self.alerts.interval = every;
+        }
+        self
+    }
+    /// The window over which alert rules compute error ratios, latencies and
+    /// cost per hour (`OBS_ALERT_WINDOW`; default 5 minutes; 10 ms to 1 day).
+    pub fn alert_window(mut self, window: std::time::Duration) -> Self {
+        if self
+            .checked("OBS_ALERT_WINDOW", format!("{window:?}"), alert_window_ok(window), EXPECT_ALERT_WINDOW)
+            .is_some()
+        {
+            self.alerts.window = window;
+        }
+        self
+    }
+
     /// Starts the exporters and turns recording on, all or nothing.
     ///
     /// Every configuration error is returned at once
@@ -952,6 +1005,12 @@ impl Builder {
         #[cfg(feature = "metrics-facade")]
         let _ = metrics::set_global_recorder(crate::metrics::facade::ObsRecorder);
         crate::catalog::materialize();
+        if !self.alerts.rules.is_empty() {
+            match crate::ops::alerts::Evaluator::start(self.alerts.clone()) {
+                Ok(e) => running.push(Box::new(Alerts(e))),
+                Err(e) => tracing::error!(target: "obs_runtime::alerts", "alert rules not evaluated: {e}"),
+            }
+        }
         #[cfg(any(feature = "prometheus", feature = "otlp"))]
         crate::process::set_build_info(&self.cfg.service_name);
         crate::call::enable();
@@ -1007,6 +1066,8 @@ fn method_of(var: &str) -> &'static str {
         "OBS_BUDGET_REDIS_TIMEOUT" => "budget_redis_timeout",
         "OBS_BUDGET_REDIS_REFRESH" => "budget_redis_refresh",
         "OBS_BUDGET_REDIS_PREFIX" => "budget_redis_prefix",
+        "OBS_ALERT_INTERVAL" => "alert_interval",
+        "OBS_ALERT_WINDOW" => "alert_window",
         _ => "",
     }
 }
@@ -1054,6 +1115,17 @@ struct BudgetStoreConfig {
     timeout: Option<std::time::Duration>,
     refresh: Option<std::time::Duration>,
     prefix: Option<String>,
+}
+
+const EXPECT_ALERT_INTERVAL: &str = "a duration from 10ms to 60m, e.g. 15s";
+const EXPECT_ALERT_WINDOW: &str = "a duration from 10ms to 1440m (a day), e.g. 5m";
+
+fn alert_interval_ok(d: std::time::Duration) -> bool {
+    (std::time::Duration::from_millis(10)..=std::time::Duration::from_secs(3600)).contains(&d)
+}
+
+fn alert_window_ok(d: std::time::Duration) -> bool {
+    (std::time::Duration::from_millis(10)..=std::time::Duration::from_secs(86_400)).contains(&d)
 }
 
 /// `100ms`, `2s`, `1m`: above zero.
@@ -1181,6 +1253,18 @@ impl Running for BudgetStore {
     }
     fn flush(&mut self) {
         self.0.flush();
+    }
+    fn shutdown(&mut self) {
+        self.0.shutdown();
+    }
+}
+
+/// The alert evaluator as one of the guard's running parts.
+struct Alerts(crate::ops::alerts::Evaluator);
+
+impl Running for Alerts {
+    fn describe(&self) -> String {
+        self.0.describe()
     }
     fn shutdown(&mut self) {
         self.0.shutdown();

@@ -52,7 +52,7 @@
 //!
 //! ```text
 //! L7  lib · init · testing
-//! L6  export · trace · tower
+//! L6  export · trace · tower · ops
 //! L5  catalog · redact · health
 //! L4  llm
 //! L3  call
@@ -86,7 +86,8 @@
 //!   `redact`, `health` (`#[health_check]` functions and run-time checks,
 //!   run by `/ready`).
 //! * L6, what reads the layers below: `export` (Prometheus, logs), `trace`
-//!   (OpenTelemetry ids), `tower`.
+//!   (OpenTelemetry ids), `tower`, `ops` (Prometheus rules and a Grafana
+//!   dashboard generated from the catalog, in-process alert rules).
 //! * L7: `init` (`Builder`), `testing`, and this root (`init()`, `__private`
 //!   for generated code).
 
@@ -110,6 +111,7 @@ pub mod labels;
 pub mod ledger;
 mod llm;
 pub mod metrics;
+pub mod ops;
 pub mod pricing;
 #[cfg(any(feature = "prometheus", feature = "otlp"))]
 mod process;

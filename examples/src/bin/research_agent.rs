@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! cargo run -p obs-examples --bin research-agent -- --topics 6 --serve
+//! cargo run -p obs-examples --bin research-agent -- --prometheus-rules rules.yml --grafana-dashboard obs.json
 //! ```
 
 use obs_examples::agents::{self, Report};
@@ -52,6 +53,23 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Generated from the catalog of this binary's instrumented functions
+    // (and OBS_NAMESPACE): write them and stop, before any agent runs.
+    if args.prometheus_rules.is_some() || args.grafana_dashboard.is_some() {
+        let files = [
+            (&args.prometheus_rules, obs_runtime::ops::prometheus_rules as fn() -> String, "Prometheus rules"),
+            (&args.grafana_dashboard, obs_runtime::ops::grafana_dashboard, "Grafana dashboard"),
+        ];
+        for (path, make, what) in files {
+            let Some(path) = path else { continue };
+            if let Err(e) = std::fs::write(path, make()) {
+                eprintln!("research-agent: cannot write the {what} to {path}: {e}");
+                return ExitCode::FAILURE;
+            }
+            println!("wrote the {what} to {path}");
+        }
+        return ExitCode::SUCCESS;
+    }
     let metrics_url = obs.prometheus_addr().map(|a| format!("http://{a}/metrics"));
     match &metrics_url {
         Some(url) => println!("metrics: {url} (scrapeable while the agents run)"),

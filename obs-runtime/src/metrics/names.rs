@@ -303,6 +303,15 @@ pub static HTTP_DURATION: Builtin = Builtin::new(
     &["method", "route"],
 );
 
+/// `obs_alert_notifications_failed_total{notifier, reason}`: alert
+/// notifications not delivered (`queue_full`, `error`, `timeout`).
+pub static ALERT_NOTIFY_FAILED: Builtin = Builtin::new(
+    "obs_alert_notifications_failed_total",
+    "Alert notifications not delivered, by notifier and reason: queue_full (its queue was full), error (refused or unreachable after retries), timeout.",
+    MetricKind::Counter,
+    &["notifier", "reason"],
+);
+
 /// `process_cpu_seconds_total`: user and system CPU time (kept in µs).
 pub static PROCESS_CPU: Builtin = Builtin::new(
     "process_cpu_seconds_total",
@@ -373,6 +382,7 @@ pub static SELF_METRICS: &[&Builtin] = &[
     &BUDGET_STORE_RECONCILED,
     &HTTP_REQUESTS,
     &HTTP_DURATION,
+    &ALERT_NOTIFY_FAILED,
     &PROCESS_CPU,
     &PROCESS_RESIDENT,
     &PROCESS_VIRTUAL,
