@@ -2,6 +2,7 @@
 
 pub mod backends;
 pub mod budget_call;
+pub mod openai_server;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
