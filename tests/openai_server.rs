@@ -155,6 +155,8 @@ pub struct Served {
     /// `model` of the request.
     pub request_model: String,
     pub stream: bool,
+    /// `model` of the response (`None` for an error).
+    pub response_model: Option<String>,
     /// The HTTP status sent.
     pub status: u16,
     /// The usage reported (in the body, or in the usage chunk of a stream
@@ -298,6 +300,7 @@ async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>) {
         request_model: request["model"].as_str().unwrap_or_default().to_string(),
         request,
         stream,
+        response_model: None,
         status: 200,
         usage: None,
         first_content: None,
@@ -316,6 +319,7 @@ async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>) {
             served.status = status;
         }
         Reply::Answer { model, chunks, tool_calls, usage, delay, chunk_delay } if stream => {
+            served.response_model = Some(model.clone());
             tokio::time::sleep(delay).await;
             let _ = sock
                 .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n")
@@ -357,6 +361,7 @@ async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>) {
             let _ = sock.write_all(b"data: [DONE]\n\n").await;
         }
         Reply::Answer { model, chunks, tool_calls, usage, delay, .. } => {
+            served.response_model = Some(model.clone());
             tokio::time::sleep(delay).await;
             let body = json!({"id": "chatcmpl-1", "object": "chat.completion", "created": 1763700000, "model": model,
                 "choices": [{"index": 0, "message": message(&chunks, &tool_calls), "logprobs": null,

@@ -235,14 +235,32 @@ async fn rig_agents_tools_stream_and_failure_match_the_server() {
             field("gen_ai.usage.reasoning_tokens"),
         );
         match reported {
-            Some(r) => assert_eq!(on_span, r, "{span:?}"),
+            Some(r) => {
+                assert_eq!(on_span, r, "{span:?}");
+                assert_eq!(span.field("gen_ai.response.model"), s.response_model.as_deref());
+                assert!(span.field("gen_ai.response.id").is_some());
+            }
             // rig 0.44 marks a failed call's span with nothing: no usage, no
-            // error.type, no otel.status_code.
+            // response id or model, no error.type, no otel.status_code. Only
+            // the absence of every response field tells it from a success.
             None => {
                 assert_eq!(on_span, (None, None, None, None));
+                assert_eq!((span.field("gen_ai.response.id"), span.field("gen_ai.response.model")), (None, None));
                 assert_eq!((span.field("error.type"), span.field("otel.status_code")), (None, None));
             }
         }
+        assert_eq!(span.field("gen_ai.request.stream"), Some(if s.stream { "true" } else { "false" }));
+        // Under obs's agent span: rig adopts the ambient span as its agent
+        // span instead of opening its own `invoke_agent`.
+        let mut up = spans.parent_of(span);
+        while let Some(p) = &up {
+            if p.name.starts_with("invoke_agent") {
+                break;
+            }
+            up = spans.parent_of(p);
+        }
+        let agent = up.expect("an agent span above the chat span");
+        assert!(agent.target.starts_with("rig_e2e"), "rig's own agent span: {agent:?}");
         assert!(span.closed);
         // rig records no time to first chunk on its spans.
         assert_eq!(span.field("gen_ai.response.time_to_first_chunk"), None);
