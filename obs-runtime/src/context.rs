@@ -226,11 +226,13 @@ impl Drop for InnermostCall {
     }
 }
 
+#[cfg(feature = "logs")]
 /// The kind (`CALL_*`) of the innermost obs call entered on this thread.
 pub(crate) fn innermost_call() -> u8 {
     MARKS.try_with(|m| m.innermost.get()).unwrap_or(CALL_NONE)
 }
 
+#[cfg(feature = "logs")]
 /// What entering a foreign span replaced, restored by [`foreign_exit`].
 pub(crate) struct ForeignSaved {
     kind: u8,
@@ -238,6 +240,7 @@ pub(crate) struct ForeignSaved {
     covered: u8,
 }
 
+#[cfg(feature = "logs")]
 /// A foreign GenAI span of kind `kind` is entered on this thread.
 pub(crate) fn foreign_enter(kind: u8) -> ForeignSaved {
     MARKS
@@ -245,6 +248,7 @@ pub(crate) fn foreign_enter(kind: u8) -> ForeignSaved {
         .unwrap_or(ForeignSaved { kind, foreign: 0, covered: 0 })
 }
 
+#[cfg(feature = "logs")]
 /// The foreign span entered with `saved` is exited: whether an obs call of
 /// its kind ran directly inside it while it was entered.
 pub(crate) fn foreign_exit(saved: ForeignSaved) -> bool {

@@ -277,10 +277,7 @@ const ERROR_TYPE_MAX_BYTES: usize = 64;
 /// each one is leaked once.
 pub(crate) fn error_type(s: &str) -> &'static str {
     static SEEN: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
-    let s = match crate::metrics::registry::cut(s, ERROR_TYPE_MAX_BYTES) {
-        Cow::Borrowed(b) => Cow::Borrowed(b),
-        Cow::Owned(o) => Cow::Owned(o),
-    };
+    let s = crate::metrics::registry::cut(s, ERROR_TYPE_MAX_BYTES);
     let s: &str = if s.is_empty() { "error" } else { &s };
     let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
     let set = seen.get_or_insert_with(HashSet::new);
