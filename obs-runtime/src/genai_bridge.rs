@@ -113,8 +113,13 @@ fn known(meta: &Metadata<'_>) -> bool {
 }
 
 /// The bridge's per-layer filter: GenAI spans only, whatever the other
-/// filters say.
-struct GenAiFilter;
+/// filters say. Its level hint is the log filter's, raised to `INFO`:
+/// `tracing` combines the layers' hints so that a lower one would disable
+/// the log part's lines (and a higher one would cost every disabled
+/// `debug!` an interest check).
+struct GenAiFilter {
+    log_hint: fn() -> Option<LevelFilter>,
+}
 
 impl<S> Filter<S> for GenAiFilter {
     fn enabled(&self, meta: &Metadata<'_>, _: &Context<'_, S>) -> bool {
@@ -134,7 +139,7 @@ impl<S> Filter<S> for GenAiFilter {
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
-        Some(LevelFilter::INFO)
+        Some((self.log_hint)().map_or(LevelFilter::INFO, |h| h.max(LevelFilter::INFO)))
     }
 }
 
@@ -436,10 +441,11 @@ fn record(rec: GenAiSpan) {
     }
 }
 
-/// The bridge with its filter, as [`crate::layer()`] adds it.
-pub(crate) fn layer<S>() -> impl Layer<S>
+/// The bridge with its filter, as [`crate::layer()`] adds it; `log_hint`
+/// is the level hint of obs's log filter.
+pub(crate) fn layer<S>(log_hint: fn() -> Option<LevelFilter>) -> impl Layer<S>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    Bridge.with_filter(GenAiFilter)
+    Bridge.with_filter(GenAiFilter { log_hint })
 }

@@ -192,7 +192,16 @@ where
         .and_then(LogLayer { dispatch: OnceLock::new() }.with_filter(ObsFilter { spans_only: false }))
         // GenAI spans of other libraries become obs calls, whatever the
         // filters above show (see `genai_bridge`).
-        .and_then(crate::genai_bridge::layer())
+        .and_then(crate::genai_bridge::layer(log_level_hint))
+}
+
+/// The level hint of obs's log filter (the configured `RUST_LOG` once
+/// `init()` ran, `INFO` before).
+fn log_level_hint() -> Option<LevelFilter> {
+    match SINK.get() {
+        Some(sink) => Filter::<tracing_subscriber::Registry>::max_level_hint(&sink.filter),
+        None => Some(LevelFilter::INFO),
+    }
 }
 
 /// Whether the subscriber in force here already carries obs's layer.
