@@ -53,7 +53,7 @@
 //! ```text
 //! L7  lib · init · testing
 //! L6  export · trace · tower
-//! L5  catalog · redact
+//! L5  catalog · redact · track · genai_bridge
 //! L4  llm
 //! L3  call
 //! L2  pricing · ledger · budget · process
@@ -82,7 +82,10 @@
 //! * L4, `llm`: model calls (`LlmSite = Site<Llm>`), tokens, cost, the ledger
 //!   and budget feeds, `TrackedStream`.
 //! * L5: `catalog` (inventory of call sites, [`catalog()`], series at zero),
-//!   `redact`.
+//!   `redact`, `track` (calls obs does not wrap: model calls, tools and
+//!   agents started and ended by code, on the macros' call sites),
+//!   `genai_bridge` (GenAI-convention spans of other libraries become obs
+//!   calls through `track`; part of [`layer()`], feature `logs`).
 //! * L6, what reads the layers below: `export` (Prometheus, logs), `trace`
 //!   (OpenTelemetry ids), `tower`.
 //! * L7: `init` (`Builder`), `testing`, and this root (`init()`, `__private`
@@ -96,6 +99,8 @@ pub mod context;
 mod descriptor;
 pub mod events;
 pub mod export;
+#[cfg(feature = "logs")]
+mod genai_bridge;
 mod init;
 mod json;
 pub mod labels;
@@ -116,6 +121,7 @@ mod time;
 pub mod tower;
 #[cfg(feature = "logs")]
 pub mod trace;
+pub mod track;
 pub mod usage;
 
 pub use budget::BudgetExceeded;
