@@ -21,7 +21,9 @@
 //! refused), under the agent current when the span was created, timed from
 //! the span's creation to its close. The status is `error` when the span has
 //! `error.type` (or rig's `gen_ai.tool.error.type`) or `otel.status_code`
-//! `ERROR`, with that `error.type`; else `success`.
+//! `ERROR`, with that `error.type`; a model span of rig's (target `rig*`)
+//! that closes without any response field (id, model, usage) is rig 0.44's
+//! failed call, `error` with `error.type` `_OTHER`; else `success`.
 //!
 //! **No double counting.** A foreign span of a model call is not counted
 //! when an obs model call (`#[track_llm_call]` or an entered
@@ -156,6 +158,14 @@ struct GenAiSpan {
     ttft_secs: Option<f64>,
     error_type: Option<String>,
     status_error: bool,
+    /// Opened by rig (its target starts with `rig`).
+    rig: bool,
+    /// A response field was recorded: id, model or any usage.
+    responded: bool,
+    /// When a span of rig's was last exited: its model call's end (rig keeps
+    /// the span open while the turn's tools run, entered only while it talks
+    /// to the model).
+    last_exit: Option<quanta::Instant>,
     /// When it was created, and what was current then.
     created: Option<quanta::Instant>,
     agent: Option<Agent>,
@@ -170,6 +180,9 @@ fn number(v: &str) -> Option<u64> {
 
 impl GenAiSpan {
     fn set_u64(&mut self, name: &str, v: u64) {
+        if name.starts_with("gen_ai.usage.") {
+            self.responded = true;
+        }
         let u = &mut self.usage;
         match name {
             "gen_ai.usage.input_tokens" | "gen_ai.usage.prompt_tokens" => u.input = Some(v),
@@ -191,7 +204,11 @@ impl GenAiSpan {
         match name {
             crate::semconv::GEN_AI_OPERATION_NAME => keep(&mut self.operation),
             crate::semconv::GEN_AI_REQUEST_MODEL => keep(&mut self.request_model),
-            crate::semconv::GEN_AI_RESPONSE_MODEL | "gen_ai.response.model_name" => keep(&mut self.response_model),
+            crate::semconv::GEN_AI_RESPONSE_MODEL | "gen_ai.response.model_name" => {
+                self.responded = true;
+                keep(&mut self.response_model)
+            }
+            "gen_ai.response.id" => self.responded |= !v.is_empty(),
             crate::semconv::GEN_AI_PROVIDER_NAME => keep(&mut self.provider),
             "gen_ai.system" if self.provider.is_none() => keep(&mut self.provider),
             crate::semconv::GEN_AI_AGENT_NAME => keep(&mut self.agent_name),
@@ -239,6 +256,7 @@ impl Visit for GenAiSpan {
                     | crate::semconv::GEN_AI_REQUEST_MODEL
                     | crate::semconv::GEN_AI_RESPONSE_MODEL
                     | "gen_ai.response.model_name"
+                    | "gen_ai.response.id"
                     | crate::semconv::GEN_AI_PROVIDER_NAME
                     | "gen_ai.system"
                     | crate::semconv::GEN_AI_AGENT_NAME
@@ -301,6 +319,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Bridge {
         let Some(span) = ctx.span(id) else { return };
         let mut rec = GenAiSpan::default();
         attrs.record(&mut rec);
+        rec.rig = attrs.metadata().target().starts_with("rig");
         rec.created = Some(quanta::Instant::now());
         rec.agent = Some(current_agent());
         rec.innermost = context::innermost_call();
@@ -340,6 +359,12 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Bridge {
             .ok()
             .flatten();
         let Some(entered) = popped else { return };
+        if let Some(span) = ctx.span(id) {
+            let mut ext = span.extensions_mut();
+            if let Some(rec) = ext.get_mut::<GenAiSpan>().filter(|r| r.rig) {
+                rec.last_exit = Some(quanta::Instant::now());
+            }
+        }
         if let Some(saved) = entered.foreign {
             if context::foreign_exit(saved) {
                 if let Some(span) = ctx.span(id) {
@@ -395,8 +420,14 @@ fn record(rec: GenAiSpan) {
     if duplicate {
         return;
     }
+    // rig (0.44) marks a failed model call's span with nothing: it closes
+    // without any response field (id, model, usage), which a reply always
+    // sets. `_OTHER` is the conventions' error.type for an unknown error.
+    let rig_failed = rec.rig && matches!(kind, Kind::Model(_)) && !rec.responded;
     let outcome = if rec.error_type.is_some() || rec.status_error {
         Outcome::Error(track::error_type(rec.error_type.as_deref().unwrap_or("error")))
+    } else if rig_failed {
+        Outcome::Error(track::error_type("_OTHER"))
     } else {
         Outcome::Success
     };
@@ -413,8 +444,14 @@ fn record(rec: GenAiSpan) {
             };
             let provider = provider_given.unwrap_or_else(|| crate::provider::infer_provider(model));
             let mut call = track::start_llm(op, false, model, provider, Some(tracing::Span::none()));
-            if let Some(start) = rec.created {
-                call.started_at(start);
+            match (rec.created, rec.last_exit) {
+                // rig: from creation to the last exit. The call ends now, so
+                // its start moves by the time the span stayed open after.
+                (Some(start), Some(end)) if end >= start => {
+                    call.started_at(quanta::Instant::now() - end.duration_since(start))
+                }
+                (Some(start), _) => call.started_at(start),
+                _ => {}
             }
             if let Some(s) = rec.ttft_secs.filter(|s| s.is_finite() && *s >= 0.0) {
                 call.record_ttft_ns((s * 1e9) as u64);
