@@ -2,15 +2,16 @@
 //! provider over `rig-core`'s reqwest transport) against the
 //! OpenAI-compatible server of `obs_tests::openai_server`: three agents, two
 //! tools, a multi-turn run, a streamed run with a tool turn, and a provider
-//! failure. The figures rig hands out (`PromptResponse`, its per-call
-//! `CompletionCall`s, the streamed `CompletionCall` items) read through the
-//! `rig-0_44` feature's `LlmUsage` must equal what the server reported, and
-//! rig's own GenAI spans must carry what obs's span bridge reads.
+//! failure. No glue for model calls: `obs_runtime::layer()` turns rig's GenAI
+//! spans into obs model calls, whose per-call figures (ledger, metrics) must
+//! equal what the server reported. The figures rig hands out
+//! (`PromptResponse`, its `CompletionCall`s, the streamed items) read through
+//! the `rig-0_44` feature's `LlmUsage` must equal them too.
 
 use futures::StreamExt;
 use obs_runtime::testing::{self, snapshot, SpanCapture};
 use obs_runtime::usage::{LlmChunk, LlmUsage, TokenUsage};
-use obs_runtime::{track_execution, track_tool};
+use obs_runtime::{ledger, track_execution, track_tool};
 use obs_tests::openai_server::{OpenAiServer, Reply, Served, Usage};
 use rig_agent::agent::{Agent, AgentBuilder, MultiTurnStreamItem, PromptResponse};
 use rig_agent::completion::PromptError;
@@ -19,6 +20,7 @@ use rig_core::tool::PortableTool;
 use serde::Deserialize;
 use serde_json::json;
 use std::time::Duration;
+use tracing_subscriber::layer::SubscriberExt;
 
 /// The time the `lookup` tool takes: model-call durations must not contain it.
 const TOOL_TIME: Duration = Duration::from_millis(250);
@@ -118,6 +120,19 @@ async fn fail(agent: &Agent) -> Result<PromptResponse, PromptError> {
     agent.prompt("Anything?").await
 }
 
+/// Cost in picodollars at the catalogue's rates (per 1M tokens: gpt-4o
+/// $2.50 input, $1.25 cached, $10 output; gpt-4o-mini $0.15, $0.075, $0.60;
+/// their dated snapshots the same): cached tokens at the cache rate only,
+/// reasoning inside output.
+fn cost_pico(model: &str, u: Usage) -> u64 {
+    let (input, cached, output) = match model {
+        "gpt-4o-2024-08-06" => (2_500_000, 1_250_000, 10_000_000),
+        "gpt-4o-mini-2024-07-18" => (150_000, 75_000, 600_000),
+        other => panic!("no rate for {other}"),
+    };
+    (u.prompt - u.cached) * input + u.cached * cached + u.completion * output
+}
+
 fn token_usage(u: Usage) -> TokenUsage {
     TokenUsage::openai(u.prompt, u.completion, Some(u.cached), Some(u.reasoning))
 }
@@ -129,8 +144,12 @@ fn server_usage(s: &Served) -> TokenUsage {
 #[tokio::test(flavor = "current_thread")]
 async fn rig_agents_tools_stream_and_failure_match_the_server() {
     testing::enable();
+    ledger::clear();
     let spans = SpanCapture::new();
-    let _g = spans.set_default();
+    // What an application has: obs's layer (the GenAI bridge in it); and a
+    // span capture beside it, to compare with what rig put on its spans.
+    let _g =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(obs_runtime::layer()).with(spans.layer()));
     let server = OpenAiServer::start(vec![
         // researcher: a tool turn (both tools), then the answer.
         Reply::tools(
@@ -266,8 +285,58 @@ async fn rig_agents_tools_stream_and_failure_match_the_server() {
         assert_eq!(span.field("gen_ai.response.time_to_first_chunk"), None);
     }
 
-    // obs's own view of the edges: the agents and their tools.
+    // obs: one model call per request the server answered, through the
+    // bridge, with no glue. Per call (the ledger, in order): agent, model
+    // (the priced response model; the request's for the failure), status,
+    // tokens by type, cost, duration.
+    let mut calls = ledger::recent();
+    calls.sort_by_key(|r| r.timestamp_ms);
+    assert_eq!(calls.len(), served.len(), "{calls:#?}");
+    let agents = ["researcher", "researcher", "streamer", "streamer", "flaky"];
+    for ((r, s), agent) in calls.iter().zip(&served).zip(agents) {
+        assert_eq!((r.agent, r.provider), (agent, "openai"), "{r:?}");
+        match s.usage {
+            Some(u) => {
+                let model = s.response_model.as_deref().unwrap();
+                assert_eq!((r.model, r.status), (model, "success"), "{r:?}");
+                assert_eq!(
+                    (r.input_tokens, r.output_tokens, r.cache_read_tokens, r.reasoning_tokens),
+                    (Some(u.prompt), Some(u.completion), Some(u.cached), Some(u.reasoning)),
+                    "{r:?}"
+                );
+                assert_eq!(r.cost_pico, Some(cost_pico(model, u)), "{r:?}");
+            }
+            None => {
+                assert_eq!((r.model, r.status), ("gpt-4o-mini", "error"), "{r:?}");
+                assert_eq!((r.input_tokens, r.output_tokens, r.cost_pico), (None, None, None));
+            }
+        }
+        // The call contains the server's answer, and not the tools that ran
+        // after it (`lookup` takes 250 ms; no answer took 200 ms).
+        assert!(r.duration_seconds >= s.duration.as_secs_f64(), "{r:?} vs {s:?}");
+        assert!(r.duration_seconds < TOOL_TIME.as_secs_f64(), "tool time in a model call: {r:?}");
+    }
     let m = snapshot();
+    let llm = |agent: &str, model: &str, status: &str| {
+        m.counter("llm_calls_total", &[("agent", agent), ("model", model), ("provider", "openai"), ("status", status)])
+    };
+    assert_eq!(llm("researcher", "gpt-4o-2024-08-06", "success"), Some(2));
+    assert_eq!(llm("streamer", "gpt-4o-mini-2024-07-18", "success"), Some(2));
+    assert_eq!(llm("flaky", "gpt-4o-mini", "error"), Some(1));
+    let errors = m.histogram(
+        "llm_call_duration_seconds",
+        &[("model", "gpt-4o-mini"), ("provider", "openai"), ("status", "error")],
+    );
+    assert_eq!(errors.map(|h| h.count), Some(1));
+
+    // rig 0.44 reports no time to first token (none on its spans, and its
+    // hooks cannot name the model at a call's start): obs invents none.
+    let ttft =
+        m.histogram("llm_time_to_first_token_seconds", &[("model", "gpt-4o-mini-2024-07-18"), ("provider", "openai")]);
+    assert_eq!(ttft.map_or(0, |h| h.count), 0);
+
+    // The agents' tools: obs's own #[track_tool] inside rig's execute_tool
+    // spans, counted once.
     let tool = |agent: &str, tool: &str| {
         m.counter("tool_calls_total", &[("agent", agent), ("tool", tool), ("status", "success")])
     };
