@@ -1,9 +1,10 @@
 //! The real genai 0.7 client (with its `otel` feature) against the
 //! OpenAI-compatible server of `obs_tests::openai_server`: a plain call, a
 //! streamed call (`ChatStreamEvent`, usage in its `End` event) and a provider
-//! failure, inside an agent; obs's per-call figures (ledger, metrics) must
-//! equal what the server reported, and genai's own GenAI spans must carry
-//! what the span bridge reads.
+//! failure, twice: in agent `writer` through `#[track_llm_call]` (genai's own
+//! spans inside are not counted again), and in agent `reader` with no glue
+//! (genai's spans through the bridge in `obs_runtime::layer()`). obs's
+//! per-call figures (ledger, metrics) must equal what the server reported.
 
 use futures::StreamExt;
 use genai::adapter::AdapterKind;
@@ -14,6 +15,7 @@ use obs_runtime::testing::{self, snapshot, SpanCapture};
 use obs_runtime::{ledger, track_execution, track_llm_call, BoxedStream};
 use obs_tests::openai_server::{OpenAiServer, Reply, Served, Usage};
 use std::time::Duration;
+use tracing_subscriber::layer::SubscriberExt;
 
 /// Every model of this client goes to the test server as an OpenAI chat model.
 fn client(server: &OpenAiServer) -> Client {
@@ -66,21 +68,53 @@ async fn write(client: &Client) -> (Result<String, genai::Error>, String, Result
     (plain, text, failed)
 }
 
+fn server_script_again() -> Vec<Reply> {
+    vec![
+        Reply::text(
+            "gpt-4o-2024-08-06",
+            "Rust is a systems language.",
+            Usage::new(1_800, 200).cached(1_024).reasoning(64),
+        )
+        .delay(Duration::from_millis(30)),
+        Reply::chunks("gpt-4o-mini-2024-07-18", &["Hel", "lo", " there"], Usage::new(900, 40).cached(128).reasoning(8))
+            .delay(Duration::from_millis(30))
+            .chunk_delay(Duration::from_millis(40)),
+        Reply::error(500, "upstream overloaded"),
+    ]
+}
+
+/// The same three calls with no obs code around them.
+#[track_execution(agent = "reader")]
+async fn read(client: &Client) -> (Result<ChatResponse, genai::Error>, String, Result<ChatResponse, genai::Error>) {
+    let plain = client.exec_chat("gpt-4o", request("What is Rust?"), None).await;
+    let options = ChatOptions::default().with_capture_usage(true);
+    let mut stream = client.exec_chat_stream("gpt-4o-mini", request("Say hello"), Some(&options)).await.unwrap().stream;
+    let mut text = String::new();
+    while let Some(event) = stream.next().await {
+        if let ChatStreamEvent::Chunk(c) = event.expect("stream event") {
+            text.push_str(&c.content);
+        }
+    }
+    drop(stream);
+    let failed = client.exec_chat("gpt-4o", request("And now?"), None).await;
+    (plain, text, failed)
+}
+
 /// Cost in picodollars at the catalogue's rates (per 1M tokens: gpt-4o $2.50
 /// input, $1.25 cached, $10 output; gpt-4o-mini $0.15, $0.075, $0.60):
 /// cached tokens at the cache rate only, reasoning inside output.
 fn cost_pico(model: &str, u: Usage) -> u64 {
     let (input, cached, output) = match model {
-        "gpt-4o" => (2_500_000, 1_250_000, 10_000_000),
-        "gpt-4o-mini" => (150_000, 75_000, 600_000),
+        "gpt-4o" | "gpt-4o-2024-08-06" => (2_500_000, 1_250_000, 10_000_000),
+        "gpt-4o-mini" | "gpt-4o-mini-2024-07-18" => (150_000, 75_000, 600_000),
         other => panic!("no rate for {other}"),
     };
     (u.prompt - u.cached) * input + u.cached * cached + u.completion * output
 }
 
-fn assert_record(r: &ledger::CallRecord, model: &str, served: &Served) {
+fn assert_record(r: &ledger::CallRecord, agent: &str, model: &str, served: &Served) {
     let u = served.usage.expect("the server reported usage");
-    assert_eq!((r.agent, r.model, r.provider, r.status), ("writer", model, "openai", "success"));
+    assert_eq!((r.agent, r.model, r.provider, r.status), (agent, model, "openai", "success"));
     assert_eq!(
         (r.input_tokens, r.output_tokens, r.cache_read_tokens, r.reasoning_tokens),
         (Some(u.prompt), Some(u.completion), Some(u.cached), Some(u.reasoning)),
@@ -101,7 +135,10 @@ async fn genai_calls_plain_streamed_and_failed_are_exact() {
     testing::enable();
     ledger::clear();
     let spans = SpanCapture::new();
-    let _g = spans.set_default();
+    // What an application has: obs's layer (the GenAI bridge in it); and a
+    // span capture beside it, to read what genai put on its spans.
+    let _g =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(obs_runtime::layer()).with(spans.layer()));
     let server = OpenAiServer::start(vec![
         Reply::text(
             "gpt-4o-2024-08-06",
@@ -119,6 +156,8 @@ async fn genai_calls_plain_streamed_and_failed_are_exact() {
         Reply::error(500, "upstream overloaded"),
     ])
     .await;
+    // The reader's calls get the same answers.
+    server.push(server_script_again());
     let client = client(&server);
 
     let (plain, text, failed) = write(&client).await;
@@ -139,8 +178,8 @@ async fn genai_calls_plain_streamed_and_failed_are_exact() {
     let mut calls = ledger::recent();
     calls.sort_by_key(|r| r.timestamp_ms);
     assert_eq!(calls.len(), 3, "{calls:?}");
-    assert_record(&calls[0], "gpt-4o", &served[0]);
-    assert_record(&calls[1], "gpt-4o-mini", &served[1]);
+    assert_record(&calls[0], "writer", "gpt-4o", &served[0]);
+    assert_record(&calls[1], "writer", "gpt-4o-mini", &served[1]);
     let f = &calls[2];
     assert_eq!((f.agent, f.model, f.status), ("writer", "gpt-4o", "error"));
     assert_eq!((f.input_tokens, f.output_tokens, f.cost_pico), (None, None, None), "a failure has no tokens");
@@ -187,4 +226,30 @@ async fn genai_calls_plain_streamed_and_failed_are_exact() {
         let parent = spans.parent_of(s).expect("a parent span");
         assert!(parent.name.starts_with("chat gpt-4o"), "genai span {i} under {:?}", parent.name);
     }
+
+    // No glue: the same calls, genai's spans alone, through the bridge.
+    let (plain, text, failed) = read(&client).await;
+    assert_eq!(plain.expect("plain call").first_text(), Some("Rust is a systems language."));
+    assert_eq!(text, "Hello there");
+    failed.expect_err("the server answered 500");
+    let served = server.served();
+    assert_eq!(served.len(), 6);
+    let mut calls: Vec<_> = ledger::recent().into_iter().filter(|r| r.agent == "reader").collect();
+    calls.sort_by_key(|r| r.timestamp_ms);
+    assert_eq!(calls.len(), 3, "{calls:?}");
+    // Labelled by the response model, which the catalogue prices; genai's
+    // stream span records none, so the streamed call keeps the request's.
+    assert_record(&calls[0], "reader", "gpt-4o-2024-08-06", &served[3]);
+    assert_record(&calls[1], "reader", "gpt-4o-mini", &served[4]);
+    let f = &calls[2];
+    assert_eq!((f.agent, f.model, f.status), ("reader", "gpt-4o", "error"), "the request's model: no response");
+    assert_eq!((f.input_tokens, f.output_tokens, f.cost_pico), (None, None, None));
+    assert_eq!(ledger::recent().len(), 6, "the writer's calls were not counted again");
+    let m = snapshot();
+    let after =
+        m.histogram("llm_time_to_first_token_seconds", &[("model", "gpt-4o-mini"), ("provider", "openai")]).unwrap();
+    assert_eq!(after.count - ttft.count, 1, "genai's time to first chunk");
+    let reader_ttft = after.sum - ttft.sum;
+    let first = served[4].first_content.unwrap().as_secs_f64();
+    assert!(reader_ttft >= first && reader_ttft < calls[1].duration_seconds, "ttft {reader_ttft} vs server {first}");
 }
