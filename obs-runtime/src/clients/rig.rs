@@ -11,6 +11,11 @@
 //! A `PromptResponse` carries the **run's aggregate** usage (every model call
 //! of a multi-turn run summed): right for a `#[track_llm_call]` around a
 //! one-turn prompt, not per call (a tiered model would be priced on the sum).
+//!
+//! Per-call figures need no code at all: rig opens a GenAI `chat` span per
+//! model call, and the span bridge in `obs_runtime::layer()` makes each one
+//! an obs model call (tokens, cost, duration without the turn's tool time,
+//! failures as `error`). rig 0.44 reports no time to first token.
 
 use crate::usage::{LlmChunk, LlmUsage, TokenUsage};
 use rig_agent::agent::{CompletionCall, MultiTurnStreamItem, PromptResponse};
