@@ -204,3 +204,43 @@ async fn an_async_foreign_agent_labels_the_calls_made_inside_it() {
         Some(1)
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Whatever a library writes into the GenAI fields (negative, huge,
+    /// fractional or textual counts, any names), closing its span never
+    /// panics.
+    #[test]
+    fn any_field_values_never_panic(
+        op in proptest::prop_oneof![
+            proptest::strategy::Just("chat".to_string()),
+            proptest::strategy::Just("execute_tool".to_string()),
+            proptest::strategy::Just("invoke_agent".to_string()),
+            ".{0,40}",
+        ],
+        model in ".{0,300}",
+        input in proptest::num::i64::ANY,
+        output in ".{0,20}",
+        ttft in proptest::num::f64::ANY,
+        err in proptest::option::of(".{0,200}"),
+    ) {
+        let _s = subscriber();
+        let span = tracing::info_span!(
+            "fuzz",
+            gen_ai.operation.name = op.as_str(),
+            gen_ai.request.model = model.as_str(),
+            gen_ai.agent.name = model.as_str(),
+            gen_ai.tool.name = model.as_str(),
+            gen_ai.usage.input_tokens = input,
+            gen_ai.usage.output_tokens = output.as_str(),
+            gen_ai.response.time_to_first_chunk = ttft,
+            error.type = tracing::field::Empty,
+        );
+        if let Some(e) = &err {
+            span.record("error.type", e.as_str());
+        }
+        span.in_scope(|| ());
+        drop(span);
+    }
+}

@@ -173,3 +173,15 @@ async fn an_agent_is_current_for_async_code_run_under_it() {
     assert_eq!(m.counter("llm_calls_total", &labels("imp_async", "gpt-4o-mini", "success")), Some(1));
     assert_eq!(m.counter("agent_executions_total", &[("agent", "imp_async"), ("status", "success")]), Some(1));
 }
+
+#[test]
+fn open_calls_can_move_to_another_thread() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<track::ModelCall>();
+    send_sync::<track::ToolCall>();
+    send_sync::<track::AgentCall>();
+    testing::enable();
+    let call = track::llm("gpt-4o-mini").provider("openai").start().unwrap();
+    std::thread::spawn(move || call.finish(TokenUsage::new(1, 1))).join().unwrap();
+    assert_eq!(testing::snapshot().counter("llm_calls_total", &labels("none", "gpt-4o-mini", "success")), Some(1));
+}
