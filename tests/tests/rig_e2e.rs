@@ -345,3 +345,69 @@ async fn rig_agents_tools_stream_and_failure_match_the_server() {
         (Some(1), Some(1), Some(1))
     );
 }
+
+/// A tool with no obs code: rig's `execute_tool` span is all obs sees.
+struct Mul;
+
+impl PortableTool for Mul {
+    const NAME: &'static str = "mul";
+    type Args = AddArgs;
+    type Output = i64;
+    type Error = ToolError;
+    fn description(&self) -> String {
+        "Multiplies two integers".into()
+    }
+    fn parameters(&self) -> serde_json::Value {
+        json!({"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}, "required": ["a", "b"]})
+    }
+    async fn call(&self, args: AddArgs) -> Result<i64, ToolError> {
+        Ok(args.a * args.b)
+    }
+}
+
+/// No obs code at all, only `obs_runtime::layer()`: rig's own
+/// `invoke_agent`, `chat` and `execute_tool` spans become the agent, its
+/// model calls (one failed) and its tool call.
+#[tokio::test(flavor = "current_thread")]
+async fn a_rig_agent_with_no_obs_code_is_counted_from_its_spans() {
+    testing::enable();
+    ledger::clear();
+    let _g = tracing::subscriber::set_default(tracing_subscriber::registry().with(obs_runtime::layer()));
+    let server = OpenAiServer::start(vec![
+        Reply::tools("gpt-4o-mini-2024-07-18", &[("mul", r#"{"a":6,"b":7}"#)], Usage::new(700, 20).cached(256)),
+        Reply::text("gpt-4o-mini-2024-07-18", "42", Usage::new(760, 5).reasoning(2)),
+        Reply::error(429, "rate limited"),
+    ])
+    .await;
+    let model = OpenAIConfig::new("sk-test")
+        .with_base_url(server.base_url())
+        .with_route(Route::Chat)
+        .client()
+        .completion("gpt-4o-mini");
+    let bare = AgentBuilder::new(model).name("bare").tool(Mul).build();
+    let answer = bare.prompt("6 * 7?").max_turns(3).await.expect("run");
+    assert_eq!(answer.output(), "42");
+    bare.prompt("again?").await.expect_err("429");
+
+    let served = server.served();
+    assert_eq!(served.iter().map(|s| s.status).collect::<Vec<_>>(), [200, 200, 429]);
+    let mut calls = ledger::recent();
+    calls.sort_by_key(|r| r.timestamp_ms);
+    let got: Vec<_> = calls.iter().map(|r| (r.agent, r.model, r.status, r.input_tokens, r.output_tokens)).collect();
+    assert_eq!(
+        got,
+        [
+            ("bare", "gpt-4o-mini-2024-07-18", "success", Some(700), Some(20)),
+            ("bare", "gpt-4o-mini-2024-07-18", "success", Some(760), Some(5)),
+            ("bare", "gpt-4o-mini", "error", None, None),
+        ]
+    );
+    assert_eq!((calls[0].cache_read_tokens, calls[1].reasoning_tokens), (Some(256), Some(2)));
+    assert_eq!(calls[0].cost_pico, Some(cost_pico("gpt-4o-mini-2024-07-18", Usage::new(700, 20).cached(256))));
+    let m = snapshot();
+    assert_eq!(m.counter("tool_calls_total", &[("agent", "bare"), ("tool", "mul"), ("status", "success")]), Some(1));
+    // rig 0.44 marks no failure on its `invoke_agent` span: the failed run
+    // counts as a run (its model call is the error).
+    let runs = |status: &str| m.counter("agent_executions_total", &[("agent", "bare"), ("status", status)]);
+    assert_eq!(runs("success"), Some(2));
+}
