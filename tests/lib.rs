@@ -2,6 +2,9 @@
 
 pub mod backends;
 pub mod budget_call;
+pub mod genai_emitter;
+pub mod genai_logs;
+pub mod openai_server;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -22,7 +22,7 @@
 //!
 //! Before `init()` (or `testing::enable()`), a call records nothing.
 
-use crate::context::{current_agent, Agent, AgentScope};
+use crate::context::{current_agent, Agent, AgentScope, InnermostCall};
 use crate::descriptor::{FnInfo, FnKind};
 use crate::metrics::cells::{shard, CounterCells, HistogramCells, UpDownCells};
 use crate::metrics::names::{self, Builtin};
@@ -519,6 +519,7 @@ impl<X: Extension> Call<X> {
         Entered {
             _span: self.span.enter(),
             _agent: if self.sets_agent { Some(AgentScope::enter(self.agent)) } else { None },
+            _innermost: InnermostCall::enter(innermost_kind(self.info.kind())),
         }
     }
 
@@ -546,6 +547,15 @@ impl<X: Extension> Call<X> {
     /// The agent the call is counted under.
     pub(crate) fn agent(&self) -> Agent {
         self.agent
+    }
+
+    /// Moves the call's start back to `start` (the GenAI bridge times a
+    /// foreign span from its creation).
+    #[cfg(feature = "logs")]
+    pub(crate) fn started_at(&mut self, start: quanta::Instant) {
+        if self.start.is_some() {
+            self.start = Some(start);
+        }
     }
 
     /// Nanoseconds since the call started, when it is timed.
@@ -661,6 +671,18 @@ impl<X: Extension> Drop for Call<X> {
 pub struct Entered<'a> {
     _span: tracing::span::Entered<'a>,
     _agent: Option<AgentScope>,
+    _innermost: InnermostCall,
+}
+
+/// The kind of call the GenAI bridge's no-double-counting rule tracks.
+#[inline(always)]
+fn innermost_kind(kind: FnKind) -> u8 {
+    match kind {
+        FnKind::Agent => crate::context::CALL_AGENT,
+        FnKind::LlmCall => crate::context::CALL_MODEL,
+        FnKind::Tool => crate::context::CALL_TOOL,
+        _ => crate::context::CALL_NONE,
+    }
 }
 
 pin_project_lite::pin_project! {

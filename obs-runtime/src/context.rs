@@ -161,6 +161,107 @@ impl Drop for AgentScope {
     }
 }
 
+// ---------------------------------------------------- innermost obs call
+
+/// What kind of obs call is innermost on this thread, and which kind of
+/// foreign GenAI span (bridged by `obs_runtime::layer()`) is open inside it:
+/// the GenAI bridge's no-double-counting rule reads them. One thread-local,
+/// written when an instrumented call is entered (every poll for `async`).
+struct Marks {
+    /// `CALL_*` of the innermost entered obs call.
+    innermost: Cell<u8>,
+    /// `CALL_*` of the innermost open foreign GenAI span entered since it.
+    foreign: Cell<u8>,
+    /// Kinds of obs calls that ran directly inside that foreign span.
+    covered: Cell<u8>,
+}
+
+thread_local! {
+    static MARKS: Marks = const { Marks { innermost: Cell::new(0), foreign: Cell::new(0), covered: Cell::new(0) } };
+}
+
+/// No obs call (or a `#[traced]` one, which marks nothing).
+pub(crate) const CALL_NONE: u8 = 0;
+/// An agent call.
+pub(crate) const CALL_AGENT: u8 = 1;
+/// A model call.
+pub(crate) const CALL_MODEL: u8 = 2;
+/// A tool call.
+pub(crate) const CALL_TOOL: u8 = 4;
+
+/// Marks an obs call of kind `kind` as the innermost one on this thread until
+/// dropped; a foreign span of the same kind directly around it is marked as
+/// covered (the obs call counts, the span does not).
+pub(crate) struct InnermostCall(Option<(u8, u8)>);
+
+impl InnermostCall {
+    #[inline]
+    pub(crate) fn enter(kind: u8) -> InnermostCall {
+        if kind == CALL_NONE {
+            return InnermostCall(None);
+        }
+        InnermostCall(
+            MARKS
+                .try_with(|m| {
+                    let foreign = m.foreign.replace(0);
+                    if foreign & kind != 0 {
+                        m.covered.set(m.covered.get() | kind);
+                    }
+                    (m.innermost.replace(kind), foreign)
+                })
+                .ok(),
+        )
+    }
+}
+
+impl Drop for InnermostCall {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some((innermost, foreign)) = self.0 {
+            let _ = MARKS.try_with(|m| {
+                m.innermost.set(innermost);
+                m.foreign.set(foreign);
+            });
+        }
+    }
+}
+
+#[cfg(feature = "logs")]
+/// The kind (`CALL_*`) of the innermost obs call entered on this thread.
+pub(crate) fn innermost_call() -> u8 {
+    MARKS.try_with(|m| m.innermost.get()).unwrap_or(CALL_NONE)
+}
+
+#[cfg(feature = "logs")]
+/// What entering a foreign span replaced, restored by [`foreign_exit`].
+pub(crate) struct ForeignSaved {
+    kind: u8,
+    foreign: u8,
+    covered: u8,
+}
+
+#[cfg(feature = "logs")]
+/// A foreign GenAI span of kind `kind` is entered on this thread.
+pub(crate) fn foreign_enter(kind: u8) -> ForeignSaved {
+    MARKS
+        .try_with(|m| ForeignSaved { kind, foreign: m.foreign.replace(kind), covered: m.covered.replace(0) })
+        .unwrap_or(ForeignSaved { kind, foreign: 0, covered: 0 })
+}
+
+#[cfg(feature = "logs")]
+/// The foreign span entered with `saved` is exited: whether an obs call of
+/// its kind ran directly inside it while it was entered.
+pub(crate) fn foreign_exit(saved: ForeignSaved) -> bool {
+    MARKS
+        .try_with(|m| {
+            let covered = m.covered.get() & saved.kind != 0;
+            m.foreign.set(saved.foreign);
+            m.covered.set(saved.covered);
+            covered
+        })
+        .unwrap_or(false)
+}
+
 // ------------------------------------------------------------- requests
 
 /// Longest request id accepted from outside (an `X-Request-ID` header, say).

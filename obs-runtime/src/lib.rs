@@ -53,7 +53,7 @@
 //! ```text
 //! L7  lib · init · testing
 //! L6  export · trace · tower · ops
-//! L5  catalog · redact · health
+//! L5  catalog · redact · health · track · genai_bridge
 //! L4  llm
 //! L3  call
 //! L2  pricing · ledger · budget · process · failure
@@ -84,7 +84,10 @@
 //!   and budget feeds, `TrackedStream`.
 //! * L5: `catalog` (inventory of call sites, [`catalog()`], series at zero),
 //!   `redact`, `health` (`#[health_check]` functions and run-time checks,
-//!   run by `/ready`).
+//!   run by `/ready`), `track` (calls obs does not wrap: model calls, tools and
+//!   agents started and ended by code, on the macros' call sites),
+//!   `genai_bridge` (GenAI-convention spans of other libraries become obs
+//!   calls through `track`; part of [`layer()`], feature `logs`).
 //! * L6, what reads the layers below: `export` (Prometheus, logs), `trace`
 //!   (OpenTelemetry ids), `tower`, `ops` (Prometheus rules and a Grafana
 //!   dashboard generated from the catalog, in-process alert rules).
@@ -104,6 +107,8 @@ mod descriptor;
 pub mod events;
 pub mod export;
 mod failure;
+#[cfg(feature = "logs")]
+mod genai_bridge;
 pub mod health;
 mod init;
 mod json;
@@ -126,6 +131,7 @@ mod time;
 pub mod tower;
 #[cfg(feature = "logs")]
 pub mod trace;
+pub mod track;
 pub mod usage;
 
 pub use budget::BudgetExceeded;

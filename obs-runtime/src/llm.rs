@@ -372,8 +372,17 @@ impl Call<Llm> {
         }
     }
 
+    /// Records a time to first token measured elsewhere (a bridged span's
+    /// `gen_ai.response.time_to_first_chunk`).
+    #[cfg(feature = "logs")]
+    pub(crate) fn record_ttft_ns(&self, ns: u64) {
+        if let Some(l) = self.ext() {
+            l.record_ttft(ns);
+        }
+    }
+
     /// Marks the first content chunk of a streamed call.
-    fn record_first_token(&self) {
+    pub(crate) fn record_first_token(&self) {
         let Some(ns) = self.elapsed_ns() else { return };
         if let Some(l) = self.ext() {
             l.record_ttft(ns);

@@ -149,6 +149,12 @@ impl SpanCapture {
         tracing::Dispatch::new(tracing_subscriber::registry().with(CaptureLayer(self.store.clone())))
     }
 
+    /// The capture as a layer, to stack with others (such as
+    /// [`crate::layer()`]) on one subscriber.
+    pub fn layer<S: Subscriber + for<'a> LookupSpan<'a>>(&self) -> impl Layer<S> {
+        CaptureLayer(self.store.clone())
+    }
+
     /// Captures spans of the current thread until the guard drops (use a
     /// current-thread runtime for async tests).
     pub fn set_default(&self) -> tracing::dispatcher::DefaultGuard {

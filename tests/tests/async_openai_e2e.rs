@@ -12,86 +12,8 @@ use async_openai::Client;
 use futures::StreamExt;
 use obs_runtime::testing::{self, snapshot, SpanCapture};
 use obs_runtime::track_llm_call;
-use std::net::SocketAddr;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-const CHAT_BODY: &str = r#"{"id":"chatcmpl-1","object":"chat.completion","created":1763700000,"model":"gpt-4o-2024-08-06",
-"choices":[{"index":0,"message":{"role":"assistant","content":"Rust is a systems language.","refusal":null},"logprobs":null,"finish_reason":"stop"}],
-"usage":{"prompt_tokens":2000,"completion_tokens":300,"total_tokens":2300,
-"prompt_tokens_details":{"cached_tokens":1500,"audio_tokens":0},
-"completion_tokens_details":{"reasoning_tokens":120,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},
-"service_tier":"default","system_fingerprint":"fp_1"}"#;
-
-fn sse_chunks() -> Vec<String> {
-    let chunk = |delta: &str, finish: &str| {
-        format!(
-            r#"{{"id":"chatcmpl-2","object":"chat.completion.chunk","created":1763700001,"model":"gpt-4o-mini-2024-07-18","system_fingerprint":"fp_2","choices":[{{"index":0,"delta":{delta},"logprobs":null,"finish_reason":{finish}}}],"usage":null}}"#
-        )
-    };
-    vec![
-        chunk(r#"{"role":"assistant","content":""}"#, "null"),
-        chunk(r#"{"content":"Hel"}"#, "null"),
-        chunk(r#"{"content":"lo"}"#, "null"),
-        chunk("{}", r#""stop""#),
-        r#"{"id":"chatcmpl-2","object":"chat.completion.chunk","created":1763700001,"model":"gpt-4o-mini-2024-07-18","system_fingerprint":"fp_2","choices":[],"usage":{"prompt_tokens":1000,"completion_tokens":50,"total_tokens":1050,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}}"#.to_string(),
-    ]
-}
-
-/// Serves /v1/chat/completions: JSON, or SSE when the request streams.
-async fn serve(listener: tokio::net::TcpListener) {
-    loop {
-        let Ok((mut sock, _)) = listener.accept().await else { return };
-        tokio::spawn(async move {
-            let mut buf = Vec::new();
-            let mut tmp = [0u8; 4096];
-            // Read headers, then the body by Content-Length.
-            let (head_end, content_length) = loop {
-                let n = sock.read(&mut tmp).await.unwrap_or(0);
-                if n == 0 {
-                    return;
-                }
-                buf.extend_from_slice(&tmp[..n]);
-                if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                    let head = String::from_utf8_lossy(&buf[..i]).to_ascii_lowercase();
-                    let len = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .and_then(|v| v.trim().parse::<usize>().ok())
-                        .unwrap_or(0);
-                    break (i + 4, len);
-                }
-            };
-            while buf.len() < head_end + content_length {
-                let n = sock.read(&mut tmp).await.unwrap_or(0);
-                if n == 0 {
-                    break;
-                }
-                buf.extend_from_slice(&tmp[..n]);
-            }
-            let body: serde_json::Value = serde_json::from_slice(&buf[head_end..]).unwrap_or_default();
-            let stream = body["stream"] == serde_json::json!(true);
-            if stream {
-                assert_eq!(body["stream_options"]["include_usage"], serde_json::json!(true));
-                let _ = sock
-                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n")
-                    .await;
-                for c in sse_chunks() {
-                    let _ = sock.write_all(format!("data: {c}\n\n").as_bytes()).await;
-                    let _ = sock.flush().await;
-                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                }
-                let _ = sock.write_all(b"data: [DONE]\n\n").await;
-            } else {
-                let resp = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{CHAT_BODY}",
-                    CHAT_BODY.len()
-                );
-                let _ = sock.write_all(resp.as_bytes()).await;
-            }
-            let _ = sock.shutdown().await;
-        });
-    }
-}
+use obs_tests::openai_server::{OpenAiServer, Reply, Usage};
+use std::time::Duration;
 
 fn request(model: &str, stream: bool) -> CreateChatCompletionRequest {
     let mut b = CreateChatCompletionRequestArgs::default();
@@ -121,11 +43,17 @@ async fn async_openai_calls_record_exact_tokens_and_cost() {
     testing::enable();
     let spans = SpanCapture::new();
     let _g = spans.set_default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr: SocketAddr = listener.local_addr().unwrap();
-    let server = tokio::spawn(serve(listener));
-    let client =
-        Client::with_config(OpenAIConfig::new().with_api_base(format!("http://{addr}/v1")).with_api_key("sk-test"));
+    let server = OpenAiServer::start(vec![
+        Reply::text(
+            "gpt-4o-2024-08-06",
+            "Rust is a systems language.",
+            Usage::new(2_000, 300).cached(1_500).reasoning(120),
+        ),
+        Reply::chunks("gpt-4o-mini-2024-07-18", &["Hel", "lo"], Usage::new(1_000, 50))
+            .chunk_delay(Duration::from_millis(10)),
+    ])
+    .await;
+    let client = Client::with_config(OpenAIConfig::new().with_api_base(server.base_url()).with_api_key("sk-test"));
 
     // Plain call: 2,000 input (1,500 cached), 300 output (120 reasoning).
     let resp = ask(&client).await.expect("chat completion");
@@ -180,5 +108,8 @@ async fn async_openai_calls_record_exact_tokens_and_cost() {
     assert_eq!(s.field("gen_ai.response.model"), Some("gpt-4o-mini-2024-07-18"));
     assert_eq!(s.field("gen_ai.response.finish_reasons"), Some("[\"stop\"]"));
     assert_eq!(s.field("obs.status"), Some("success"));
-    server.abort();
+    let served = server.served();
+    assert_eq!(served.len(), 2);
+    assert!(served[1].stream && served[1].request["stream_options"]["include_usage"] == true);
+    assert_eq!(served[1].usage, Some(Usage::new(1_000, 50)));
 }

@@ -1,10 +1,12 @@
-//! `genai`: `ChatResponse`. genai normalises every provider so that
+//! `genai` 0.7: `ChatResponse`, and `ChatStreamEvent` for streams
+//! (`exec_chat_stream`; usage in the `End` event when the request set
+//! `ChatOptions::with_capture_usage(true)`). genai normalises every provider so that
 //! `prompt_tokens` includes cached tokens and `completion_tokens` includes
 //! reasoning tokens (Gemini thoughts too): the GenAI semantics already.
 
 use super::count;
-use crate::usage::{LlmUsage, TokenUsage};
-use genai::chat::{ChatResponse, Usage};
+use crate::usage::{LlmChunk, LlmUsage, TokenUsage};
+use genai::chat::{ChatResponse, ChatStreamEvent, Usage};
 
 fn usage(u: &Usage) -> Option<TokenUsage> {
     if u.prompt_tokens.is_none() && u.completion_tokens.is_none() {
@@ -33,6 +35,30 @@ impl LlmUsage for ChatResponse {
     }
     fn finish_reasons(&self) -> Vec<&str> {
         self.stop_reason.iter().map(|r| r.raw()).collect()
+    }
+}
+
+/// Text, reasoning and tool-call chunks are content (the first sets the time
+/// to first token); `End` carries the usage and stop reason genai captured.
+impl LlmChunk for ChatStreamEvent {
+    fn has_content(&self) -> bool {
+        match self {
+            ChatStreamEvent::Chunk(c) | ChatStreamEvent::ReasoningChunk(c) => !c.content.is_empty(),
+            ChatStreamEvent::ToolCallChunk(_) => true,
+            _ => false,
+        }
+    }
+    fn usage(&self) -> Option<TokenUsage> {
+        match self {
+            ChatStreamEvent::End(end) => end.captured_usage.as_ref().and_then(usage),
+            _ => None,
+        }
+    }
+    fn finish_reason(&self) -> Option<&str> {
+        match self {
+            ChatStreamEvent::End(end) => end.captured_stop_reason.as_ref().map(|r| r.raw()),
+            _ => None,
+        }
     }
 }
 
@@ -81,5 +107,31 @@ mod tests {
         assert_eq!(r.response_model(), Some("claude-sonnet-4-5-20250929"));
         assert_eq!(r.finish_reasons(), vec!["end_turn"]);
         assert_eq!(ChatResponse { usage: Usage::default(), ..r }.usage(), None, "no counts: not reported, not zero");
+    }
+
+    #[test]
+    fn stream_events_tell_content_usage_and_stop_reason() {
+        use genai::chat::{StreamChunk, StreamEnd};
+        let chunk = |t: &str| ChatStreamEvent::Chunk(StreamChunk { content: t.into() });
+        assert!(chunk("Hel").has_content());
+        assert!(!chunk("").has_content());
+        assert!(!ChatStreamEvent::Start.has_content());
+        assert!(ChatStreamEvent::ReasoningChunk(StreamChunk { content: "hmm".into() }).has_content());
+        let end = |captured_usage| {
+            ChatStreamEvent::End(StreamEnd {
+                captured_usage,
+                captured_stop_reason: Some(StopReason::Completed("stop".into())),
+                captured_content: None,
+                captured_reasoning_content: None,
+                captured_response_id: None,
+            })
+        };
+        let reported = Usage { prompt_tokens: Some(1_000), completion_tokens: Some(50), ..Default::default() };
+        let e = end(Some(reported));
+        assert!(!e.has_content());
+        assert_eq!(LlmChunk::usage(&e), Some(TokenUsage::new(1_000, 50)));
+        assert_eq!(e.finish_reason(), Some("stop"));
+        assert_eq!(LlmChunk::usage(&end(None)), None, "usage not captured: not reported");
+        assert_eq!(LlmChunk::usage(&chunk("x")), None);
     }
 }

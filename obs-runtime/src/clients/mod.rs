@@ -6,6 +6,8 @@
 mod async_openai;
 #[cfg(feature = "genai-0_7")]
 mod genai;
+#[cfg(feature = "rig-0_44")]
+mod rig;
 
 /// Client counts are `u32`/`i32`; negative values (never sent by a sane
 /// provider) read as "not reported".

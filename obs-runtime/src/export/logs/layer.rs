@@ -190,6 +190,18 @@ where
     crate::trace::layer()
         .with_filter(ObsFilter { spans_only: true })
         .and_then(LogLayer { dispatch: OnceLock::new() }.with_filter(ObsFilter { spans_only: false }))
+        // GenAI spans of other libraries become obs calls, whatever the
+        // filters above show (see `genai_bridge`).
+        .and_then(crate::genai_bridge::layer(log_level_hint))
+}
+
+/// The level hint of obs's log filter (the configured `RUST_LOG` once
+/// `init()` ran, `INFO` before).
+fn log_level_hint() -> Option<LevelFilter> {
+    match SINK.get() {
+        Some(sink) => Filter::<tracing_subscriber::Registry>::max_level_hint(&sink.filter),
+        None => Some(LevelFilter::INFO),
+    }
 }
 
 /// Whether the subscriber in force here already carries obs's layer.
@@ -418,10 +430,14 @@ where
                 }
             }
         }
-        if !span_fields.iter().any(|(k, _)| *k == "agent") {
-            let agent = current_agent();
-            if agent != Agent::NONE {
-                span_fields.push(("agent", Val::Str(agent.name().to_string())));
+        // The current agent first: it is the same whichever spans this
+        // format shows (console hides obs's agent spans, so a foreign agent
+        // span around them would otherwise name the line in console only).
+        let agent = current_agent();
+        if agent != Agent::NONE {
+            match span_fields.iter_mut().find(|(k, _)| *k == "agent") {
+                Some(slot) => slot.1 = Val::Str(agent.name().to_string()),
+                None => span_fields.push(("agent", Val::Str(agent.name().to_string()))),
             }
         }
 
