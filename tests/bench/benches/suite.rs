@@ -244,7 +244,7 @@ fn obs_llm_failed(x: u64) -> u64 {
 
 #[inline(always)]
 fn tier_of(x: u64) -> &'static str {
-    if x % 2 == 0 {
+    if x.is_multiple_of(2) {
         "free"
     } else {
         "pro"
@@ -523,7 +523,8 @@ fn on_threads(threads: usize, iters: u64, f: fn(u64) -> u64) -> Duration {
 
 fn contention(c: &mut Criterion) {
     let mut g = c.benchmark_group("contention");
-    let cases: [(&str, fn(u64) -> u64); 5] = [
+    type Measured = (&'static str, fn(u64) -> u64);
+    let cases: [Measured; 5] = [
         ("uninstrumented", uninstrumented),
         ("base_metrics_instant", base_metrics_instant),
         ("obs_tool", obs_tool),
