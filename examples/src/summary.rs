@@ -33,13 +33,7 @@ fn label<'a>(ls: &'a Labels, name: &str) -> Option<&'a str> {
 fn merge(into: &mut Option<HistogramSnapshot>, h: &HistogramSnapshot) {
     match into {
         None => *into = Some(h.clone()),
-        Some(acc) => {
-            for (a, b) in acc.buckets.iter_mut().zip(&h.buckets) {
-                *a += b;
-            }
-            acc.count += h.count;
-            acc.sum += h.sum;
-        }
+        Some(acc) => acc.merge(h),
     }
 }
 
@@ -220,13 +214,42 @@ pub fn render(snap: &Snapshot) -> String {
     section(&mut out, "Models (llm_calls_total, llm_call_duration_seconds)", "model", &models(snap), true);
     section(&mut out, "Tools (tool_calls_total, tool_call_duration_seconds)", "tool", &tools(snap), true);
     cost_section(&mut out, &obs_runtime::ledger::stats());
-    out.push_str("errors: calls whose status is not `success`. mean: exact (sum / count). p50, p95: estimated\nfrom the histogram buckets by linear interpolation, as PromQL's histogram_quantile() does.\n");
+    let _ = writeln!(
+        out,
+        "errors: calls whose status is not `success`. mean: exact (sum / count). p50, p95: {}.",
+        HistogramSnapshot::QUANTILE_METHOD
+    );
     out
 }
 
 #[cfg(test)]
 mod tests {
-    use super::duration;
+    use super::{agent_key, duration, render, rows};
+
+    #[test]
+    fn quantiles_stay_inside_the_observed_range() {
+        // Issue 14: an agent whose only call took 3.84 s was shown with
+        // p95 4.88 s (interpolated inside the 2.5..5 s bucket). Two statuses'
+        // series are merged, as the table does.
+        let buckets = obs_runtime::metrics::AGENT_DURATION_BUCKETS;
+        for (status, secs) in [("success", 3.84), ("error", 3.5)] {
+            let labels = [("agent", "one_call"), ("status", status)];
+            obs_runtime::metrics::counter("summary_test_calls_total", "calls", &labels).unwrap().increment(1);
+            obs_runtime::metrics::histogram_with_buckets("summary_test_seconds", "duration", buckets, &labels)
+                .unwrap()
+                .record(secs);
+        }
+        let snap = obs_runtime::metrics::snapshot();
+        let rows = rows(&snap, "summary_test_calls_total", "summary_test_seconds", agent_key);
+        let row = rows.iter().find(|r| r.name == "one_call").expect("the agent's row");
+        assert_eq!((row.calls, row.errors), (2, 1));
+        let p95 = row.p95.expect("p95");
+        assert!((3.5..=3.84).contains(&p95), "p95 {p95} outside the observed 3.5..3.84");
+        assert_eq!(duration(row.p95), "3.82 s");
+        assert_eq!(duration(row.p50), "3.67 s");
+        // The table says how it estimates.
+        assert!(render(&snap).contains("narrowed to the observed minimum and maximum"));
+    }
 
     #[test]
     fn durations_read_well() {

@@ -548,7 +548,7 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
             let a = cfg.agent.as_ref().map(|v| g.field("agent", v)).unwrap_or_else(|| quote!(""));
             let (name, otel) = match Gen::lit(&cfg.agent) {
                 Some(a) => (format!("invoke_agent {a}"), None),
-                None => ("invoke_agent".to_string(), Some(quote!(::std::format!("invoke_agent {}", #a)))),
+                None => ("invoke_agent".to_string(), Some(quote!(::core::format_args!("invoke_agent {}", #a)))),
             };
             (
                 name,
@@ -573,7 +573,7 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
             };
             let (name, otel) = match Gen::lit(&cfg.model) {
                 Some(model) => (format!("{operation} {model}"), None),
-                None => (operation.clone(), Some(quote!(::std::format!("{} {}", #operation, #m)))),
+                None => (operation.clone(), Some(quote!(::core::format_args!("{} {}", #operation, #m)))),
             };
             let server_address = cfg.server_address.as_ref().map(|a| quote!(#server_address_field = #a,));
             let server_port = cfg.server_port.as_ref().map(|port| quote!(#server_port_field = #port as i64,));
@@ -606,7 +606,7 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
             let t = tool_name.as_ref().map(|v| g.field("tool", v)).unwrap_or_else(|| quote!(""));
             let (name, otel) = match Gen::lit(&tool_name) {
                 Some(t) => (format!("execute_tool {t}"), None),
-                None => ("execute_tool".to_string(), Some(quote!(::std::format!("execute_tool {}", #t)))),
+                None => ("execute_tool".to_string(), Some(quote!(::core::format_args!("execute_tool {}", #t)))),
             };
             (
                 name,
@@ -630,6 +630,8 @@ fn generate(cfg: &Config, func: ItemFn) -> TokenStream {
             },
         ),
     };
+    // A runtime name is formatted by the subscriber that records it (no
+    // `String` is built for a span nobody stores).
     let otel_name = otel_name.map(|n| quote!(#otel_name_field = #n,));
     let span_var = format_ident!("__obs_span", span = Span::mixed_site());
     let start = if g.dynamic.is_empty() {

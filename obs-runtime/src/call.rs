@@ -39,6 +39,17 @@ use std::time::Duration;
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
 
+/// Set once obs has built its `tracing-opentelemetry` layer (`trace::layer`):
+/// only then can a span keep an OpenTelemetry event.
+#[cfg(feature = "logs")]
+static SPAN_EVENTS: AtomicBool = AtomicBool::new(false);
+
+/// Failed calls add the `exception` span event from now on.
+#[cfg(feature = "logs")]
+pub(crate) fn enable_span_events() {
+    SPAN_EVENTS.store(true, Ordering::Relaxed);
+}
+
 /// Turns recording on (done by `init()` and `testing::enable()`).
 pub(crate) fn enable() {
     ENABLED.store(true, Ordering::Release);
@@ -558,6 +569,11 @@ impl<X: Extension> Call<X> {
         }
     }
 
+    /// When the call started, when it is timed.
+    pub(crate) fn started(&self) -> Option<quanta::Instant> {
+        self.start
+    }
+
     /// Nanoseconds since the call started, when it is timed.
     pub(crate) fn elapsed_ns(&self) -> Option<u64> {
         self.start.map(elapsed_ns)
@@ -587,9 +603,11 @@ impl<X: Extension> Call<X> {
             let error_type = error_type.unwrap_or(status.as_str());
             self.span.record(crate::semconv::OTEL_STATUS_CODE, "ERROR");
             self.span.record(crate::semconv::ERROR_TYPE, error_type);
-            // The conventions' "Recording Errors": an `exception` event too.
+            // The conventions' "Recording Errors": an `exception` event too,
+            // when an OpenTelemetry layer can hold it (its `Vec` and clock
+            // read are wasted on any other subscriber).
             #[cfg(feature = "logs")]
-            {
+            if SPAN_EVENTS.load(Ordering::Relaxed) {
                 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
                 self.span.add_event("exception", vec![opentelemetry::KeyValue::new("exception.type", error_type)]);
             }

@@ -15,10 +15,11 @@ use crate::pricing::PICO_PER_USD;
 use crate::status::Status;
 use crate::usage::TokenUsage;
 use serde::Serialize;
+use std::cell::Cell;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Model calls kept by default.
 pub const DEFAULT_CAPACITY: usize = 10_000;
@@ -104,6 +105,7 @@ pub struct CallRecord {
 impl CallRecord {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
+        timestamp_ms: u64,
         agent: &'static str,
         model: &'static str,
         provider: &'static str,
@@ -115,7 +117,7 @@ impl CallRecord {
     ) -> Self {
         let u = usage.unwrap_or_default();
         CallRecord {
-            timestamp_ms: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64),
+            timestamp_ms,
             agent,
             model,
             provider,
@@ -131,6 +133,39 @@ impl CallRecord {
             usage_incomplete,
         }
     }
+}
+
+/// Milliseconds since the Unix epoch at `at`, a `quanta` instant the call
+/// path already read (the end of the call), so a model call reads no clock
+/// for its timestamp. Each thread anchors `quanta` to the system clock and
+/// re-anchors once its anchor is a second old: at most one
+/// `SystemTime::now()` per thread per second, and the clocks' drift over a
+/// second is far below the millisecond kept. `None` (an untimed call) reads
+/// the system clock.
+pub(crate) fn wall_ms(at: Option<quanta::Instant>) -> u64 {
+    fn system_ms() -> u64 {
+        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    }
+    thread_local! {
+        static ANCHOR: Cell<Option<(quanta::Instant, u64)>> = const { Cell::new(None) };
+    }
+    let Some(at) = at else { return system_ms() };
+    ANCHOR
+        .try_with(|anchor| {
+            let (base, base_ms) = match anchor.get() {
+                Some((base, ms)) if at >= base && at.duration_since(base) < Duration::from_secs(1) => (base, ms),
+                _ => {
+                    let fresh = (quanta::Instant::now(), system_ms());
+                    anchor.set(Some(fresh));
+                    fresh
+                }
+            };
+            match at.checked_duration_since(base) {
+                Some(d) => base_ms.saturating_add(d.as_millis() as u64),
+                None => base_ms.saturating_sub(base.saturating_duration_since(at).as_millis() as u64),
+            }
+        })
+        .unwrap_or_else(|_| system_ms())
 }
 
 pub(crate) fn record(r: CallRecord) {
@@ -219,6 +254,16 @@ pub struct Totals {
     pub avg_input_tokens: f64,
     /// Mean output tokens per call that reported usage.
     pub avg_output_tokens: f64,
+    /// Shortest call, seconds (`None` without calls).
+    pub min_duration_seconds: Option<f64>,
+    /// Median duration, seconds: exact over the calls kept (see [`Stats::quantile_method`]).
+    pub p50_duration_seconds: Option<f64>,
+    /// 95th percentile duration, seconds: exact over the calls kept.
+    pub p95_duration_seconds: Option<f64>,
+    /// Longest call, seconds.
+    pub max_duration_seconds: Option<f64>,
+    #[serde(skip)]
+    durations: Vec<f64>,
     #[serde(skip)]
     cost_pico: u128,
     #[serde(skip)]
@@ -249,6 +294,7 @@ impl Totals {
             None => {}
         }
         self.duration_sum += r.duration_seconds;
+        self.durations.push(r.duration_seconds);
     }
 
     fn finish(&mut self) {
@@ -259,6 +305,14 @@ impl Totals {
         self.avg_cost_usd = mean(self.cost_usd, priced);
         self.avg_input_tokens = mean(self.input_tokens as f64, self.with_usage);
         self.avg_output_tokens = mean(self.output_tokens as f64, self.with_usage);
+        let mut d = std::mem::take(&mut self.durations);
+        d.sort_by(f64::total_cmp);
+        // Nearest rank: always one of the durations observed.
+        let rank = |q: f64| d.get(((q * d.len() as f64).ceil() as usize).clamp(1, d.len().max(1)) - 1).copied();
+        self.min_duration_seconds = d.first().copied();
+        self.p50_duration_seconds = rank(0.5);
+        self.p95_duration_seconds = rank(0.95);
+        self.max_duration_seconds = d.last().copied();
     }
 
     /// Exact total cost in picodollars.
@@ -267,11 +321,17 @@ impl Totals {
     }
 }
 
+/// How the ledger's duration quantiles are computed.
+pub const QUANTILE_METHOD: &str =
+    "exact: nearest rank over the durations of the calls kept in the ledger (each quantile is one observed duration)";
+
 /// Statistics over the recorded calls.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Stats {
     /// Calls covered (at most the ledger's capacity).
     pub window_calls: usize,
+    /// How the `p50`/`p95` durations are computed ([`QUANTILE_METHOD`]).
+    pub quantile_method: &'static str,
     /// Everything.
     pub totals: Totals,
     /// By model.
@@ -293,7 +353,7 @@ fn hour_label(ms: u64) -> String {
 /// Statistics of the calls in the ledger now.
 pub fn stats() -> Stats {
     let records = recent();
-    let mut s = Stats { window_calls: records.len(), ..Stats::default() };
+    let mut s = Stats { window_calls: records.len(), quantile_method: QUANTILE_METHOD, ..Stats::default() };
     for r in &records {
         s.totals.add(r);
         s.by_model.entry(r.model.to_string()).or_default().add(r);
@@ -335,6 +395,63 @@ pub fn to_jsonl() -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn duration_quantiles_are_observed_values() {
+        let mut t = super::Totals::default();
+        for secs in [3.84, 0.5, 1.0, 2.0] {
+            let r = super::CallRecord::new(
+                0,
+                "a",
+                "m",
+                "p",
+                None,
+                None,
+                (secs * 1e9) as u64,
+                crate::status::Status::Success,
+                false,
+            );
+            t.add(&r);
+        }
+        t.finish();
+        // Nanoseconds scaled by 1e-9 may be off in the last bit.
+        let close = |v: Option<f64>, want: f64| v.is_some_and(|v| (v - want).abs() < 1e-9);
+        assert!(close(t.min_duration_seconds, 0.5), "{t:?}");
+        assert!(close(t.p50_duration_seconds, 1.0), "{t:?}");
+        assert!(close(t.p95_duration_seconds, 3.84), "{t:?}");
+        assert!(close(t.max_duration_seconds, 3.84), "{t:?}");
+        let mut one = super::Totals::default();
+        one.add(&super::CallRecord::new(
+            0,
+            "a",
+            "m",
+            "p",
+            None,
+            None,
+            3_840_000_000,
+            crate::status::Status::Error,
+            false,
+        ));
+        one.finish();
+        assert!(close(one.p50_duration_seconds, 3.84) && close(one.p95_duration_seconds, 3.84), "{one:?}");
+        let mut none = super::Totals::default();
+        none.finish();
+        assert_eq!((none.min_duration_seconds, none.p95_duration_seconds), (None, None));
+    }
+
+    #[test]
+    fn timestamps_follow_the_system_clock() {
+        let sys = || super::SystemTime::now().duration_since(super::UNIX_EPOCH).unwrap().as_millis() as u64;
+        let before = sys();
+        let now = quanta::Instant::now();
+        let ms = super::wall_ms(Some(now));
+        let after = sys();
+        assert!((before..=after + 1).contains(&ms), "{before} <= {ms} <= {after}");
+        // Anchored now: an instant 250 ms later reads 250 ms later.
+        let later = super::wall_ms(Some(now + super::Duration::from_millis(250)));
+        assert!((ms + 249..=ms + 251).contains(&later), "{ms} + 250 ms = {later}");
+        assert!((before..=sys() + 1).contains(&super::wall_ms(None)));
+    }
+
     #[test]
     fn hours_are_utc_labels() {
         assert_eq!(super::hour_label(0), "1970-01-01T00:00Z");

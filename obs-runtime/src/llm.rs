@@ -266,6 +266,8 @@ struct LlmEnd<'a> {
     status: Status,
     error_type: Option<&'static str>,
     elapsed_ns: u64,
+    /// When the call ended (its `quanta` clock read), when it was timed.
+    ended: Option<quanta::Instant>,
     usage: UsageState,
     response_model: Option<&'a str>,
     finish_reasons: &'a dyn Fn() -> Vec<String>,
@@ -326,6 +328,7 @@ impl Call<Llm> {
             status,
             error_type,
             elapsed_ns: elapsed.unwrap_or(0),
+            ended: self.ended(elapsed),
             usage,
             response_model: ret.response_model(),
             finish_reasons: &|| ret.finish_reasons().into_iter().map(str::to_string).collect(),
@@ -342,6 +345,7 @@ impl Call<Llm> {
             status,
             error_type,
             elapsed_ns: elapsed.unwrap_or(0),
+            ended: self.ended(elapsed),
             usage: UsageState::NotApplicable,
             response_model: None,
             finish_reasons: &Vec::new,
@@ -360,10 +364,17 @@ impl Call<Llm> {
             status,
             error_type: None,
             elapsed_ns: elapsed.unwrap_or(0),
+            ended: self.ended(elapsed),
             usage,
             response_model,
             finish_reasons,
         });
+    }
+
+    /// The instant the call ended: its start plus its duration, so no clock
+    /// is read again.
+    fn ended(&self, elapsed_ns: Option<u64>) -> Option<quanta::Instant> {
+        Some(self.started()? + std::time::Duration::from_nanos(elapsed_ns?))
     }
 
     fn end_llm(&self, end: LlmEnd<'_>) {
@@ -489,6 +500,7 @@ fn record_end(llm: &LlmSeries, agent: Agent, span: &tracing::Span, end: LlmEnd<'
         _ => None,
     };
     crate::ledger::record(crate::ledger::CallRecord::new(
+        crate::ledger::wall_ms(end.ended),
         agent.name(),
         llm.model,
         llm.provider,

@@ -82,6 +82,7 @@ pub(crate) fn layer<S>() -> tracing_opentelemetry::OpenTelemetryLayer<S, SdkTrac
 where
     S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
 {
+    crate::call::enable_span_events();
     let tracer = provider().tracer("obs");
     tracing_opentelemetry::layer()
         .with_tracer(tracer)

@@ -335,12 +335,17 @@ pub fn register(b: Budget) -> Result<(), BudgetError> {
 
 /// Adds a priced call's cost to every budget it falls in.
 pub(crate) fn add_cost(agent: &str, model: &str, pico: u64) {
+    let budgets = budgets();
+    // No budget registered (the common case): no clock read, no store wake-up.
+    if budgets.is_empty() {
+        return;
+    }
     let secs = now_secs();
     #[cfg(feature = "redis")]
     let store = shared::link();
     #[cfg(not(feature = "redis"))]
     let store: Option<()> = None;
-    for s in budgets() {
+    for s in budgets {
         if !s.applies(agent, model) {
             continue;
         }

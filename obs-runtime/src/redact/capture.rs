@@ -37,6 +37,7 @@ static MAX_BYTES: AtomicUsize = AtomicUsize::new(DEFAULT_CAPTURE_MAX_BYTES);
 
 /// Whether content is captured: off unless [`set_capture`] or `init()`
 /// (`OBS_CAPTURE_CONTENT`, [`crate::Builder::capture_content`]) turned it on.
+#[inline] // read by every tool and model call: a load, not a call into this crate
 pub fn capture_enabled() -> bool {
     ENABLED.load(Relaxed)
 }
