@@ -62,6 +62,14 @@ fn check_run(phoenix: &Phoenix, project: &str, r: &Run, capture: bool) {
     assert_eq!(r.log_lines_at("ERROR"), Vec::<&str>::new(), "{ctx}: stderr:\n{}", r.stderr);
     let mut warns = r.log_lines_at("WARN");
     warns.retain(|l| !l.contains("was deprecated on"));
+    // The failed search also writes obs's own failure line (target `errors`).
+    let failures: Vec<&&str> = warns.iter().filter(|l| l.contains(" errors: ")).collect();
+    assert!(
+        failures.len() == 1 && failures[0].contains("tool `web_search` failed"),
+        "{ctx}: one failure line, the search's; stderr:\n{}",
+        r.stderr
+    );
+    warns.retain(|l| !l.contains(" errors: "));
     assert!(
         warns.len() == 1 && warns[0].contains("search failed"),
         "{ctx}: the only warning should be the program's `search failed`; stderr:\n{}",
