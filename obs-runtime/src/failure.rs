@@ -78,6 +78,13 @@ fn level_of(info: &FnInfo) -> Option<tracing::Level> {
     }
 }
 
+/// The level of `info`'s failure line, when one is written and the
+/// subscriber's level filter lets it through (a filtered-out line is
+/// neither formatted nor counted by the rate limit).
+fn wanted(info: &FnInfo) -> Option<tracing::Level> {
+    level_of(info).filter(|l| tracing::level_enabled!(*l))
+}
+
 thread_local! {
     /// The failing call's error text, handed over by the generated code just
     /// before it ends the call on this thread; tagged with its function.
@@ -88,7 +95,7 @@ thread_local! {
 /// thread (from generated code, through `__private`); ignored when its
 /// failure lines are off.
 pub(crate) fn stash(info: &'static FnInfo, text: impl FnOnce() -> String) {
-    if level_of(info).is_none() {
+    if wanted(info).is_none() {
         return;
     }
     let text = text();
@@ -158,7 +165,7 @@ pub(crate) fn report(
         .with(|m| m.borrow_mut().take())
         .filter(|(who, _)| *who == info as *const FnInfo as usize)
         .map(|(_, t)| t);
-    let Some(level) = level_of(info) else { return };
+    let Some(level) = wanted(info) else { return };
     let error_type = error_type.unwrap_or(status.as_str());
     let message = message.unwrap_or_default();
     let Some(repeated) = admit(key_of(info, status, error_type, &message), Instant::now()) else { return };

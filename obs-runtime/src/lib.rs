@@ -196,6 +196,11 @@ pub mod __private {
     #[cold]
     #[inline(never)]
     pub fn error_text(info: &'static crate::FnInfo, e: &dyn std::fmt::Display) {
+        // Before init() no failure line is written: formatting the error
+        // would only allocate.
+        if !crate::call::enabled() {
+            return;
+        }
         crate::failure::stash(info, || {
             let s = e.to_string();
             let cut = crate::metrics::registry::cut(&s, 1024);
