@@ -40,6 +40,16 @@ pub fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<HttpResponse> {
     Ok(HttpResponse { status, headers, body: body.to_string() })
 }
 
+/// A child process killed and reaped when the test ends, pass or fail.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Runs `promtool check metrics` on `text`; returns its exit code and output.
 /// Panics with the install command when promtool is missing.
 pub fn promtool_check(text: &str) -> (i32, String) {

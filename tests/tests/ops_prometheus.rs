@@ -8,11 +8,12 @@ use futures::StreamExt;
 use obs_runtime::budget::{self, Budget, Period};
 use obs_runtime::ops::RuleOptions;
 use obs_runtime::{track_execution, track_llm_call, track_tool, LlmChunk, LlmUsage, TokenUsage};
-use obs_tests::http_get;
+use obs_tests::backends::free_port;
+use obs_tests::{http_get, KillOnDrop};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[derive(Debug)]
@@ -86,19 +87,6 @@ async fn agent() -> Result<(), E> {
     ask_house().await?;
     let _: Vec<Chunk> = ask_streamed().collect().await;
     Ok(())
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// Percent-encodes a query parameter (RFC 3986 unreserved characters stay).
@@ -190,7 +178,7 @@ async fn prometheus_runs_the_generated_rules_and_dashboard_queries() {
         .unwrap_or_else(|e| {
             panic!("cannot start prometheus ({e}): `apt-get install -y --no-install-recommends prometheus`")
         });
-    let mut server = Server(child);
+    let mut server = KillOnDrop(child);
     let started = Instant::now();
 
     // Target discovery is throttled to 5 s, so the first sample comes at

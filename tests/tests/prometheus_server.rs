@@ -2,9 +2,10 @@
 //! endpoint; the series come back from its query API with our labels.
 
 use obs_runtime::{track_execution, track_llm_call, track_tool};
-use obs_tests::http_get;
+use obs_tests::backends::free_port;
+use obs_tests::{http_get, KillOnDrop};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[derive(Debug)]
@@ -29,20 +30,6 @@ async fn agent() -> Result<u32, E> {
     let _ = search(false).await;
     search(true).await?;
     ask().await
-}
-
-/// Kills the server when the test ends, pass or fail.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn query(prom: SocketAddr, q: &str) -> String {
@@ -84,7 +71,7 @@ async fn prometheus_scrapes_the_endpoint() {
         .unwrap_or_else(|e| {
             panic!("cannot start prometheus ({e}): `apt-get install -y --no-install-recommends prometheus`")
         });
-    let mut server = Server(child);
+    let mut server = KillOnDrop(child);
 
     // Prometheus throttles target discovery to 5 s: the first sample takes ~6 s.
     let deadline = Instant::now() + Duration::from_secs(45);
