@@ -1,8 +1,9 @@
 //! The call layer, the hot path behind every instrumented call: call sites,
-//! the call guard, the future wrapper for `async fn` and the `slow = ".."`
-//! warning. It knows nothing of model calls: a kind of call that records
-//! more (the model-call layer, `llm`) plugs in through [`Extension`], whose
-//! handles are resolved and cached with the site's own.
+//! the disabled check, the call guard, the runners of a generated body (`run`,
+//! and `Instrumented` for `async fn`) and the `slow = ".."` warning. It
+//! knows nothing of model calls: a kind of call that records more (the
+//! model-call layer, `llm`) plugs in through [`Extension`], whose handles are
+//! resolved and cached with the site's own.
 //!
 //! A call site resolves its metric series once (per agent) and caches them as
 //! `&'static` handles, so a warm call is a clock read, a few relaxed atomic
@@ -28,6 +29,7 @@ use crate::metrics::cells::{shard, CounterCells, HistogramCells, UpDownCells};
 use crate::metrics::names::{self, Builtin};
 use crate::metrics::registry::Series;
 use crate::slot::Slot;
+use crate::span::SpanSite;
 use crate::status::{Outcome, Status};
 use std::borrow::Cow;
 use std::future::Future;
@@ -36,6 +38,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::task::Poll;
 use std::time::Duration;
+use tracing::callsite::DefaultCallsite;
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
 
@@ -288,6 +291,9 @@ fn hash_values(agent: u32, values: &[Cow<'_, str>]) -> u64 {
 /// model calls use `LlmSite`).
 pub struct Site<X: Extension = ()> {
     info: &'static FnInfo,
+    /// The span's callsite, for sites the macros generate (`track`'s sites
+    /// make their spans themselves).
+    span: Option<SpanSite>,
     /// A literal agent name, interned once.
     agent: OnceLock<Agent>,
     by_agent: OnceLock<Box<[Slot<SiteSeries<X>>]>>,
@@ -317,10 +323,12 @@ impl<X: Extension> AnySite for Site<X> {
 }
 
 impl<X: Extension> Site<X> {
-    /// A site for the function described by `info`.
+    /// A site for the function described by `info`, whose calls are given
+    /// their spans ([`Site::start`]).
     pub const fn new(info: &'static FnInfo) -> Self {
         Site {
             info,
+            span: None,
             agent: OnceLock::new(),
             by_agent: OnceLock::new(),
             provider: OnceLock::new(),
@@ -328,9 +336,69 @@ impl<X: Extension> Site<X> {
         }
     }
 
+    /// A site for the function described by `info` whose calls build their
+    /// span from `callsite` (at `level`): what the macros generate. The
+    /// callsite's fields are [`crate::span::kind_fields`] of the function's
+    /// kind, then the user's `fields(..)`.
+    pub const fn with_span(info: &'static FnInfo, callsite: &'static DefaultCallsite, level: tracing::Level) -> Self {
+        let mut site = Site::new(info);
+        site.span = Some(SpanSite { callsite, level });
+        site
+    }
+
     /// The function's descriptor.
     pub fn info(&self) -> &'static FnInfo {
         self.info
+    }
+
+    /// The disabled check every generated call makes first: `true` when this
+    /// call would record nothing (obs not initialised, or the function has
+    /// no series, no slow threshold and no failure line to write) and no
+    /// subscriber may want its span. The caller then runs the bare body: no
+    /// call guard, no span. Two relaxed loads before `init()`.
+    #[inline(always)]
+    pub fn quiet(&'static self) -> bool {
+        if enabled() && self.records() {
+            return false;
+        }
+        !matches!(self.span, Some(s) if s.possible())
+    }
+
+    /// Whether an enabled call of this site records something besides its span.
+    #[inline(always)]
+    fn records(&self) -> bool {
+        self.info.metrics() || self.info.slow().is_some() || crate::failure::may_report(self.info)
+    }
+
+    /// Starts a call of a site whose labels are all literals and which has
+    /// no `fields(..)`: `None` when the call is [`quiet`](Site::quiet).
+    #[inline(always)]
+    pub fn call(&'static self) -> Option<Call<X>> {
+        if self.quiet() {
+            None
+        } else {
+            Some(self.begin(&[], &[]))
+        }
+    }
+
+    /// Starts a call that is not quiet: builds its span (when a subscriber
+    /// wants it) from the runtime label values `labels` (in the order of
+    /// `info.dynamic()`) and the values of the user's `fields(..)`, then
+    /// starts the call as [`Site::start`] does.
+    #[inline(never)]
+    pub fn begin(&'static self, labels: &[Cow<'_, str>], fields: &[&dyn tracing::Value]) -> Call<X> {
+        let span = match self.span {
+            Some(s) if s.possible() => {
+                let provider = if self.info.kind() == FnKind::LlmCall { self.dynamic_provider(labels) } else { "" };
+                crate::span::build(s, self.info, provider, labels, fields)
+            }
+            _ => tracing::Span::none(),
+        };
+        if labels.is_empty() {
+            self.start(span)
+        } else {
+            self.start_dynamic(span, labels)
+        }
     }
 
     /// The provider label: given, or inferred from a literal model name.
@@ -534,6 +602,11 @@ impl<X: Extension> Call<X> {
         }
     }
 
+    /// The function's descriptor.
+    pub fn info(&self) -> &'static FnInfo {
+        self.info
+    }
+
     /// Records the call's outcome.
     #[inline(always)]
     pub fn finish(mut self, outcome: Outcome) {
@@ -703,24 +776,6 @@ fn innermost_kind(kind: FnKind) -> u8 {
     }
 }
 
-pin_project_lite::pin_project! {
-    /// Drives an `async fn` body inside its call: enters the span and agent on
-    /// every poll, marks a panicking poll, and hands the call back on completion
-    /// so the caller classifies the output where its type is concrete.
-    pub struct Tracked<F, X: Extension> {
-        call: Option<Call<X>>,
-        #[pin]
-        fut: F,
-    }
-}
-
-impl<F: Future, X: Extension> Tracked<F, X> {
-    /// Wraps `fut`.
-    pub fn new(call: Call<X>, fut: F) -> Self {
-        Tracked { call: Some(call), fut }
-    }
-}
-
 struct PanicMark<'a>(&'a AtomicBool);
 
 impl Drop for PanicMark<'_> {
@@ -731,39 +786,90 @@ impl Drop for PanicMark<'_> {
     }
 }
 
-impl<F: Future, X: Extension> Future for Tracked<F, X> {
-    type Output = (F::Output, Call<X>);
+/// Runs a sync function's body inside its call: the one generic piece of a
+/// sync expansion. `call` is `None` when the call is quiet
+/// ([`Site::quiet`]): then this is `body()`. Otherwise the body runs with
+/// the call entered (its span, and an agent's name as the current agent),
+/// and `end` ends the call from the return value and gives the value back
+/// (a streaming model call wraps it). The body is a `FnOnce` closure of the
+/// declared return type `R`, so `?` and `return` in it behave as in the
+/// original function, and it may return references to `&mut self` data. A
+/// panic in the body drops the call, which records `panic`.
+#[inline(always)]
+pub fn run<R, X: Extension, B: FnOnce() -> R, E: FnOnce(Call<X>, R) -> R>(call: Option<Call<X>>, body: B, end: E) -> R {
+    match call {
+        None => body(),
+        Some(call) => {
+            let ret = {
+                let _entered = call.enter();
+                body()
+            };
+            end(call, ret)
+        }
+    }
+}
 
-    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+/// [`run`] for a body whose value changes type at the end of the call (a
+/// streaming model call returning `impl Stream`): `end` runs for quiet calls
+/// too, with `None`.
+#[inline(always)]
+pub fn run_map<R, T, X: Extension, B: FnOnce() -> R, E: FnOnce(Option<Call<X>>, R) -> T>(
+    call: Option<Call<X>>,
+    body: B,
+    end: E,
+) -> T {
+    match call {
+        None => end(None, body()),
+        Some(call) => {
+            let ret = {
+                let _entered = call.enter();
+                body()
+            };
+            end(Some(call), ret)
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Drives an `async fn` body inside its call, the async form of [`run`]:
+    /// enters the call on every poll, marks a panicking poll, and on
+    /// completion hands the call and the output to `end`. A quiet call never
+    /// builds one: the generated code awaits the body itself.
+    pub struct Instrumented<F, X: Extension, E> {
+        call: Option<Call<X>>,
+        end: Option<E>,
+        #[pin]
+        fut: F,
+    }
+}
+
+impl<F: Future, X: Extension, T, E: FnOnce(Call<X>, F::Output) -> T> Instrumented<F, X, E> {
+    /// Wraps `fut`, the body of the call.
+    #[inline(always)]
+    pub fn new(call: Call<X>, fut: F, end: E) -> Self {
+        Instrumented { call: Some(call), end: Some(end), fut }
+    }
+}
+
+impl<F: Future, X: Extension, T, E: FnOnce(Call<X>, F::Output) -> T> Future for Instrumented<F, X, E> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<T> {
         let this = self.project();
         let out = {
-            let call = this.call.as_ref().expect("`async fn` resumed after completion");
+            let Some(call) = this.call.as_ref() else { panic!("`async fn` resumed after completion") };
             let _entered = call.enter();
             let _mark = PanicMark(&call.panicked);
             this.fut.poll(cx)
         };
         match out {
-            Poll::Ready(v) => match this.call.take() {
-                Some(call) => Poll::Ready((v, call)),
-                None => unreachable!("checked above"),
+            Poll::Ready(v) => match (this.call.take(), this.end.take()) {
+                (Some(call), Some(end)) => Poll::Ready(end(call, v)),
+                _ => unreachable!("checked above"),
             },
             Poll::Pending => Poll::Pending,
         }
     }
-}
-
-/// Forces a closure to be `FnOnce`, so the body of a sync function can return
-/// references to `&mut self` data and use `?` with the declared return type.
-#[inline(always)]
-pub fn once<R, F: FnOnce() -> R>(f: F) -> R {
-    f()
-}
-
-/// Pins an async body's output type to the function's declared return type,
-/// so `?` inside the body infers its error conversion as in the original.
-#[inline(always)]
-pub fn typed<R, F: Future<Output = R>>(f: F) -> F {
-    f
 }
 
 #[cfg(test)]

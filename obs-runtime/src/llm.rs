@@ -529,7 +529,9 @@ pin_project_lite::pin_project! {
 }
 
 struct StreamState {
+    /// The call, until the stream ends; `None` from the start for a quiet call.
     call: Option<LlmCall>,
+    ended: bool,
     first: bool,
     usage: Option<TokenUsage>,
     response_model: Option<String>,
@@ -540,10 +542,17 @@ struct StreamState {
 impl<S> TrackedStream<S> {
     /// Wraps `inner`; the call ends with the stream.
     pub fn new(inner: S, call: LlmCall) -> Self {
+        Self::maybe(inner, Some(call))
+    }
+
+    /// Wraps `inner`; without a call (a quiet one) the stream is passed
+    /// through untouched.
+    pub fn maybe(inner: S, call: Option<LlmCall>) -> Self {
         TrackedStream {
             inner,
             state: StreamState {
-                call: Some(call),
+                call,
+                ended: false,
                 first: true,
                 usage: None,
                 response_model: None,
@@ -556,6 +565,7 @@ impl<S> TrackedStream<S> {
 
 impl StreamState {
     fn end(&mut self, completed: bool) {
+        self.ended = true;
         let Some(call) = self.call.take() else { return };
         let reasons = std::mem::take(&mut self.finish_reasons);
         let usage = match (self.usage, completed, self.errored) {
@@ -611,16 +621,21 @@ where
     fn poll_next(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Option<S::Item>> {
         let this = self.project();
         let state = this.state;
+        if state.ended {
+            return Poll::Ready(None);
+        }
         let polled = match &state.call {
             Some(call) => {
                 let _entered = call.enter();
                 this.inner.poll_next(cx)
             }
-            None => return Poll::Ready(None),
+            None => this.inner.poll_next(cx),
         };
         match polled {
             Poll::Ready(Some(item)) => {
-                state.observe(&item);
+                if state.call.is_some() {
+                    state.observe(&item);
+                }
                 Poll::Ready(Some(item))
             }
             Poll::Ready(None) => {
