@@ -53,6 +53,21 @@ pub(crate) fn enable_span_events() {
     SPAN_EVENTS.store(true, Ordering::Relaxed);
 }
 
+/// The process's content-capture setting (`redact::set_capture`), kept
+/// here so that a call decides once, when it starts, whether it captures.
+static CAPTURE: AtomicBool = AtomicBool::new(false);
+
+/// The process's content-capture setting.
+#[inline]
+pub(crate) fn capture_setting() -> bool {
+    CAPTURE.load(Ordering::Relaxed)
+}
+
+/// Sets it (`redact::set_capture`, `init()`).
+pub(crate) fn set_capture_setting(on: bool) {
+    CAPTURE.store(on, Ordering::Relaxed);
+}
+
 /// Turns recording on (done by `init()` and `testing::enable()`).
 pub(crate) fn enable() {
     ENABLED.store(true, Ordering::Release);
@@ -377,16 +392,17 @@ impl<X: Extension> Site<X> {
         if self.quiet() {
             None
         } else {
-            Some(self.begin(&[], &[]))
+            self.begin(&[], &[])
         }
     }
 
     /// Starts a call that is not quiet: builds its span (when a subscriber
     /// wants it) from the runtime label values `labels` (in the order of
     /// `info.dynamic()`) and the values of the user's `fields(..)`, then
-    /// starts the call as [`Site::start`] does.
+    /// starts the call as [`Site::start`] does. Always `Some`: the guard is
+    /// written once, in the place the caller keeps it.
     #[inline(never)]
-    pub fn begin(&'static self, labels: &[Cow<'_, str>], fields: &[&dyn tracing::Value]) -> Call<X> {
+    pub fn begin(&'static self, labels: &[Cow<'_, str>], fields: &[&dyn tracing::Value]) -> Option<Call<X>> {
         let span = match self.span {
             Some(s) if s.possible() => {
                 let provider = if self.info.kind() == FnKind::LlmCall { self.dynamic_provider(labels) } else { "" };
@@ -394,11 +410,12 @@ impl<X: Extension> Site<X> {
             }
             _ => tracing::Span::none(),
         };
-        if labels.is_empty() {
-            self.start(span)
-        } else {
-            self.start_dynamic(span, labels)
-        }
+        let mut call = if labels.is_empty() { self.start(span) } else { self.start_dynamic(span, labels) };
+        // Content goes on the span only: none to capture into, none captured.
+        call.capture = !call.span.is_disabled()
+            && matches!(self.info.kind(), FnKind::Tool | FnKind::LlmCall)
+            && self.info.capture().unwrap_or_else(capture_setting);
+        Some(call)
     }
 
     /// The provider label: given, or inferred from a literal model name.
@@ -549,6 +566,8 @@ pub struct Call<X: Extension = ()> {
     sets_agent: bool,
     panicked: AtomicBool,
     done: bool,
+    /// Captures content (tools and model calls): decided when the call starts.
+    capture: bool,
     span: tracing::Span,
 }
 
@@ -565,6 +584,7 @@ impl<X: Extension> Call<X> {
             sets_agent: false,
             panicked: AtomicBool::new(false),
             done: false,
+            capture: false,
             span,
         }
     }
@@ -582,6 +602,7 @@ impl<X: Extension> Call<X> {
             sets_agent,
             panicked: AtomicBool::new(false),
             done: false,
+            capture: false,
             span,
         }
     }
@@ -610,8 +631,35 @@ impl<X: Extension> Call<X> {
     /// Records the call's outcome.
     #[inline(always)]
     pub fn finish(mut self, outcome: Outcome) {
-        let (status, error_type) = outcome.status();
-        self.end(status, error_type);
+        self.complete(outcome);
+    }
+
+    /// Records the call's outcome, in place (the generated code's end of a
+    /// call: the guard stays where it is and drops as done). A second
+    /// completion records nothing.
+    #[inline(always)]
+    pub fn complete(&mut self, outcome: Outcome) {
+        if !self.done {
+            let (status, error_type) = outcome.status();
+            self.end(status, error_type);
+        }
+    }
+
+    /// Moves the call out, leaving a finished one in its place (a streaming
+    /// model call's guard moves into its stream).
+    pub fn take(&mut self) -> Call<X> {
+        let husk = Call {
+            info: self.info,
+            series: SeriesRef::Disabled,
+            start: None,
+            agent: Agent::NONE,
+            sets_agent: false,
+            panicked: AtomicBool::new(false),
+            done: true,
+            capture: false,
+            span: tracing::Span::none(),
+        };
+        std::mem::replace(self, husk)
     }
 
     /// Ends the call with `status`: what an extension calls before recording
@@ -626,6 +674,18 @@ impl<X: Extension> Call<X> {
     #[inline(always)]
     pub(crate) fn ext(&self) -> Option<&X::Series> {
         self.series.get().map(|s| &s.ext)
+    }
+
+    /// Whether this call captures content (decided when it started).
+    #[inline(always)]
+    pub fn capturing(&self) -> bool {
+        self.capture
+    }
+
+    /// Whether the call has ended.
+    #[inline(always)]
+    pub(crate) fn is_done(&self) -> bool {
+        self.done
     }
 
     /// The agent the call is counted under.
@@ -790,14 +850,19 @@ impl Drop for PanicMark<'_> {
 /// sync expansion. `call` is `None` when the call is quiet
 /// ([`Site::quiet`]): then this is `body()`. Otherwise the body runs with
 /// the call entered (its span, and an agent's name as the current agent),
-/// and `end` ends the call from the return value and gives the value back
-/// (a streaming model call wraps it). The body is a `FnOnce` closure of the
+/// and `end` ends the call in place from the return value and gives the
+/// value back (a streaming model call wraps it). The body is a `FnOnce` closure of the
 /// declared return type `R`, so `?` and `return` in it behave as in the
 /// original function, and it may return references to `&mut self` data. A
 /// panic in the body drops the call, which records `panic`.
 #[inline(always)]
-pub fn run<R, X: Extension, B: FnOnce() -> R, E: FnOnce(Call<X>, R) -> R>(call: Option<Call<X>>, body: B, end: E) -> R {
-    match call {
+pub fn run<R, X: Extension, B: FnOnce() -> R, E: FnOnce(&mut Call<X>, R) -> R>(
+    mut call: Option<Call<X>>,
+    body: B,
+    end: E,
+) -> R {
+    // Matched in place: the guard is not moved out of its `Option`.
+    match &mut call {
         None => body(),
         Some(call) => {
             let ret = {
@@ -843,7 +908,7 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<F: Future, X: Extension, T, E: FnOnce(Call<X>, F::Output) -> T> Instrumented<F, X, E> {
+impl<F: Future, X: Extension, T, E: FnOnce(&mut Call<X>, F::Output) -> T> Instrumented<F, X, E> {
     /// Wraps `fut`, the body of the call.
     #[inline(always)]
     pub fn new(call: Call<X>, fut: F, end: E) -> Self {
@@ -851,7 +916,7 @@ impl<F: Future, X: Extension, T, E: FnOnce(Call<X>, F::Output) -> T> Instrumente
     }
 }
 
-impl<F: Future, X: Extension, T, E: FnOnce(Call<X>, F::Output) -> T> Future for Instrumented<F, X, E> {
+impl<F: Future, X: Extension, T, E: FnOnce(&mut Call<X>, F::Output) -> T> Future for Instrumented<F, X, E> {
     type Output = T;
 
     fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<T> {
@@ -864,7 +929,7 @@ impl<F: Future, X: Extension, T, E: FnOnce(Call<X>, F::Output) -> T> Future for 
         };
         match out {
             Poll::Ready(v) => match (this.call.take(), this.end.take()) {
-                (Some(call), Some(end)) => Poll::Ready(end(call, v)),
+                (Some(mut call), Some(end)) => Poll::Ready(end(&mut call, v)),
                 _ => unreachable!("checked above"),
             },
             Poll::Pending => Poll::Pending,

@@ -20,7 +20,7 @@
 //! them once.
 
 use crate::call::Call;
-use crate::llm::{LlmCall, TrackReturn, TrackedStream};
+use crate::llm::{LlmCall, TrackedStream};
 use crate::status::{Ending, Outcome};
 use crate::usage::LlmUsage;
 
@@ -29,24 +29,24 @@ pub use crate::call::{run, run_map, Instrumented};
 /// Ends a call of an agent, a tool or a `#[traced]` function with what the
 /// generated probe read from its return value.
 #[inline(never)]
-pub fn end(call: Call, ending: Ending<'_>) {
-    note(&call, &ending);
-    call.finish(ending.outcome);
+pub fn end(call: &mut Call, ending: Ending<'_>) {
+    note(call, &ending);
+    call.complete(ending.outcome);
 }
 
 /// Ends a model call whose return value reports its usage (`LlmUsage`, or
 /// the `usage = ..` closure's value).
 #[inline(never)]
-pub fn end_llm(call: LlmCall, ending: Ending<'_>, usage: &dyn LlmUsage) {
-    note(&call, &ending);
-    call.finish_llm(ending.outcome, usage);
+pub fn end_llm(call: &mut LlmCall, ending: Ending<'_>, usage: &dyn LlmUsage) {
+    note(call, &ending);
+    call.complete_llm(ending.outcome, usage);
 }
 
 /// Ends a model call that reports no usage (`usage = none`).
 #[inline(never)]
-pub fn end_llm_unreported(call: LlmCall, ending: Ending<'_>) {
-    note(&call, &ending);
-    call.finish_llm_unreported(ending.outcome);
+pub fn end_llm_unreported(call: &mut LlmCall, ending: Ending<'_>) {
+    note(call, &ending);
+    call.complete_llm_unreported(ending.outcome);
 }
 
 /// Hands a failed call's error text to its failure line, which the end of
@@ -57,12 +57,6 @@ pub fn note<X: crate::call::Extension>(call: &Call<X>, ending: &Ending<'_>) {
     if let (Outcome::Error(_), Some(e)) = (ending.outcome, ending.error) {
         error_text(call.info(), e);
     }
-}
-
-/// A streaming model call's value (a boxed stream, or a `Result` of one):
-/// the call moves into the stream and ends with it.
-pub fn stream<R: TrackReturn>(call: LlmCall, ret: R) -> R {
-    ret.track(call)
 }
 
 /// A streaming model call returning `impl Stream`: wrapped whether the call
@@ -104,17 +98,23 @@ pub fn error_text(info: &'static crate::FnInfo, e: &dyn std::fmt::Display) {
 
 /// Whether this call captures content: the function's own
 /// `capture_content = ..`, else the process setting, and only into a span
-/// that records.
-#[inline]
+/// that records (decided when the call started).
+#[inline(always)]
 pub fn capturing<X: crate::call::Extension>(call: &Call<X>) -> bool {
-    crate::redact::capture::__private::capture_on(call.info().capture()) && !call.span().is_disabled()
+    call.capturing()
 }
 
 /// Records the captured arguments of a tool (`gen_ai.tool.call.arguments`)
-/// or a model call (`gen_ai.input.messages`), detectors and size limit applied.
+/// or a model call (`gen_ai.input.messages`), detectors and size limit
+/// applied. `args` holds the generated probes of the arguments: called
+/// only here, through a pointer, so that a call that does not capture never
+/// runs (or inlines) them.
 #[inline(never)]
-pub fn capture_input<X: crate::call::Extension>(call: &Call<X>, args: &[(&str, Option<serde_json::Value>)]) {
-    record_input(call.info(), call.span(), args);
+pub fn capture_input<X: crate::call::Extension>(
+    call: &Call<X>,
+    args: &dyn Fn() -> Vec<(&'static str, Option<serde_json::Value>)>,
+) {
+    record_input(call.info(), call.span(), &args());
 }
 
 fn record_input(info: &crate::FnInfo, span: &tracing::Span, args: &[(&str, Option<serde_json::Value>)]) {
@@ -129,10 +129,11 @@ fn record_input(info: &crate::FnInfo, span: &tracing::Span, args: &[(&str, Optio
 }
 
 /// Records the captured return value of a tool (`gen_ai.tool.call.result`)
-/// or a model call (`gen_ai.output.messages`).
+/// or a model call (`gen_ai.output.messages`); `value` is the generated
+/// probe of the return value, as for [`capture_input`].
 #[inline(never)]
-pub fn capture_output<X: crate::call::Extension>(call: &Call<X>, value: Option<serde_json::Value>) {
-    record_output(call.info(), call.span(), value);
+pub fn capture_output<X: crate::call::Extension>(call: &Call<X>, value: &dyn Fn() -> Option<serde_json::Value>) {
+    record_output(call.info(), call.span(), value());
 }
 
 fn record_output(info: &crate::FnInfo, span: &tracing::Span, value: Option<serde_json::Value>) {

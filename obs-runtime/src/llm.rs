@@ -317,6 +317,15 @@ impl Call<Llm> {
     /// (tokens, cost, response model, finish reasons).
     #[inline]
     pub fn finish_llm(mut self, outcome: Outcome, ret: &dyn LlmUsage) {
+        self.complete_llm(outcome, ret);
+    }
+
+    /// [`finish_llm`](Call::finish_llm) in place: the guard drops as done. A
+    /// second completion records nothing.
+    pub(crate) fn complete_llm(&mut self, outcome: Outcome, ret: &dyn LlmUsage) {
+        if self.is_done() {
+            return;
+        }
         let (status, error_type) = outcome.status();
         let elapsed = self.end(status, error_type);
         let usage = match (status, ret.usage()) {
@@ -339,6 +348,14 @@ impl Call<Llm> {
     /// `Err` before a stream started).
     #[inline]
     pub fn finish_llm_unreported(mut self, outcome: Outcome) {
+        self.complete_llm_unreported(outcome);
+    }
+
+    /// [`finish_llm_unreported`](Call::finish_llm_unreported) in place.
+    pub(crate) fn complete_llm_unreported(&mut self, outcome: Outcome) {
+        if self.is_done() {
+            return;
+        }
         let (status, error_type) = outcome.status();
         let elapsed = self.end(status, error_type);
         self.end_llm(LlmEnd {

@@ -275,7 +275,7 @@ fn start(plan: &Plan<'_>, sig: &syn::Signature) -> TokenStream {
             #(#bindings)*
             let #c = #site.begin(&[#(#values),*], &[#(#fields),*]);
             #capture
-            ::core::option::Option::Some(#c)
+            #c
         }
     }
 }
@@ -330,15 +330,17 @@ fn capture_input(plan: &Plan<'_>, sig: &syn::Signature) -> Option<TokenStream> {
     }
     let c = hidden("__obs_c");
     Some(quote! {
-        if #p::capturing(&#c) {
-            #p::capture_input(&#c, &[#(#args),*]);
+        if let ::core::option::Option::Some(#c) = &#c {
+            if #p::capturing(#c) {
+                #p::capture_input(#c, &|| ::std::vec![#(#args),*]);
+            }
         }
     })
 }
 
 /// What the end of the call does with the return value.
 enum Ending {
-    /// A closure `|call, value| -> value` for `run` / `Instrumented`.
+    /// A closure `|&mut call, value| -> value` for `run` / `Instrumented`.
     Same(TokenStream),
     /// The body of a closure of `__obs_c: Option<Call>` and `__obs_r` whose
     /// value has another type (a stream returned as `impl Stream`): run for
@@ -355,8 +357,8 @@ fn ending(plan: &Plan<'_>, sig: &syn::Signature) -> Ending {
     let capture = (plan.captures() && !cfg.stream).then(|| {
         let v = capture_probe(p, &quote!(#r));
         quote! {
-            if #p::capturing(&#c) {
-                #p::capture_output(&#c, #v);
+            if #p::capturing(#c) {
+                #p::capture_output(#c, &|| #v);
             }
         }
     });
@@ -380,10 +382,10 @@ fn ending(plan: &Plan<'_>, sig: &syn::Signature) -> Ending {
                 }),
                 _ => {
                     let pt = respan(p.clone(), ty_span);
-                    let track = quote_spanned!(ty_span=> #pt::TrackReturn::track(#at_ty, #c));
+                    let track = quote_spanned!(ty_span=> #pt::TrackReturn::track(#at_ty, #c.take()));
                     Ending::Same(quote! {
                         |#c, #r| {
-                            #p::note(&#c, &#probe);
+                            #p::note(#c, &#probe);
                             #track
                         }
                     })
@@ -522,7 +524,7 @@ fn await_in_call(plan: &Plan<'_>, sig: &syn::Signature) -> TokenStream {
             }},
             quote! {
                 |#c, #r| {
-                    let #c = ::core::option::Option::Some(#c);
+                    let #c = ::core::option::Option::Some(#c.take());
                     #map
                 }
             },

@@ -19,7 +19,7 @@ use super::is_secret_name;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt::{self, Write};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 /// The size limit when neither `OBS_CAPTURE_MAX_BYTES` nor
 /// [`set_capture_max_bytes`] sets one.
@@ -32,20 +32,19 @@ const MARK: &str = "…";
 /// The closing bracket or brace of a container.
 const CLOSE: usize = 1;
 
-static ENABLED: AtomicBool = AtomicBool::new(false);
 static MAX_BYTES: AtomicUsize = AtomicUsize::new(DEFAULT_CAPTURE_MAX_BYTES);
 
 /// Whether content is captured: off unless [`set_capture`] or `init()`
 /// (`OBS_CAPTURE_CONTENT`, [`crate::Builder::capture_content`]) turned it on.
 #[inline] // read by every tool and model call: a load, not a call into this crate
 pub fn capture_enabled() -> bool {
-    ENABLED.load(Relaxed)
+    crate::call::capture_setting()
 }
 
 /// Turns content capture on or off for the process, at once; the same as
 /// [`crate::Builder::capture_content`] (`OBS_CAPTURE_CONTENT`) without `init()`.
 pub fn set_capture(on: bool) {
-    ENABLED.store(on, Relaxed);
+    crate::call::set_capture_setting(on);
 }
 
 /// The size limit of captured content, in bytes.
@@ -404,13 +403,6 @@ fn fit(node: &Node, budget: usize) -> Option<String> {
 #[doc(hidden)]
 pub mod __private {
     use serde_json::Value;
-
-    /// Whether this call captures content: the function's own
-    /// `capture_content = ..` if given, else the process setting.
-    #[inline]
-    pub fn capture_on(forced: Option<bool>) -> bool {
-        forced.unwrap_or_else(super::capture_enabled)
-    }
 
     /// Wraps a value for [`CaptureResult`] / [`CaptureSerialize`] / [`CaptureNothing`]:
     /// `(&&&CaptureProbe(&v)).__obs_capture()` picks, by autoref, the `Ok`
