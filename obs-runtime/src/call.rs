@@ -849,91 +849,52 @@ impl Drop for PanicMark<'_> {
 /// Runs a sync function's body inside its call: the one generic piece of a
 /// sync expansion. `call` is `None` when the call is quiet
 /// ([`Site::quiet`]): then this is `body()`. Otherwise the body runs with
-/// the call entered (its span, and an agent's name as the current agent),
-/// and `end` ends the call in place from the return value and gives the
-/// value back (a streaming model call wraps it). The body is a `FnOnce` closure of the
-/// declared return type `R`, so `?` and `return` in it behave as in the
-/// original function, and it may return references to `&mut self` data. A
-/// panic in the body drops the call, which records `panic`.
+/// the call entered (its span, and an agent's name as the current agent);
+/// the generated code then ends the call from the return value. The body is
+/// a `FnOnce` closure of the declared return type `R`, so `?` and `return`
+/// in it behave as in the original function, and it may return references
+/// to `&mut self` data. A panic in the body unwinds through the caller,
+/// whose call guard then records `panic`.
 #[inline(always)]
-pub fn run<R, X: Extension, B: FnOnce() -> R, E: FnOnce(&mut Call<X>, R) -> R>(
-    mut call: Option<Call<X>>,
-    body: B,
-    end: E,
-) -> R {
-    // Matched in place: the guard is not moved out of its `Option`.
-    match &mut call {
+pub fn run<R, X: Extension, B: FnOnce() -> R>(call: &mut Option<Call<X>>, body: B) -> R {
+    match call {
         None => body(),
         Some(call) => {
-            let ret = {
-                let _entered = call.enter();
-                body()
-            };
-            end(call, ret)
-        }
-    }
-}
-
-/// [`run`] for a body whose value changes type at the end of the call (a
-/// streaming model call returning `impl Stream`): `end` runs for quiet calls
-/// too, with `None`.
-#[inline(always)]
-pub fn run_map<R, T, X: Extension, B: FnOnce() -> R, E: FnOnce(Option<Call<X>>, R) -> T>(
-    call: Option<Call<X>>,
-    body: B,
-    end: E,
-) -> T {
-    match call {
-        None => end(None, body()),
-        Some(call) => {
-            let ret = {
-                let _entered = call.enter();
-                body()
-            };
-            end(Some(call), ret)
+            let _entered = call.enter();
+            body()
         }
     }
 }
 
 pin_project_lite::pin_project! {
     /// Drives an `async fn` body inside its call, the async form of [`run`]:
-    /// enters the call on every poll, marks a panicking poll, and on
-    /// completion hands the call and the output to `end`. A quiet call never
-    /// builds one: the generated code awaits the body itself.
-    pub struct Instrumented<F, X: Extension, E> {
-        call: Option<Call<X>>,
-        end: Option<E>,
+    /// enters the call on every poll and marks a panicking poll. The call
+    /// stays in the caller's future, which ends it from the output. A quiet
+    /// call never builds one: the generated code awaits the body itself.
+    pub struct Instrumented<'a, F, X: Extension> {
+        call: &'a mut Call<X>,
         #[pin]
         fut: F,
     }
 }
 
-impl<F: Future, X: Extension, T, E: FnOnce(&mut Call<X>, F::Output) -> T> Instrumented<F, X, E> {
-    /// Wraps `fut`, the body of the call.
+impl<'a, F: Future, X: Extension> Instrumented<'a, F, X> {
+    /// Wraps `fut`, the body of `call`.
     #[inline(always)]
-    pub fn new(call: Call<X>, fut: F, end: E) -> Self {
-        Instrumented { call: Some(call), end: Some(end), fut }
+    pub fn new(call: &'a mut Call<X>, fut: F) -> Self {
+        Instrumented { call, fut }
     }
 }
 
-impl<F: Future, X: Extension, T, E: FnOnce(&mut Call<X>, F::Output) -> T> Future for Instrumented<F, X, E> {
-    type Output = T;
+impl<F: Future, X: Extension> Future for Instrumented<'_, F, X> {
+    type Output = F::Output;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<T> {
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let out = {
-            let Some(call) = this.call.as_ref() else { panic!("`async fn` resumed after completion") };
-            let _entered = call.enter();
-            let _mark = PanicMark(&call.panicked);
-            this.fut.poll(cx)
-        };
-        match out {
-            Poll::Ready(v) => match (this.call.take(), this.end.take()) {
-                (Some(mut call), Some(end)) => Poll::Ready(end(&mut call, v)),
-                _ => unreachable!("checked above"),
-            },
-            Poll::Pending => Poll::Pending,
-        }
+        let call: &Call<X> = this.call;
+        let _entered = call.enter();
+        let _mark = PanicMark(&call.panicked);
+        this.fut.poll(cx)
     }
 }
 

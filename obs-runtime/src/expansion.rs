@@ -9,22 +9,25 @@
 //!
 //! ```text
 //! static INFO; static META; static CALLSITE; static SITE; inventory::submit!(SITE)
-//! let call = SITE.call();                       // None when quiet: Site::quiet
-//! run::<R, _, _, _>(call, move || body, |call, ret| { end(call, probe(&ret)); ret })
+//! let mut call = SITE.call();                   // None when quiet: Site::quiet
+//! let ret = run::<R, _, _>(&mut call, move || body);
+//! if let Some(c) = &mut call { end(c, probe(&ret)) }
+//! ret
 //! ```
 //!
 //! An async one awaits the body itself when the call is quiet, and
-//! [`Instrumented`] otherwise. Every function here is a plain function of
-//! the crate (the generic ones are generic over a return value, never over
-//! a closure), so a program with hundreds of instrumented functions compiles
-//! them once.
+//! [`Instrumented`] otherwise. The functions here that do the work are
+//! plain functions of the crate (the generic ones are generic over a call
+//! kind or a stream, never over the function), so a program with hundreds of
+//! instrumented functions compiles them once.
 
 use crate::call::Call;
 use crate::llm::{LlmCall, TrackedStream};
+use crate::redact::capture::__private::CaptureArg;
 use crate::status::{Ending, Outcome};
 use crate::usage::LlmUsage;
 
-pub use crate::call::{run, run_map, Instrumented};
+pub use crate::call::{run, Instrumented};
 
 /// Ends a call of an agent, a tool or a `#[traced]` function with what the
 /// generated probe read from its return value.
@@ -106,15 +109,10 @@ pub fn capturing<X: crate::call::Extension>(call: &Call<X>) -> bool {
 
 /// Records the captured arguments of a tool (`gen_ai.tool.call.arguments`)
 /// or a model call (`gen_ai.input.messages`), detectors and size limit
-/// applied. `args` holds the generated probes of the arguments: called
-/// only here, through a pointer, so that a call that does not capture never
-/// runs (or inlines) them.
+/// applied: what the generated probes of the arguments read.
 #[inline(never)]
-pub fn capture_input<X: crate::call::Extension>(
-    call: &Call<X>,
-    args: &dyn Fn() -> Vec<(&'static str, Option<serde_json::Value>)>,
-) {
-    record_input(call.info(), call.span(), &args());
+pub fn capture_input<X: crate::call::Extension>(call: &Call<X>, args: &[(&str, Option<&dyn CaptureArg>)]) {
+    record_input(call.info(), call.span(), &crate::redact::capture::__private::to_json(args));
 }
 
 fn record_input(info: &crate::FnInfo, span: &tracing::Span, args: &[(&str, Option<serde_json::Value>)]) {
@@ -129,11 +127,11 @@ fn record_input(info: &crate::FnInfo, span: &tracing::Span, args: &[(&str, Optio
 }
 
 /// Records the captured return value of a tool (`gen_ai.tool.call.result`)
-/// or a model call (`gen_ai.output.messages`); `value` is the generated
-/// probe of the return value, as for [`capture_input`].
+/// or a model call (`gen_ai.output.messages`): what the generated probe of
+/// the return value read.
 #[inline(never)]
-pub fn capture_output<X: crate::call::Extension>(call: &Call<X>, value: &dyn Fn() -> Option<serde_json::Value>) {
-    record_output(call.info(), call.span(), value());
+pub fn capture_output<X: crate::call::Extension>(call: &Call<X>, value: Option<&dyn CaptureArg>) {
+    record_output(call.info(), call.span(), value.and_then(CaptureArg::json));
 }
 
 fn record_output(info: &crate::FnInfo, span: &tracing::Span, value: Option<serde_json::Value>) {

@@ -11,7 +11,7 @@
 //! the call would record nothing, and then the function runs its bare body.
 //!
 //! Steps, in order: [`Plan`] (names and runtime labels), [`statics`],
-//! [`start`] (the disabled check and the call's start), [`ending`] (what the
+//! [`start`] (the disabled check and the call's start), [`tail`] (what the
 //! end of the call reads from the return value), then one of
 //! [`sync_body`], [`async_body`], [`async_trait_body`].
 
@@ -332,33 +332,26 @@ fn capture_input(plan: &Plan<'_>, sig: &syn::Signature) -> Option<TokenStream> {
     Some(quote! {
         if let ::core::option::Option::Some(#c) = &#c {
             if #p::capturing(#c) {
-                #p::capture_input(#c, &|| ::std::vec![#(#args),*]);
+                #p::capture_input(#c, &[#(#args),*]);
             }
         }
     })
 }
 
-/// What the end of the call does with the return value.
-enum Ending {
-    /// A closure `|&mut call, value| -> value` for `run` / `Instrumented`.
-    Same(TokenStream),
-    /// The body of a closure of `__obs_c: Option<Call>` and `__obs_r` whose
-    /// value has another type (a stream returned as `impl Stream`): run for
-    /// quiet calls too.
-    Map(TokenStream),
-}
-
-/// The end of the call: the probes of the return value (outcome, error text,
-/// captured output) and the runtime's end of its kind.
-fn ending(plan: &Plan<'_>, sig: &syn::Signature) -> Ending {
+/// The end of the call, after the body: an expression of `__obs_call` (the
+/// `Option` of the call guard) and `__obs_ret` (the body's value) that is
+/// the function's value. It reads the return value with the probes (outcome,
+/// error text, captured output) and calls the runtime's end of its kind; a
+/// streaming model call moves the guard into its stream instead.
+fn tail(plan: &Plan<'_>, sig: &syn::Signature) -> TokenStream {
     let (cfg, p) = (plan.cfg, &plan.p);
-    let [c, r] = ["__obs_c", "__obs_r"].map(hidden);
+    let [call, c, r] = ["__obs_call", "__obs_c", "__obs_ret"].map(hidden);
     let probe = probe(p, &r);
     let capture = (plan.captures() && !cfg.stream).then(|| {
         let v = capture_probe(p, &quote!(#r));
         quote! {
             if #p::capturing(#c) {
-                #p::capture_output(#c, &|| #v);
+                #p::capture_output(#c, #v);
             }
         }
     });
@@ -369,26 +362,30 @@ fn ending(plan: &Plan<'_>, sig: &syn::Signature) -> Ending {
     let ty_span = ret_ty.map_or_else(Span::call_site, |t| t.span());
     // Located at the return type, so that a type lacking a trait the end
     // needs (`LlmUsage`, `LlmChunk`) is reported there.
-    let at_ty = syn::Ident::new("__obs_r", Span::mixed_site().located_at(ty_span));
+    let at_ty = syn::Ident::new("__obs_ret", Span::mixed_site().located_at(ty_span));
     let end = match cfg.kind {
         Kind::LlmCall if cfg.stream => {
             return match ret_ty {
-                Some(Type::ImplTrait(_)) => Ending::Map(quote!(#p::stream_impl(#c, #r))),
-                Some(ty) if result_of_impl(ty) => Ending::Map(quote! {
-                    if let ::core::option::Option::Some(#c) = &#c {
+                // The stream is wrapped whether the call is quiet or not.
+                Some(Type::ImplTrait(_)) => quote!(#p::stream_impl(#call, #r)),
+                Some(ty) if result_of_impl(ty) => quote! {{
+                    if let ::core::option::Option::Some(#c) = &#call {
                         #p::note(#c, &#probe);
                     }
-                    #p::stream_result(#c, #r)
-                }),
+                    #p::stream_result(#call, #r)
+                }},
                 _ => {
                     let pt = respan(p.clone(), ty_span);
                     let track = quote_spanned!(ty_span=> #pt::TrackReturn::track(#at_ty, #c.take()));
-                    Ending::Same(quote! {
-                        |#c, #r| {
-                            #p::note(#c, &#probe);
-                            #track
+                    quote! {
+                        match &mut #call {
+                            ::core::option::Option::Some(#c) => {
+                                #p::note(#c, &#probe);
+                                #track
+                            }
+                            ::core::option::Option::None => #r,
                         }
-                    })
+                    }
                 }
             };
         }
@@ -417,13 +414,13 @@ fn ending(plan: &Plan<'_>, sig: &syn::Signature) -> Ending {
         },
         _ => quote!(#p::end(#c, #probe);),
     };
-    Ending::Same(quote! {
-        |#c, #r| {
+    quote! {{
+        if let ::core::option::Option::Some(#c) = &mut #call {
             #capture
             #end
-            #r
         }
-    })
+        #r
+    }}
 }
 
 /// A budget check, first inside the body, so that its early `Err` return is
@@ -444,31 +441,24 @@ fn budget_check(plan: &Plan<'_>) -> Option<TokenStream> {
 }
 
 /// A sync function: the body as a `FnOnce` closure of the declared return
-/// type, run by `__private::run`.
+/// type, run by `__private::run`, then the end of the call.
 fn sync_body(plan: &Plan<'_>, sig: &syn::Signature, block: TokenStream) -> TokenStream {
     let p = &plan.p;
-    let call = hidden("__obs_call");
+    let [call, ret] = ["__obs_call", "__obs_ret"].map(hidden);
     let start = start(plan, sig);
     let out = match &sig.output {
         ReturnType::Default => quote!(()),
         ReturnType::Type(_, ty) if contains_impl(ty) => quote!(_),
         ReturnType::Type(_, ty) => quote!(#ty),
     };
-    let run = match ending(plan, sig) {
-        Ending::Same(end) => quote!(#p::run::<#out, _, _, _>(#call, move || #block, #end)),
-        Ending::Map(map) => {
-            let [c, r] = ["__obs_c", "__obs_r"].map(hidden);
-            quote!(#p::run_map::<#out, _, _, _, _>(#call, move || #block, |#c, #r| { #map }))
-        }
-    };
-    let ret = hidden("__obs_ret");
+    let tail = tail(plan, sig);
     quote! {
-        let #call = #start;
-        // The closures return the function's own value: lints on it are the
+        let mut #call = #start;
+        // The closure returns the function's own value: lints on it are the
         // function's, already reported at its signature.
         #[allow(clippy::result_large_err)]
-        let #ret = #run;
-        #ret
+        let #ret = #p::run::<#out, _, _>(&mut #call, move || #block);
+        #tail
     }
 }
 
@@ -509,37 +499,19 @@ fn async_block(sig: &syn::Signature, block: TokenStream) -> TokenStream {
     }
 }
 
-/// Awaits the body future `__obs_fut` of a call started as `__obs_call`:
-/// bare when the call is quiet, inside `__private::Instrumented` otherwise.
+/// Awaits the body future `__obs_fut` of a call started as `__obs_call`
+/// (bare when the call is quiet, inside `__private::Instrumented`
+/// otherwise), then ends the call.
 fn await_in_call(plan: &Plan<'_>, sig: &syn::Signature) -> TokenStream {
     let p = &plan.p;
-    let [call, fut, c, r] = ["__obs_call", "__obs_fut", "__obs_c", "__obs_r"].map(hidden);
-    let (bare, end) = match ending(plan, sig) {
-        Ending::Same(end) => (quote!(#fut.await), end),
-        Ending::Map(map) => (
-            quote! {{
-                let #c = ::core::option::Option::None;
-                let #r = #fut.await;
-                #map
-            }},
-            quote! {
-                |#c, #r| {
-                    let #c = ::core::option::Option::Some(#c.take());
-                    #map
-                }
-            },
-        ),
-    };
-    let ret = hidden("__obs_ret");
+    let [call, fut, c, ret] = ["__obs_call", "__obs_fut", "__obs_c", "__obs_ret"].map(hidden);
+    let tail = tail(plan, sig);
     quote! {
-        // The end closure returns the function's own value: lints on it are
-        // the function's, already reported at its signature.
-        #[allow(clippy::result_large_err)]
-        let #ret = match #call {
-            ::core::option::Option::None => #bare,
-            ::core::option::Option::Some(#c) => #p::Instrumented::new(#c, #fut, #end).await,
+        let #ret = match &mut #call {
+            ::core::option::Option::None => #fut.await,
+            ::core::option::Option::Some(#c) => #p::Instrumented::new(#c, #fut).await,
         };
-        #ret
+        #tail
     }
 }
 
@@ -550,7 +522,7 @@ fn async_body(plan: &Plan<'_>, sig: &syn::Signature, block: TokenStream) -> Toke
     let fut_expr = async_block(sig, block);
     let awaited = await_in_call(plan, sig);
     quote! {
-        let #call = #start;
+        let mut #call = #start;
         let #fut = #fut_expr;
         #awaited
     }
@@ -572,7 +544,7 @@ fn async_trait_body(plan: &Plan<'_>, sig: &syn::Signature, orig: &syn::Block, id
     let start = start(plan, sig);
     let awaited = await_in_call(plan, sig);
     quote! {
-        let #call = #start;
+        let mut #call = #start;
         #(#stmts)*
         #func_path(async move {
             let #fut = #inner;
