@@ -45,6 +45,19 @@ impl Agent {
         self.name
     }
 
+    /// The agent of id `id` (as [`Agent::intern`] numbered it), for records
+    /// that keep the id alone (the ledger's).
+    pub(crate) fn from_id(id: u32) -> Agent {
+        match id {
+            0 => Agent::NONE,
+            id if id as usize >= MAX_AGENTS => Agent::OVERFLOW,
+            id => match AgentTable::get().names.get(id as usize).and_then(OnceLock::get) {
+                Some(name) => Agent { id, name },
+                None => Agent::NONE,
+            },
+        }
+    }
+
     /// Interns `name`. Past [`MAX_AGENTS`] distinct names, the overflow agent.
     /// (Used by the call path; hidden because interning is not a user action.)
     ///

@@ -96,6 +96,10 @@ pub const TOKEN_TYPES: [&str; 5] = ["input", "output", "cache_read", "cache_crea
 struct PriceCache {
     generation: u64,
     price: Option<Arc<ModelPrice>>,
+    /// The price's rates for this site (batch or not) when they do not
+    /// depend on the call (no context tiers, no off-peak windows): then a
+    /// call's cost is six multiplications.
+    flat: Option<[u64; 6]>,
 }
 
 /// Distinct `error_type` values whose duration series a site caches.
@@ -111,6 +115,8 @@ struct ErrorSeries {
 pub struct LlmSeries {
     model: &'static str,
     provider: &'static str,
+    /// The same, as the ledger keeps them.
+    names: &'static crate::ledger::Names,
     operation: &'static str,
     batch: bool,
     tokens: [&'static CounterCells; 5],
@@ -160,9 +166,11 @@ impl LlmSeries {
                 .histogram()
         };
         let mp = [("model", model), ("provider", provider)];
+        let (model_name, provider_name) = (intern(model), intern(provider));
         LlmSeries {
-            model: intern(model),
-            provider: intern(provider),
+            model: model_name,
+            provider: provider_name,
+            names: crate::ledger::names(model_name, provider_name),
             operation,
             batch,
             tokens,
@@ -182,17 +190,17 @@ impl LlmSeries {
     /// The model's price, borrowed from the site's cache: a pointer copy, no
     /// lock and no reference count, unless the pricing table changed.
     #[inline]
-    fn price(&self) -> Option<&'static ModelPrice> {
+    fn price(&self) -> &'static PriceCache {
         let generation = pricing::generation();
         match self.price.get() {
-            Some(c) if c.generation == generation => c.price.as_deref(),
+            Some(c) if c.generation == generation => c,
             _ => self.refresh_price(generation),
         }
     }
 
     #[cold]
     #[inline(never)]
-    fn refresh_price(&self, generation: u64) -> Option<&'static ModelPrice> {
+    fn refresh_price(&self, generation: u64) -> &'static PriceCache {
         // One small leak per site per pricing-table change (rare by nature).
         let provider = Some(self.provider).filter(|p| *p != "unknown");
         let price = pricing::price_for(self.model, provider);
@@ -202,8 +210,8 @@ impl LlmSeries {
                 warn_deprecated_once(self.model, self.provider, date);
             }
         }
-        let c = self.price.publish(PriceCache { generation, price });
-        c.price.as_deref()
+        let flat = price.as_ref().and_then(|p| p.flat_rates(self.batch));
+        self.price.publish(PriceCache { generation, price, flat })
     }
 
     /// The `error_type`-labelled duration series: from the site's slots, or
@@ -445,15 +453,21 @@ fn record_end(llm: &LlmSeries, agent: Agent, span: &tracing::Span, end: LlmEnd<'
             if let Some(n) = u.output {
                 llm.genai_tokens[1].record_int(shard, n);
             }
-            match llm.price() {
+            let price = llm.price();
+            match price.price.as_deref() {
                 Some(p) => {
-                    let mut opts = CostOptions::batch(llm.batch);
-                    if p.off_peak.is_some() {
-                        // Only models with off-peak rates read the clock.
-                        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
-                        opts = opts.at(now.map_or(0, |d| d.as_secs()));
-                    }
-                    let c = p.cost(&u, opts);
+                    let c = match &price.flat {
+                        Some(rates) => pricing::cost_of(&pricing::token_parts(&u), rates),
+                        None => {
+                            let mut opts = CostOptions::batch(llm.batch);
+                            if p.off_peak.is_some() {
+                                // Only models with off-peak rates read the clock.
+                                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+                                opts = opts.at(now.map_or(0, |d| d.as_secs()));
+                            }
+                            p.cost(&u, opts)
+                        }
+                    };
                     llm.cost.add(shard, c.pico);
                     cost_pico = Some(c.pico);
                     if c.pico > HIGH_COST_PICO.load(Ordering::Relaxed) {
@@ -516,17 +530,16 @@ fn record_end(llm: &LlmSeries, agent: Agent, span: &tracing::Span, end: LlmEnd<'
         UsageState::Reported(u) => Some(u),
         _ => None,
     };
-    crate::ledger::record(crate::ledger::CallRecord::new(
-        crate::ledger::wall_ms(end.ended),
-        agent.name(),
-        llm.model,
-        llm.provider,
+    crate::ledger::record(crate::ledger::Call {
+        ended: end.ended,
+        agent,
+        names: llm.names,
         usage,
         cost_pico,
-        end.elapsed_ns,
-        end.status,
-        end.usage == UsageState::Incomplete,
-    ));
+        duration_ns: end.elapsed_ns,
+        status: end.status,
+        usage_incomplete: end.usage == UsageState::Incomplete,
+    });
     if let Some(c) = cost_pico {
         crate::budget::add_cost(agent.name(), llm.model, c);
     }
