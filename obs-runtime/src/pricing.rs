@@ -1015,15 +1015,17 @@ pub fn models() -> Vec<String> {
 mod tests {
     #[test]
     fn flat_rates_cost_the_same_as_the_full_rule() {
-        let mut r = Rates::default();
-        r.input = 2_500_000;
-        r.output = 10_000_000;
-        r.cache_read = Some(1_250_000);
-        r.cache_write = Some(3_750_000);
-        r.cache_write_1h = Some(5_000_000);
-        r.reasoning = Some(12_000_000);
-        r.batch_input = Some(1_250_000);
-        r.batch_output = Some(5_000_000);
+        let r = Rates {
+            input: 2_500_000,
+            output: 10_000_000,
+            cache_read: Some(1_250_000),
+            cache_write: Some(3_750_000),
+            cache_write_1h: Some(5_000_000),
+            reasoning: Some(12_000_000),
+            batch_input: Some(1_250_000),
+            batch_output: Some(5_000_000),
+            ..Rates::default()
+        };
         let p = ModelPrice::new("openai", r);
         let mut x = 0x9E37_79B9_7F4A_7C15_u64;
         let mut next = |m: u64| {
