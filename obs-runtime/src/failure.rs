@@ -143,14 +143,20 @@ pub(crate) fn advance_clock(by: Duration) {
     let _ = SKEW_NS.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |s| Some(s.saturating_add(ns)));
 }
 
-/// One group of identical failures.
-struct Group {
-    key: u64,
+/// Whose failure: its group (function, status, `error.type`) and agent.
+#[derive(Clone, Copy)]
+struct Failed {
     info: &'static FnInfo,
     status: Status,
     error_type: &'static str,
-    /// The agent of the failure that wrote the group's last line.
     agent: Agent,
+}
+
+/// One group of identical failures.
+struct Group {
+    key: u64,
+    /// The failure that wrote the group's last line.
+    first: Failed,
     /// When the group's last line was written: its window's start.
     since: Instant,
     /// Failures left out since then.
@@ -171,10 +177,7 @@ struct LeftOut {
 
 /// The count of a group written on a line of its own.
 struct CountLine {
-    info: &'static FnInfo,
-    status: Status,
-    error_type: &'static str,
-    agent: Agent,
+    who: Failed,
     left_out: LeftOut,
 }
 
@@ -193,13 +196,8 @@ impl Table {
     fn take(&mut self, i: usize) -> Option<CountLine> {
         let g = self.slots[i].take()?;
         self.hashes -= g.messages.len();
-        (g.left_out > 0).then(|| CountLine {
-            info: g.info,
-            status: g.status,
-            error_type: g.error_type,
-            agent: g.agent,
-            left_out: LeftOut { count: g.left_out, distinct: g.messages.len() as u64, capped: g.capped },
-        })
+        let left_out = LeftOut { count: g.left_out, distinct: g.messages.len() as u64, capped: g.capped };
+        (g.left_out > 0).then_some(CountLine { who: g.first, left_out })
     }
 }
 
@@ -220,16 +218,7 @@ enum Admit {
 /// Decides one failure of the group `key` (whose message hashes to
 /// `message`) at `now`. The second value is the count of a group this one
 /// took the slot of, to be written first.
-fn admit(
-    t: &mut Table,
-    key: u64,
-    info: &'static FnInfo,
-    status: Status,
-    error_type: &'static str,
-    agent: Agent,
-    message: u32,
-    now: Instant,
-) -> (Admit, Option<CountLine>) {
+fn admit(t: &mut Table, key: u64, who: Failed, message: u32, now: Instant) -> (Admit, Option<CountLine>) {
     let i = (key as usize) % SLOTS;
     let held = t.hashes;
     let ours =
@@ -255,29 +244,22 @@ fn admit(
         // The window is over: a line, with the count of the one before.
         Some(false) => {
             let left = t.take(i).map(|c| c.left_out);
-            t.slots[i] = Some(Group::new(key, info, status, error_type, agent, now));
+            t.slots[i] = Some(Group::new(key, who, now));
             (Admit::Line(left), None)
         }
         // Empty, or another group's slot (bounded memory beats exact counts
         // under many distinct groups): that group's count is written first.
         None => {
             let evicted = t.take(i);
-            t.slots[i] = Some(Group::new(key, info, status, error_type, agent, now));
+            t.slots[i] = Some(Group::new(key, who, now));
             (Admit::Line(None), evicted)
         }
     }
 }
 
 impl Group {
-    fn new(
-        key: u64,
-        info: &'static FnInfo,
-        status: Status,
-        error_type: &'static str,
-        agent: Agent,
-        now: Instant,
-    ) -> Self {
-        Group { key, info, status, error_type, agent, since: now, left_out: 0, messages: Vec::new(), capped: false }
+    fn new(key: u64, first: Failed, now: Instant) -> Self {
+        Group { key, first, since: now, left_out: 0, messages: Vec::new(), capped: false }
     }
 }
 
@@ -398,7 +380,8 @@ pub(crate) fn report(
     let agent = if agent == Agent::NONE { current_agent() } else { agent };
     let hash = message_hash(message.as_deref().unwrap_or(""));
     let key = key_of(info, status, error_type);
-    let (admit, evicted) = admit(&mut table(), key, info, status, error_type, agent, hash, now());
+    let who = Failed { info, status, error_type, agent };
+    let (admit, evicted) = admit(&mut table(), key, who, hash, now());
     if let Some(c) = evicted {
         write_count(&c);
     }
@@ -434,24 +417,25 @@ fn what(info: &FnInfo, agent: Agent) -> String {
 
 /// The line of a group that went quiet: how many failures it left out.
 fn write_count(c: &CountLine) {
-    let Some(level) = wanted(c.info) else { return };
+    let w = c.who;
+    let Some(level) = wanted(w.info) else { return };
     let LeftOut { count, distinct, capped } = c.left_out;
-    let ending = if c.status == Status::Panic { "panicked" } else { "failed" };
+    let ending = if w.status == Status::Panic { "panicked" } else { "failed" };
     let times = if count == 1 { "time" } else { "times" };
     let at_least = if capped { "at least " } else { "" };
     let kinds = if distinct == 1 { "message" } else { "messages" };
     let text = format!(
         "{} {ending} {count} more {times} since its last line ({at_least}{distinct} distinct {kinds}): {}",
-        what(c.info, c.agent),
-        c.error_type
+        what(w.info, w.agent),
+        w.error_type
     );
     let line = Line {
         level,
         event: "call_failed_repeated",
-        info: c.info,
-        status: c.status,
-        error_type: c.error_type,
-        agent: c.agent,
+        info: w.info,
+        status: w.status,
+        error_type: w.error_type,
+        agent: w.agent,
         message: None,
         duration_ms: None,
         left_out: Some(c.left_out),
@@ -530,9 +514,13 @@ mod tests {
 
     static TOOL: FnInfo = fn_info(FnKind::Tool, "fetch", "m", "f.rs", 1).tool("fetch").build();
 
+    fn who() -> Failed {
+        Failed { info: &TOOL, status: Status::Error, error_type: "HttpError", agent: Agent::NONE }
+    }
+
     fn fail(t: &mut Table, message: &str, at: Instant) -> Admit {
         let key = key_of(&TOOL, Status::Error, "HttpError");
-        admit(t, key, &TOOL, Status::Error, "HttpError", Agent::NONE, message_hash(message), at).0
+        admit(t, key, who(), message_hash(message), at).0
     }
 
     #[test]
@@ -573,7 +561,7 @@ mod tests {
         // A group whose key falls in the same slot evicts it and gets its count.
         let key = key_of(&TOOL, Status::Error, "HttpError");
         let (admitted, evicted) =
-            admit(&mut t, key.wrapping_add(SLOTS as u64), &TOOL, Status::Error, "Other", Agent::NONE, 0, t0);
+            admit(&mut t, key.wrapping_add(SLOTS as u64), Failed { error_type: "Other", ..who() }, 0, t0);
         assert_eq!(admitted, Admit::Line(None));
         let c = evicted.expect("the evicted group's count");
         assert_eq!(

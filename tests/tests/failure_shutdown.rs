@@ -40,6 +40,9 @@ fn supervisor() -> u32 {
     exploding()
 }
 
+/// (event, error.message, repeated, distinct_messages) of a line.
+type Summary<'a> = (&'a str, Option<&'a str>, Option<u64>, Option<u64>);
+
 fn failure_lines(buf: &LogBuffer, function: &str) -> Vec<Map<String, Value>> {
     buf.lines()
         .iter()
@@ -83,7 +86,7 @@ fn quiet_groups_write_their_count_at_shutdown_and_panics_carry_their_message() {
 
     drop(guard);
     let backend_lines = failure_lines(&buf, "backend");
-    let got: Vec<(&str, Option<&str>, Option<u64>, Option<u64>)> = backend_lines
+    let got: Vec<Summary> = backend_lines
         .iter()
         .map(|l| {
             (
