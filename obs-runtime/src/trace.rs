@@ -234,9 +234,12 @@ impl SpanProcessor for RequestAttributes {
     }
 }
 
+/// Longest text value of an exported span attribute: what a log line keeps
+/// of a value (`export::logs::MAX_VALUE_BYTES`, which checks they agree).
+pub(crate) const MAX_ATTRIBUTE_BYTES: usize = 16 * 1024;
+
 /// Cuts every text value of the span's attributes and events to
-/// [`crate::export::logs::MAX_VALUE_BYTES`] (16 KiB, what a log line keeps
-/// of a value), ending it with `…`: a user's `fields(..)`, or another
+/// [`MAX_ATTRIBUTE_BYTES`] (16 KiB), ending it with `…`: a user's `fields(..)`, or another
 /// library's span, may record a value of any size, and an exporter's request
 /// must stay bounded. Captured content (`gen_ai.input.messages`, ...) has
 /// its own bound, `OBS_CAPTURE_MAX_BYTES`, and valid JSON to keep: left as is.
@@ -244,7 +247,7 @@ fn cut_values(span: &mut SpanData) {
     use crate::semconv::{
         GEN_AI_INPUT_MESSAGES, GEN_AI_OUTPUT_MESSAGES, GEN_AI_TOOL_CALL_ARGUMENTS, GEN_AI_TOOL_CALL_RESULT,
     };
-    const MAX: usize = crate::export::logs::MAX_VALUE_BYTES;
+    const MAX: usize = MAX_ATTRIBUTE_BYTES;
     fn cut(s: &mut opentelemetry::StringValue) {
         if s.as_str().len() > MAX {
             let cut = crate::metrics::registry::cut(s.as_str(), MAX).into_owned();

@@ -233,6 +233,9 @@ impl Val {
     }
 }
 
+// Log lines and exported spans keep the same length of a value.
+const _: () = assert!(MAX_VALUE_BYTES == crate::trace::MAX_ATTRIBUTE_BYTES);
+
 fn truncated(s: &str) -> String {
     if s.len() <= MAX_VALUE_BYTES {
         return s.to_string();
