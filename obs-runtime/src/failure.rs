@@ -28,9 +28,12 @@
 //!
 //! A panic's message (cut to 1 KiB, through the secret detectors) is the
 //! `error.message` of its failure line: `init()` installs a panic hook that
-//! keeps the message of the thread's last panic (after calling the hook
-//! that was in place, so the panic itself is unchanged) and the call guard,
-//! dropped while unwinding, reads it.
+//! keeps the message of the thread's last panic, then calls the hook that
+//! was in place (so what the panic prints or does is unchanged), and the
+//! call guard, dropped while unwinding (or, for an `async fn`, when the
+//! runtime drops the future after the panic), reads it. A hook the
+//! application sets after `init()` without calling the previous one leaves
+//! later lines with the message of the last panic obs's hook saw, or none.
 //!
 //! The call path reaches this module only on a failed call (`report`, out of
 //! line and cold); the message is formatted only when a line may be written.
