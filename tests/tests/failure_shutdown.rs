@@ -2,7 +2,7 @@
 //! process whose `init()` guard the test drops: a group of failures that
 //! went quiet inside its window writes its count when the guard is dropped,
 //! and a panic's message (through the secret detectors) is in the failure
-//! line of every call it unwinds through, while the panic itself is what it
+//! line of every call it unwinds through, sync or `async`, while the panic itself is what it
 //! was: the same payload, and the hook in place before `init()` still runs.
 
 use obs_runtime::export::logs::{LogBuffer, LogFormat, LogOutput};
@@ -33,6 +33,13 @@ fn exploding() -> u32 {
     // as in failure_logs.rs).
     let port = 5432;
     panic!("cannot reach postgres://app:hunter2-pass@db:{port}/shop")
+}
+
+/// An `async fn`: the runtime drops its future after catching the panic.
+#[track_tool(name = "exploding_async")]
+async fn exploding_async() -> u32 {
+    tokio::task::yield_now().await;
+    panic!("async boom with Authorization: Basic dXNlcjpwYXNz")
 }
 
 #[track_execution(agent = "supervisor")]
@@ -83,6 +90,10 @@ fn quiet_groups_write_their_count_at_shutdown_and_panics_carry_their_message() {
         Some("cannot reach postgres://app:hunter2-pass@db:5432/shop")
     );
     assert_eq!(PREVIOUS_HOOK_RUNS.load(Ordering::SeqCst), 1);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let joined = rt.block_on(async { tokio::spawn(exploding_async()).await });
+    assert!(joined.expect_err("the task panics").is_panic());
+    drop(rt);
 
     drop(guard);
     let backend_lines = failure_lines(&buf, "backend");
@@ -105,6 +116,10 @@ fn quiet_groups_write_their_count_at_shutdown_and_panics_carry_their_message() {
         backend_lines[1]["message"],
         "tool `backend` failed 5 more times since its last line (4 distinct messages): Refused"
     );
+
+    let lines = failure_lines(&buf, "exploding_async");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["error.message"], "async boom with Authorization: Basic [REDACTED:basic_auth]");
 
     // Both calls the panic unwound through say what it was, redacted.
     for (function, message) in
