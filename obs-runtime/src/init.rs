@@ -1014,6 +1014,8 @@ impl Builder {
         #[cfg(any(feature = "prometheus", feature = "otlp"))]
         crate::process::set_build_info(&self.cfg.service_name);
         crate::call::enable();
+        // A panic's message in its failure line, through the detectors.
+        crate::failure::install_panic_hook(|m| crate::redact::scan(m).into_owned());
         if env("OTEL_EXPORTER_OTLP_ENDPOINT").is_some() && export::find("otlp").is_none() {
             tracing::warn!(
                 target: "obs_runtime",
@@ -1288,8 +1290,10 @@ impl ObsGuard {
         self.running.iter().map(|r| r.describe()).collect()
     }
 
-    /// Flushes every exporter now.
+    /// Flushes every exporter now (after writing the count lines of the
+    /// groups of failures whose window is over).
     pub fn flush(&mut self) {
+        crate::failure::flush_due();
         for r in &mut self.running {
             r.flush();
         }
@@ -1298,6 +1302,8 @@ impl ObsGuard {
 
 impl Drop for ObsGuard {
     fn drop(&mut self) {
+        // Failures counted since their group's last line would be lost.
+        crate::failure::flush_all();
         // Each exporter's shutdown flushes within its own bound; a flush
         // first would double the wait on a backend that does not answer.
         // Last started, first stopped: the log writer stays up for what the

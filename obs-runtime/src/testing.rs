@@ -40,6 +40,19 @@ pub fn enable() {
     crate::call::enable();
 }
 
+/// Takes over the clock of the failure lines' repeat window and moves it
+/// forward by `by`: from the first call on, that clock moves only when this
+/// function moves it, so a test sees a window end (a group's count line,
+/// the next line carrying `repeated`) without waiting it out, and never
+/// sees one end early on a slow machine. Only failure lines read this clock.
+///
+/// ```
+/// obs_runtime::testing::advance_failure_clock(std::time::Duration::from_secs(10));
+/// ```
+pub fn advance_failure_clock(by: std::time::Duration) {
+    crate::failure::advance_clock(by);
+}
+
 #[cfg(feature = "logs")]
 /// A captured span.
 #[derive(Clone, Debug, PartialEq)]

@@ -221,6 +221,7 @@ impl SpanProcessor for RequestAttributes {
         if let Some(sink) = SPAN_SINK.get() {
             if span.span_context.is_sampled() && !suppressed() {
                 finish_reasons_as_array(&mut span);
+                cut_values(&mut span);
                 sink(span);
             }
         }
@@ -230,6 +231,42 @@ impl SpanProcessor for RequestAttributes {
     }
     fn shutdown_with_timeout(&self, _timeout: std::time::Duration) -> opentelemetry_sdk::error::OTelSdkResult {
         Ok(())
+    }
+}
+
+/// Longest text value of an exported span attribute: what a log line keeps
+/// of a value (`export::logs::MAX_VALUE_BYTES`, which checks they agree).
+pub(crate) const MAX_ATTRIBUTE_BYTES: usize = 16 * 1024;
+
+/// Cuts every text value of the span's attributes and events to
+/// [`MAX_ATTRIBUTE_BYTES`] (16 KiB), ending it with `…`: a user's `fields(..)`, or another
+/// library's span, may record a value of any size, and an exporter's request
+/// must stay bounded. Captured content (`gen_ai.input.messages`, ...) has
+/// its own bound, `OBS_CAPTURE_MAX_BYTES`, and valid JSON to keep: left as is.
+fn cut_values(span: &mut SpanData) {
+    use crate::semconv::{
+        GEN_AI_INPUT_MESSAGES, GEN_AI_OUTPUT_MESSAGES, GEN_AI_TOOL_CALL_ARGUMENTS, GEN_AI_TOOL_CALL_RESULT,
+    };
+    const MAX: usize = MAX_ATTRIBUTE_BYTES;
+    fn cut(s: &mut opentelemetry::StringValue) {
+        if s.as_str().len() > MAX {
+            let cut = crate::metrics::registry::cut(s.as_str(), MAX).into_owned();
+            *s = cut.into();
+        }
+    }
+    let events = span.events.events.iter_mut().flat_map(|e| e.attributes.iter_mut());
+    for kv in span.attributes.iter_mut().chain(events) {
+        if matches!(
+            kv.key.as_str(),
+            GEN_AI_INPUT_MESSAGES | GEN_AI_OUTPUT_MESSAGES | GEN_AI_TOOL_CALL_ARGUMENTS | GEN_AI_TOOL_CALL_RESULT
+        ) {
+            continue;
+        }
+        match &mut kv.value {
+            opentelemetry::Value::String(s) => cut(s),
+            opentelemetry::Value::Array(opentelemetry::Array::String(list)) => list.iter_mut().for_each(cut),
+            _ => {}
+        }
     }
 }
 

@@ -321,8 +321,9 @@ fn valid_prefix(ns: &str) -> bool {
 }
 
 /// The agents, models, tools and budgets the rules cover: literal names from
-/// the catalog (a name computed per call has no fixed series to alert on),
-/// sorted and without repeats.
+/// the catalog, and the names `track` calls and bridged GenAI spans gave at
+/// run time so far (a name computed per call by a macro has no fixed series
+/// to alert on), sorted and without repeats.
 struct Inventory {
     agents: Vec<&'static str>,
     models: Vec<&'static str>,

@@ -233,6 +233,9 @@ impl Val {
     }
 }
 
+// Log lines and exported spans keep the same length of a value.
+const _: () = assert!(MAX_VALUE_BYTES == crate::trace::MAX_ATTRIBUTE_BYTES);
+
 fn truncated(s: &str) -> String {
     if s.len() <= MAX_VALUE_BYTES {
         return s.to_string();
@@ -460,14 +463,16 @@ where
         let rest = span_fields.iter().filter(|(k, _)| !CONTEXT_KEYS.contains(k));
 
         let meta = event.metadata();
+        // An event's field wins over the context's of the same name (a
+        // failure line's own `agent`, not the caller's), in every format.
+        let event_keys: Vec<&str> = ev.fields.iter().map(|(k, _)| *k).collect();
         #[cfg(feature = "otlp")]
         if otlp {
-            let event_keys: Vec<&str> = ev.fields.iter().map(|(k, _)| *k).collect();
             let attributes = context
                 .iter()
                 .filter(|(k, _)| !event_keys.contains(k) && *k != "trace_id" && *k != "span_id")
                 .chain(ev.fields.iter())
-                .chain(rest.clone())
+                .chain(rest.clone().filter(|(k, _)| !event_keys.contains(k)))
                 .map(|(k, v)| (*k, v.to_otel()));
             crate::export::otlp::logs::emit(meta.level(), meta.target(), &ev.message, now, attributes, ids);
         }
@@ -483,8 +488,6 @@ where
                 write_json_str(&mut line, meta.target());
                 line.push_str(",\"message\":");
                 write_json_str(&mut line, &ev.message);
-                // Event fields win over context of the same name.
-                let event_keys: Vec<&str> = ev.fields.iter().map(|(k, _)| *k).collect();
                 for (k, v) in context.iter().filter(|(k, _)| !event_keys.contains(k)) {
                     write_json_pair(&mut line, &mut seen, k, v);
                 }
@@ -527,7 +530,11 @@ where
                     let _ = write!(line, " {k}=");
                     write_console_value(&mut line, v);
                 }
-                let mut ctx_iter = context.iter().filter(|(k, _)| *k != "trace_id" && *k != "span_id").chain(rest);
+                let mut ctx_iter = context
+                    .iter()
+                    .filter(|(k, _)| *k != "trace_id" && *k != "span_id")
+                    .chain(rest)
+                    .filter(|(k, _)| !event_keys.contains(k));
                 if let Some((k, v)) = ctx_iter.next() {
                     let _ = write!(line, " {dim}{k}=");
                     write_console_value(&mut line, v);
