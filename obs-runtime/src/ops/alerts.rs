@@ -777,6 +777,42 @@ mod tests {
         assert_eq!(e.to_string(), "alert rule name ` `: 1 to 128 characters");
     }
 
+    /// The cooldown on the evaluator's own clock (`step` takes the time):
+    /// exact, where a test against the wall clock would need a machine fast
+    /// enough to stay within it.
+    #[test]
+    fn a_firing_within_the_cooldown_waits_for_its_end_and_a_later_one_is_notified_at_once() {
+        let check = "alerts_unit_cooldown";
+        let status = metrics::builtin_gauge(&names::HEALTH_STATUS, &[("check", check)]).unwrap();
+        let rule = AlertRule::new("db down", Severity::Critical, Condition::health_check_failing(check))
+            .unwrap()
+            .cooldown(Duration::from_secs(60));
+        let mut st = RuleState {
+            rule,
+            history: VecDeque::new(),
+            pending_since: None,
+            firing: false,
+            notified: false,
+            last_notified: None,
+        };
+        let t0 = Instant::now();
+        let mut at = |secs: u64, failing: bool| {
+            status.set(if failing { 0.0 } else { 1.0 });
+            let now = t0 + Duration::from_secs(secs);
+            step(&mut st, &metrics::snapshot(), now, SystemTime::UNIX_EPOCH, Duration::from_secs(10)).map(|n| n.state)
+        };
+        assert_eq!(at(0, true), Some(AlertState::Firing));
+        assert_eq!(at(1, true), None, "still firing");
+        assert_eq!(at(2, false), Some(AlertState::Resolved));
+        assert_eq!(at(3, true), None, "firing again within the cooldown: held back");
+        assert_eq!(at(30, false), None, "nor is its resolution notified");
+        assert_eq!(at(31, true), None, "again, within the cooldown");
+        assert_eq!(at(59, true), None, "a second before its end");
+        assert_eq!(at(60, true), Some(AlertState::Firing), "still firing as the cooldown ends: notified then");
+        assert_eq!(at(61, false), Some(AlertState::Resolved));
+        assert_eq!(at(200, true), Some(AlertState::Firing), "past the cooldown: at once");
+    }
+
     #[test]
     fn notification_text_names_rule_value_and_threshold() {
         let n = Notification {
