@@ -47,6 +47,18 @@ fn str_attrs(a: &Attributes) -> Vec<(String, String)> {
     v
 }
 
+/// Whether `check` passes, its panic kept quiet: a wait retries the same
+/// assertions the test then makes until Rotel has printed the program's
+/// last export (the shutdown flush may come in several requests), instead
+/// of sleeping and hoping it has.
+fn passes(check: impl FnOnce()) -> bool {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)).is_ok();
+    std::panic::set_hook(hook);
+    ok
+}
+
 /// Compares one family of the program's registry snapshot with the last
 /// export of it Rotel printed.
 fn check_family(prom: &str, series: &[Value], got: &Received) {
@@ -153,15 +165,25 @@ fn rotel_metrics_logs_resource_and_kinds() {
     let families = r.summary["metrics"].as_object().unwrap().clone();
     let wanted: Vec<String> =
         families.iter().filter(|(_, s)| !s.as_array().unwrap().is_empty()).map(|(k, _)| otel_metric(k).0).collect();
-    rotel.wait_for(Duration::from_secs(60), |g| {
+    let logged = |g: &Received| {
+        r.summary["logs"].as_array().unwrap().iter().all(|want| {
+            let (msg, span_id) = (want["message"].as_str().unwrap(), want["span_id"].as_str().unwrap());
+            g.logs.iter().any(|l| l.span_id == span_id && l.body.as_ref().and_then(RValue::as_str) == Some(msg))
+        })
+    };
+    let got = rotel.wait_for(Duration::from_secs(120), |g| {
         g.trace(&trace_id).len() == RUN_TREE.len()
-            && g.logs.iter().filter(|l| l.trace_id == trace_id).count() >= 4
+            && logged(g)
             && wanted.iter().all(|w| g.last_metric(w).is_some())
+            && passes(|| {
+                for (prom, series) in &families {
+                    let series = series.as_array().unwrap();
+                    if !series.is_empty() {
+                        check_family(prom, series, g);
+                    }
+                }
+            })
     });
-    // Rotel prints an export as it is received; wait a little for the last
-    // (the shutdown flush may come in several requests), then reparse.
-    std::thread::sleep(Duration::from_secs(1));
-    let got = rotel.received();
 
     // Spans: the tree and the kinds.
     let spans = got.trace(&trace_id);
@@ -248,10 +270,10 @@ fn rotel_metrics_logs_resource_and_kinds() {
             })
             .cloned()
     };
-    rotel.wait_for(Duration::from_secs(30), |g| unsampled(g).is_some());
-    std::thread::sleep(Duration::from_secs(1));
-    let got = rotel.received();
-    let calls: f64 = unsampled(&got).unwrap().points.iter().filter_map(|p| p.value).sum();
+    let calls = |g: &Received| unsampled(g).map(|m| m.points.iter().filter_map(|p| p.value).sum::<f64>());
+    // The last export counts all five (an earlier one may count fewer).
+    let got = rotel.wait_for(Duration::from_secs(120), |g| calls(g) == Some(5.0));
+    let calls = calls(&got).unwrap();
     assert_eq!(calls, 5.0, "five model calls counted with sampling at 0");
     let spans_unsampled = got
         .spans
