@@ -202,7 +202,7 @@ fn the_service_propagates_ids_and_counts_requests_by_route_template() {
     assert_eq!((tool["agent"].as_str(), tool["tool"].as_str()), (Some("support"), Some("kb_search")));
     assert_eq!(tool["http.route"], ROUTE);
     let llm = by_message("model answered");
-    assert_eq!((llm["agent"].as_str(), llm["model"].as_str()), (Some("support"), Some("gpt-4o-mini")));
+    assert_eq!((llm["agent"].as_str(), llm["model"].as_str()), (Some("support"), Some("gpt-5.4-mini")));
     assert_ne!(tool["span_id"], llm["span_id"]);
     // The failed request logged its error with its own id.
     let failed = lines_of(&svc, "req-fail", 1);
