@@ -9,6 +9,10 @@
 //! thread stops at its first refusal. Then prints one line, `ok=N bodies=N
 //! refused_after_body=N ledger_pico=N replica=ID`, after its `init()` guard
 //! has sent its last spend to the store.
+//!
+//! With a fourth argument `CALLS`, each thread stops after that many calls
+//! instead, and the process prints the line and then waits, its guard
+//! alive, to be killed (tests/tests/budget_redis_killed.rs).
 
 use obs_runtime::budget::{self, Budget, Period};
 use obs_runtime::track_llm_call;
@@ -37,7 +41,7 @@ fn call(ms: u64) -> Result<Resp, CallError> {
 
 fn arg<T: std::str::FromStr>(args: &[String], i: usize, what: &str) -> T {
     args.get(i).and_then(|a| a.parse().ok()).unwrap_or_else(|| {
-        eprintln!("usage: obs-budget-replica LIMIT_USD THREADS CALL_MS ({what} missing or invalid)");
+        eprintln!("usage: obs-budget-replica LIMIT_USD THREADS CALL_MS [CALLS] ({what} missing or invalid)");
         std::process::exit(2)
     })
 }
@@ -47,6 +51,7 @@ fn main() {
     let limit: f64 = arg(&args, 1, "LIMIT_USD");
     let threads: usize = arg(&args, 2, "THREADS");
     let call_ms: u64 = arg(&args, 3, "CALL_MS");
+    let calls: Option<u64> = (args.len() > 4).then(|| arg(&args, 4, "CALLS"));
 
     let obs = obs_runtime::Builder::from_env().exporters(&["logs"]).init().expect("obs");
     budget::register(Budget::new("fleet", limit, Period::Total).hard()).expect("register");
@@ -63,7 +68,7 @@ fn main() {
         .map(|_| {
             std::thread::spawn(move || {
                 let (mut ok, mut refused_after_body) = (0u64, 0u64);
-                loop {
+                while calls.is_none_or(|n| ok < n) {
                     RAN.with(|r| r.set(false));
                     match call(call_ms) {
                         Ok(_) => ok += 1,
@@ -77,6 +82,7 @@ fn main() {
                         }
                     }
                 }
+                (ok, refused_after_body)
             })
         })
         .collect();
@@ -87,10 +93,20 @@ fn main() {
         refused_after_body += r;
     }
     let ledger_pico = obs_runtime::ledger::stats().totals.cost_pico();
-    // The guard's drop sends this process's last spend to the store.
-    drop(obs);
-    println!(
+    let line = format!(
         "ok={ok} bodies={} refused_after_body={refused_after_body} ledger_pico={ledger_pico} replica={replica}",
         BODIES.load(Ordering::SeqCst)
     );
+    if calls.is_some() {
+        // Killed here, its guard never dropped: what reached the store is
+        // what it synced while it ran.
+        println!("{line}");
+        std::io::stdout().flush().expect("stdout");
+        loop {
+            std::thread::park();
+        }
+    }
+    // The guard's drop sends this process's last spend to the store.
+    drop(obs);
+    println!("{line}");
 }
