@@ -142,7 +142,10 @@ fn a_plain_run_warns_of_nothing_but_its_staged_failures() {
             (level, target, l)
         })
         .collect();
-    assert!(lines.iter().any(|(lv, t, l)| lv == "INFO" && t == "obs_runtime" && l.contains("obs: prices:")), "{stderr}");
+    assert!(
+        lines.iter().any(|(lv, t, l)| lv == "INFO" && t == "obs_runtime" && l.contains("obs: prices:")),
+        "{stderr}"
+    );
     let other: Vec<&str> = lines
         .iter()
         .filter(|(lv, t, _)| (lv == "WARN" || lv == "ERROR") && t != "errors")

@@ -103,10 +103,7 @@ fn slow_then_dead_store_fail_open_reconciles_once_fail_closed_refuses() {
     assert!(raw("budget_store_errors_total", &[("reason", "timeout")]) >= 1);
     let ready = http_get(addr, "/ready").unwrap();
     assert_eq!(ready.status, 200);
-    assert_eq!(
-        ready.body,
-        "{\"status\":\"degraded\",\"budget_store\":\"redis\",\"error\":\"no answer within 5s\"}\n"
-    );
+    assert_eq!(ready.body, "{\"status\":\"degraded\",\"budget_store\":\"redis\",\"error\":\"no answer within 5s\"}\n");
     for _ in 0..6 {
         open_call().unwrap();
     }

@@ -113,7 +113,8 @@ fn readme_rows() -> Vec<[String; 4]> {
     let table = readme.split("### Configuration errors").nth(1).expect("the README's `### Configuration errors`");
     let code = |cell: &str| {
         let c = cell.trim();
-        let c = c.strip_prefix("``").and_then(|c| c.strip_suffix("``")).or_else(|| c.strip_prefix('`')?.strip_suffix('`'));
+        let c =
+            c.strip_prefix("``").and_then(|c| c.strip_suffix("``")).or_else(|| c.strip_prefix('`')?.strip_suffix('`'));
         c.unwrap_or_else(|| panic!("a code span: {cell}")).trim().to_string()
     };
     table
@@ -159,7 +160,8 @@ fn every_configuration_error_in_the_readme_names_its_variable_and_the_fix() {
     let dir = std::env::temp_dir().join(format!("obs-config-errors-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let prices = dir.join("prices.json");
-    std::fs::write(&prices, r#"{"format": "obs-pricing/1", "models": {"m": {"input": "cheap", "output": 1}}}"#).unwrap();
+    std::fs::write(&prices, r#"{"format": "obs-pricing/1", "models": {"m": {"input": "cheap", "output": 1}}}"#)
+        .unwrap();
     let a_file = dir.join("a-file");
     std::fs::write(&a_file, "").unwrap();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -208,40 +210,89 @@ fn every_builder_error_names_its_method_and_the_fix() {
     let dir = std::env::temp_dir().join(format!("obs-builder-errors-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let prices = dir.join("prices.json");
-    std::fs::write(&prices, r#"{"format": "obs-pricing/1", "models": {"m": {"input": "cheap", "output": 1}}}"#).unwrap();
+    std::fs::write(&prices, r#"{"format": "obs-pricing/1", "models": {"m": {"input": "cheap", "output": 1}}}"#)
+        .unwrap();
     let a_file = dir.join("a-file");
     std::fs::write(&a_file, "").unwrap();
     let none = || Builder::new().exporters(&[]);
     type Make = Box<dyn Fn() -> Builder>;
     let cases: Vec<(&str, Make, &str)> = vec![
-        ("exporters", Box::new(|| Builder::new().exporters(&["zipkin"])), "expected one of the exporters in this binary"),
-        ("prometheus_addr", Box::new(|| Builder::new().exporters(&["prometheus"]).prometheus_addr("nonsense")), "to host:port, e.g. 127.0.0.1:9464"),
+        (
+            "exporters",
+            Box::new(|| Builder::new().exporters(&["zipkin"])),
+            "expected one of the exporters in this binary",
+        ),
+        (
+            "prometheus_addr",
+            Box::new(|| Builder::new().exporters(&["prometheus"]).prometheus_addr("nonsense")),
+            "to host:port, e.g. 127.0.0.1:9464",
+        ),
         ("namespace", Box::new(move || none().namespace("my-app")), "expected a metric name prefix"),
         ("cardinality_limit", Box::new(move || none().cardinality_limit(0)), "at most 100000"),
         ("label_value_max_bytes", Box::new(move || none().label_value_max_bytes(4)), "from 16 to 65536"),
-        ("prometheus_token", Box::new(move || none().prometheus_token("hunter2")), "16 to 4096 visible ASCII characters"),
+        (
+            "prometheus_token",
+            Box::new(move || none().prometheus_token("hunter2")),
+            "16 to 4096 visible ASCII characters",
+        ),
         ("prometheus_max_connections", Box::new(move || none().prometheus_max_connections(0)), "from 1 to 4096"),
         ("prometheus_timeout_secs", Box::new(move || none().prometheus_timeout_secs(86_400)), "from 1 to 3600"),
         ("health_cache_ttl", Box::new(move || none().health_cache_ttl(Duration::from_secs(7200))), "at most 1 hour"),
-        ("log_filter", Box::new(|| Builder::new().exporters(&["logs"]).log_filter("info,my_agent=loud")), "write e.g. `info,my_agent=debug`"),
-        ("log_output", {
-            let path = a_file.join("obs.log");
-            Box::new(move || {
-                Builder::new().exporters(&["logs"]).log_output(obs_runtime::export::logs::LogOutput::File(path.clone()))
-            })
-        }, "set it to a file this process can create or write"),
+        (
+            "log_filter",
+            Box::new(|| Builder::new().exporters(&["logs"]).log_filter("info,my_agent=loud")),
+            "write e.g. `info,my_agent=debug`",
+        ),
+        (
+            "log_output",
+            {
+                let path = a_file.join("obs.log");
+                Box::new(move || {
+                    Builder::new()
+                        .exporters(&["logs"])
+                        .log_output(obs_runtime::export::logs::LogOutput::File(path.clone()))
+                })
+            },
+            "set it to a file this process can create or write",
+        ),
         ("log_queue", Box::new(move || none().log_queue(0)), "at most 1000000"),
         ("log_queue_bytes", Box::new(move || none().log_queue_bytes(1024)), "from 65536 to 1073741824"),
-        ("pricing_file", Box::new(move || none().pricing_file("/nonexistent/prices.json")), "pass Builder::pricing_file a price file"),
-        ("pricing_file", { let d = dir.clone(); Box::new(move || none().pricing_file(&d)) }, "it is a directory, not a file"),
-        ("pricing_file", { let p = prices.clone(); Box::new(move || none().pricing_file(&p)) }, "correct it or pass Builder::pricing_file another price file"),
+        (
+            "pricing_file",
+            Box::new(move || none().pricing_file("/nonexistent/prices.json")),
+            "pass Builder::pricing_file a price file",
+        ),
+        (
+            "pricing_file",
+            {
+                let d = dir.clone();
+                Box::new(move || none().pricing_file(&d))
+            },
+            "it is a directory, not a file",
+        ),
+        (
+            "pricing_file",
+            {
+                let p = prices.clone();
+                Box::new(move || none().pricing_file(&p))
+            },
+            "correct it or pass Builder::pricing_file another price file",
+        ),
         ("high_cost_usd", Box::new(move || none().high_cost_usd(-1.0)), "expected a cost in US dollars"),
         ("ledger_capacity", Box::new(move || none().ledger_capacity(0)), "at most 1000000"),
         ("capture_max_bytes", Box::new(move || none().capture_max_bytes(2_000_000)), "at most 1048576 (1 MiB"),
         ("redact_key", Box::new(move || none().redact_key("short")), "at least 16 bytes"),
         ("budget_redis_url", Box::new(move || none().budget_redis_url("http://cache:6379")), "expected a Redis URL"),
-        ("budget_redis_timeout", Box::new(move || none().budget_redis_timeout(Duration::ZERO)), "a duration above zero"),
-        ("budget_redis_refresh", Box::new(move || none().budget_redis_refresh(Duration::ZERO)), "a duration above zero"),
+        (
+            "budget_redis_timeout",
+            Box::new(move || none().budget_redis_timeout(Duration::ZERO)),
+            "a duration above zero",
+        ),
+        (
+            "budget_redis_refresh",
+            Box::new(move || none().budget_redis_refresh(Duration::ZERO)),
+            "a duration above zero",
+        ),
         ("budget_redis_prefix", Box::new(move || none().budget_redis_prefix("obs budget")), "without spaces"),
         ("alert_interval", Box::new(move || none().alert_interval(Duration::from_millis(1))), "from 10ms to 60m"),
         ("alert_window", Box::new(move || none().alert_window(Duration::from_secs(2 * 86_400))), "from 10ms to 1440m"),

@@ -150,9 +150,8 @@ fn fires_resolves_and_holds_back_a_firing_within_the_cooldown() {
     // Failing again within the cooldown: firing, but not notified (nor its
     // resolution, a window later).
     let _ = tool(false);
-    let held_back = || {
-        events.all().iter().filter(|(t, m)| t == "obs_runtime::alerts" && m.contains("within its cooldown")).count()
-    };
+    let held_back =
+        || events.all().iter().filter(|(t, m)| t == "obs_runtime::alerts" && m.contains("within its cooldown")).count();
     wait_until("the firing held back", WAIT, || held_back() == 1);
     std::thread::sleep(Duration::from_millis(500)); // room for a wrong notification to show
     assert_eq!(states(&rx), ["firing", "resolved"]);

@@ -67,9 +67,7 @@ fn scrapes_stay_complete_and_monotonic_under_load() {
         .collect();
     let t = Instant::now();
     let mut ready_worst = Duration::ZERO;
-    let enough = || {
-        made.load(Ordering::Relaxed) >= 10_000 && pages.iter().all(|p| p.load(Ordering::Relaxed) >= 5)
-    };
+    let enough = || made.load(Ordering::Relaxed) >= 10_000 && pages.iter().all(|p| p.load(Ordering::Relaxed) >= 5);
     while t.elapsed() < Duration::from_secs(3) || !enough() {
         assert!(t.elapsed() < Duration::from_secs(300), "the scrapers or the writers made no progress in 300 s");
         let r0 = Instant::now();

@@ -213,7 +213,13 @@ fn bucket_problem(buckets: &[f64]) -> Option<String> {
         return Some(format!("bucket {i} of {} is {}", buckets.len(), buckets[i]));
     }
     let i = buckets.windows(2).position(|w| w[0] >= w[1])?;
-    Some(format!("bucket {} of {} ({}) is not above the one before it ({})", i + 1, buckets.len(), buckets[i + 1], buckets[i]))
+    Some(format!(
+        "bucket {} of {} ({}) is not above the one before it ({})",
+        i + 1,
+        buckets.len(),
+        buckets[i + 1],
+        buckets[i]
+    ))
 }
 
 /// One series' value in a [`Snapshot`].
