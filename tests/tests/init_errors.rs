@@ -152,18 +152,33 @@ fn matches(pattern: &str, text: &str) -> bool {
     true
 }
 
+/// A directory, a price file whose `input` is a word, and a regular file
+/// (a path under it cannot be created).
+struct Scratch {
+    dir: std::path::PathBuf,
+    prices: std::path::PathBuf,
+    a_file: std::path::PathBuf,
+}
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let prices = dir.join("prices.json");
+        std::fs::write(&prices, r#"{"format": "obs-pricing/1", "models": {"m": {"input": "cheap", "output": 1}}}"#)
+            .unwrap();
+        let a_file = dir.join("a-file");
+        std::fs::write(&a_file, "").unwrap();
+        Scratch { dir, prices, a_file }
+    }
+}
+
 /// Every row of the README's table of configuration errors is what init()
 /// says for that value: the message names the variable and the fix.
 #[test]
 fn every_configuration_error_in_the_readme_names_its_variable_and_the_fix() {
     use std::os::unix::ffi::OsStrExt;
-    let dir = std::env::temp_dir().join(format!("obs-config-errors-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let prices = dir.join("prices.json");
-    std::fs::write(&prices, r#"{"format": "obs-pricing/1", "models": {"m": {"input": "cheap", "output": 1}}}"#)
-        .unwrap();
-    let a_file = dir.join("a-file");
-    std::fs::write(&a_file, "").unwrap();
+    let Scratch { dir, prices, a_file } = Scratch::new("obs-config-errors");
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     for v in ["RUST_LOG", "OBS_EXPORTERS", "OTEL_EXPORTER_OTLP_ENDPOINT"] {
         std::env::remove_var(v);
@@ -207,13 +222,7 @@ fn every_configuration_error_in_the_readme_names_its_variable_and_the_fix() {
 fn every_builder_error_names_its_method_and_the_fix() {
     use obs_runtime::Builder;
     use std::time::Duration;
-    let dir = std::env::temp_dir().join(format!("obs-builder-errors-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let prices = dir.join("prices.json");
-    std::fs::write(&prices, r#"{"format": "obs-pricing/1", "models": {"m": {"input": "cheap", "output": 1}}}"#)
-        .unwrap();
-    let a_file = dir.join("a-file");
-    std::fs::write(&a_file, "").unwrap();
+    let Scratch { dir, prices, a_file } = Scratch::new("obs-builder-errors");
     let none = || Builder::new().exporters(&[]);
     type Make = Box<dyn Fn() -> Builder>;
     let cases: Vec<(&str, Make, &str)> = vec![

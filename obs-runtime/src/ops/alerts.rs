@@ -554,6 +554,19 @@ struct RuleState {
     last_notified: Option<Instant>,
 }
 
+impl RuleState {
+    fn new(rule: AlertRule) -> RuleState {
+        RuleState {
+            rule,
+            history: VecDeque::new(),
+            pending_since: None,
+            firing: false,
+            notified: false,
+            last_notified: None,
+        }
+    }
+}
+
 /// Transitions to notify after one evaluation at `now`.
 fn step(st: &mut RuleState, snap: &Snapshot, now: Instant, wall: SystemTime, window: Duration) -> Option<Notification> {
     let cond = &st.rule.condition.0;
@@ -676,18 +689,7 @@ impl Evaluator {
         let (stop_tx, stop_rx) = mpsc::sync_channel::<()>(1);
         let rules = cfg.rules.len();
         let (interval, window) = (cfg.interval, cfg.window);
-        let mut states: Vec<RuleState> = cfg
-            .rules
-            .into_iter()
-            .map(|rule| RuleState {
-                rule,
-                history: VecDeque::new(),
-                pending_since: None,
-                firing: false,
-                notified: false,
-                last_notified: None,
-            })
-            .collect();
+        let mut states: Vec<RuleState> = cfg.rules.into_iter().map(RuleState::new).collect();
         // The baseline, taken before `init()` returns: a call made right
         // after it is in the first window, whenever the thread first runs.
         let (snap, now) = (metrics::snapshot(), Instant::now());
@@ -787,14 +789,7 @@ mod tests {
         let rule = AlertRule::new("db down", Severity::Critical, Condition::health_check_failing(check))
             .unwrap()
             .cooldown(Duration::from_secs(60));
-        let mut st = RuleState {
-            rule,
-            history: VecDeque::new(),
-            pending_since: None,
-            firing: false,
-            notified: false,
-            last_notified: None,
-        };
+        let mut st = RuleState::new(rule);
         let t0 = Instant::now();
         let mut at = |secs: u64, failing: bool| {
             status.set(if failing { 0.0 } else { 1.0 });
