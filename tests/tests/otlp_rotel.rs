@@ -59,13 +59,26 @@ fn passes(check: impl FnOnce()) -> bool {
     ok
 }
 
-/// Compares one family of the program's registry snapshot with the last
-/// export of it Rotel printed.
-fn check_family(prom: &str, series: &[Value], got: &Received) {
-    let (name, unit) = otel_metric(prom);
-    let m: &Metric = got
-        .last_metric(&name)
+/// The export of one family, of those Rotel printed, that equals the
+/// program's registry snapshot (its final values). Not simply the last one
+/// printed: a periodic export still in flight when the program shut down can
+/// arrive after the final one. Panics with the newest export's difference
+/// when none equals it.
+fn check_family<'a>(prom: &str, series: &[Value], got: &'a Received) -> &'a Metric {
+    let (name, _) = otel_metric(prom);
+    let exports: Vec<&Metric> = got.metrics.iter().rev().filter(|m| m.name == name).collect();
+    let newest = exports
+        .first()
         .unwrap_or_else(|| panic!("family {prom} was not exported as `{name}`; Rotel got {:?}", got.metric_names()));
+    exports.iter().copied().find(|m| passes(|| check_export(prom, series, m))).unwrap_or_else(|| {
+        check_export(prom, series, newest);
+        newest
+    })
+}
+
+/// Compares one family of the program's registry snapshot with one export.
+fn check_export(prom: &str, series: &[Value], m: &Metric) {
+    let (name, unit) = otel_metric(prom);
     if let Some(u) = unit {
         assert_eq!(m.unit, u, "unit of {name}");
     }
@@ -171,10 +184,9 @@ fn rotel_metrics_logs_resource_and_kinds() {
             g.logs.iter().any(|l| l.span_id == span_id && l.body.as_ref().and_then(RValue::as_str) == Some(msg))
         })
     };
-    let got = rotel.wait_for(Duration::from_secs(120), |g| {
+    let complete = |g: &Received| {
         g.trace(&trace_id).len() == RUN_TREE.len()
             && logged(g)
-            && wanted.iter().all(|w| g.last_metric(w).is_some())
             && passes(|| {
                 for (prom, series) in &families {
                     let series = series.as_array().unwrap();
@@ -183,7 +195,17 @@ fn rotel_metrics_logs_resource_and_kinds() {
                     }
                 }
             })
-    });
+    };
+    // Until everything arrived; past the deadline, the checks below say
+    // what is missing.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let got = loop {
+        let g = rotel.received();
+        if complete(&g) || std::time::Instant::now() > deadline {
+            break g;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
 
     // Spans: the tree and the kinds.
     let spans = got.trace(&trace_id);
@@ -228,19 +250,24 @@ fn rotel_metrics_logs_resource_and_kinds() {
 
     // Metrics: every family of the registry, with its values and buckets.
     let mut compared = (0, 0);
+    let mut finals = std::collections::BTreeMap::new();
     for (prom, series) in &families {
         let series = series.as_array().unwrap();
         if !series.is_empty() {
-            check_family(prom, series, &got);
+            let m = check_family(prom, series, &got);
+            check_resource(&m.resource, &r);
+            finals.insert(m.name.clone(), m);
             compared = (compared.0 + 1, compared.1 + series.len());
         }
     }
     eprintln!("Rotel: {} metric families, {} series equal to the registry's", compared.0, compared.1);
-    for name in &wanted {
-        check_resource(&got.last_metric(name).unwrap().resource, &r);
-    }
+    assert_eq!(finals.keys().cloned().collect::<Vec<_>>(), {
+        let mut w = wanted.clone();
+        w.sort();
+        w
+    });
     // A spot check against fixed numbers, not only against the snapshot.
-    let tokens = got.last_metric("gen_ai.client.token.usage").unwrap();
+    let tokens = finals["gen_ai.client.token.usage"];
     let input_4o = tokens
         .points
         .iter()
