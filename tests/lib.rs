@@ -24,10 +24,10 @@ impl HttpResponse {
     }
 }
 
-/// `GET path` over a fresh connection, with a 10 s timeout.
+/// `GET path` over a fresh connection, with a 60 s timeout.
 pub fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<HttpResponse> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(10))?;
-    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    s.set_read_timeout(Some(Duration::from_secs(60)))?;
     write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;

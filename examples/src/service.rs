@@ -129,16 +129,16 @@ pub async fn kb_search(query: &str) -> Vec<String> {
 }
 
 /// Asks the model (simulated): fails when the question contains `fail`.
-#[track_llm_call(model = "gpt-4o-mini", provider = "openai")]
+#[track_llm_call(model = "gpt-5.4-mini", provider = "openai")]
 pub async fn chat(question: &str, docs: &[String]) -> Result<Completion, LlmError> {
     tokio::time::sleep(Duration::from_millis(5)).await;
     if question.contains("fail") {
         tracing::warn!("the model is overloaded");
-        return Err(LlmError::Overloaded { model: "gpt-4o-mini" });
+        return Err(LlmError::Overloaded { model: "gpt-5.4-mini" });
     }
     tracing::info!(documents = docs.len() as u64, "model answered");
     Ok(Completion {
-        model: "gpt-4o-mini",
+        model: "gpt-5.4-mini",
         text: format!("Here is what {} documents say about {question:?}.", docs.len()),
         input_tokens: 200 + question.len() as u64,
         output_tokens: 40,

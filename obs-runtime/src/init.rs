@@ -48,9 +48,14 @@ pub enum InitError {
     Invalid(Vec<ConfigError>),
     /// An exporter could not start.
     Exporter(ExportError),
-    /// The pricing file (`OBS_PRICING_FILE`) could not be loaded; the
-    /// built-in prices stay in force.
-    Pricing(crate::pricing::PricingError),
+    /// The pricing file (`OBS_PRICING_FILE` or [`Builder::pricing_file`])
+    /// could not be loaded; the built-in prices stay in force.
+    Pricing {
+        /// Which setting named the file.
+        origin: ConfigOrigin,
+        /// What is wrong with the file.
+        error: crate::pricing::PricingError,
+    },
 }
 
 impl fmt::Display for InitError {
@@ -70,7 +75,17 @@ impl fmt::Display for InitError {
                 Ok(())
             }
             InitError::Exporter(e) => write!(f, "{e}"),
-            InitError::Pricing(e) => write!(f, "{e}"),
+            InitError::Pricing { origin, error } => {
+                let (setting, point, unset) = match origin {
+                    ConfigOrigin::Env => ("OBS_PRICING_FILE", "point OBS_PRICING_FILE at", "unset it"),
+                    ConfigOrigin::Builder => ("Builder::pricing_file", "pass Builder::pricing_file", "drop the call"),
+                };
+                let (fix, file) = if error.unreadable() { ("", "a price file") } else { ("correct it or ", "another price file") };
+                write!(
+                    f,
+                    "{setting}: {error}; {fix}{point} {file} (obs's format or LiteLLM's JSON), or {unset} to keep the built-in prices"
+                )
+            }
         }
     }
 }
@@ -191,6 +206,8 @@ pub struct Builder {
     exporters_origin: ConfigOrigin,
     cardinality_limit: Option<usize>,
     pricing_file: Option<std::path::PathBuf>,
+    /// Where `pricing_file` came from, for errors.
+    pricing_file_origin: ConfigOrigin,
     high_cost_usd: Option<f64>,
     ledger_capacity: Option<usize>,
     capture_content: Option<bool>,
@@ -227,9 +244,9 @@ const EXPECT_CARDINALITY: &str = "a positive number of series per metric, at mos
 #[cfg(feature = "logs")]
 const EXPECT_QUEUE: &str = "a positive number of lines, at most 1000000";
 #[cfg(feature = "logs")]
-const EXPECT_FILES: &str = "a number of files";
+const EXPECT_FILES: &str = "a whole number of rotated files to keep, e.g. 7";
 const EXPECT_CAPTURE: &str = "true or false (1 or 0)";
-const EXPECT_CAPTURE_BYTES: &str = "a positive number of bytes (at least 16 are kept)";
+const EXPECT_CAPTURE_BYTES: &str = "a positive number of bytes, at most 1048576 (1 MiB; at least 16 are kept)";
 
 // ---- Limits (issue 13): every size from the configuration has an upper
 // bound, checked here, so no value can make obs allocate without bound.
@@ -294,6 +311,7 @@ impl Builder {
             exporters_origin: ConfigOrigin::Builder,
             cardinality_limit: None,
             pricing_file: None,
+            pricing_file_origin: ConfigOrigin::Builder,
             high_cost_usd: None,
             ledger_capacity: None,
             capture_content: None,
@@ -325,7 +343,7 @@ impl Builder {
     /// | `OBS_LOG_QUEUE` | lines queued for the writer before new ones are dropped (at most 1,000,000) | `8192` |
     /// | `OBS_LOG_QUEUE_BYTES` | bytes queued for the writer before new lines are dropped | 16 MiB |
     /// | `OBS_CAPTURE_CONTENT` | `true`, `false` (`1`, `0`) | `false` |
-    /// | `OBS_CAPTURE_MAX_BYTES` | bytes of captured content kept | `16384` |
+    /// | `OBS_CAPTURE_MAX_BYTES` | bytes of captured content kept (at most 1 MiB) | `16384` |
     /// | `OBS_REDACT_KEY` | key of `#[redact(hash)]`, at least 16 bytes | random per process |
     /// | `OBS_BUDGET_REDIS_URL` | `redis://[:password@]host:port[/db]`: budgets shared by every process using it (feature `redis`) | none: each process counts its own |
     /// | `OBS_BUDGET_REDIS_TIMEOUT` | longest round trip before the store counts as unreachable: `100ms`, `1s` | `100ms` |
@@ -418,6 +436,7 @@ impl Builder {
         }
         // A path need not be UTF-8.
         b.pricing_file = std::env::var_os("OBS_PRICING_FILE").filter(|v| !v.is_empty()).map(Into::into);
+        b.pricing_file_origin = ConfigOrigin::Env;
         if let Some(v) = b.var("OBS_HIGH_COST_USD") {
             b.high_cost_usd = b.checked_env("OBS_HIGH_COST_USD", &v, v.trim().parse().ok().and_then(usd), EXPECT_USD);
         }
@@ -434,7 +453,8 @@ impl Builder {
             b.capture_content = b.checked_env("OBS_CAPTURE_CONTENT", &v, on, EXPECT_CAPTURE);
         }
         if let Some(v) = b.var("OBS_CAPTURE_MAX_BYTES") {
-            b.capture_max_bytes = b.checked_env("OBS_CAPTURE_MAX_BYTES", &v, positive(&v), EXPECT_CAPTURE_BYTES);
+            let n = within(&v, 1..=crate::redact::capture::MAX_BYTES_LIMIT);
+            b.capture_max_bytes = b.checked_env("OBS_CAPTURE_MAX_BYTES", &v, n, EXPECT_CAPTURE_BYTES);
         }
         b.limits_from_env();
         // Read raw, not through `var()`: a key of spaces is still a key, and
@@ -743,6 +763,7 @@ impl Builder {
     pub fn pricing_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.overrides("OBS_PRICING_FILE");
         self.pricing_file = Some(path.into());
+        self.pricing_file_origin = ConfigOrigin::Builder;
         self
     }
     /// Calls costing more than this log a `high-cost model call` warning
@@ -767,10 +788,12 @@ impl Builder {
         self
     }
     /// Size limit of captured content in bytes (`OBS_CAPTURE_MAX_BYTES`;
-    /// default 16384; smaller than 16 is raised to 16). The same as
-    /// [`crate::redact::set_capture_max_bytes`], applied by `init()`.
+    /// default 16384; 1 to 1048576 (1 MiB), and smaller than 16 is raised
+    /// to 16). The same as [`crate::redact::set_capture_max_bytes`],
+    /// applied by `init()`.
     pub fn capture_max_bytes(mut self, n: usize) -> Self {
-        self.capture_max_bytes = self.checked("OBS_CAPTURE_MAX_BYTES", n, n > 0, EXPECT_CAPTURE_BYTES);
+        let ok = (1..=crate::redact::capture::MAX_BYTES_LIMIT).contains(&n);
+        self.capture_max_bytes = self.checked("OBS_CAPTURE_MAX_BYTES", n, ok, EXPECT_CAPTURE_BYTES);
         self
     }
     #[cfg(feature = "redact-hash")]
@@ -933,7 +956,10 @@ impl Builder {
         // Parsed now, so a bad file fails init() before anything starts; put
         // in force only after every exporter started.
         let prices = match &self.pricing_file {
-            Some(path) => Some(crate::pricing::read_file(path).map_err(InitError::Pricing)?),
+            Some(path) => Some(
+                crate::pricing::read_file(path)
+                    .map_err(|error| InitError::Pricing { origin: self.pricing_file_origin, error })?,
+            ),
             None => None,
         };
         if INITIALIZED.swap(true, Ordering::AcqRel) {
@@ -953,14 +979,16 @@ impl Builder {
             }
         }
         // Every exporter runs: from here on nothing can fail, so the staged
-        // configuration goes in force.
-        let prices_line = match (prices, &self.pricing_file) {
+        // configuration goes in force. A file's prices are in force before
+        // init() returns (putting them in force parses the built-in table
+        // here); without one, the built-in table is parsed off this thread.
+        let file_prices_line = match (prices, &self.pricing_file) {
             (Some(p), Some(path)) => {
                 let file = p.describe(path);
                 p.commit();
-                format!("{file} over the built-in table; in force: {}", crate::pricing::describe_table())
+                Some(format!("{file} over the built-in table; in force: {}", crate::pricing::describe_table()))
             }
-            _ => format!("built-in table, {}", crate::pricing::describe_table()),
+            _ => None,
         };
         if let Some(usd) = self.high_cost_usd {
             crate::llm::set_high_cost_threshold_usd(usd);
@@ -1028,8 +1056,39 @@ impl Builder {
         }
         // Which prices costs are computed with: a stale or wrong file shows
         // here, not months later in a bill.
-        tracing::info!(target: "obs_runtime", service = %self.cfg.service_name, "obs: prices: {prices_line}");
-        Ok(ObsGuard { running })
+        let prices = match file_prices_line {
+            Some(line) => {
+                tracing::info!(target: "obs_runtime", service = %self.cfg.service_name, "obs: prices: {line}");
+                None
+            }
+            None => warm_prices(self.cfg.service_name.clone()),
+        };
+        Ok(ObsGuard { running, prices })
+    }
+}
+
+/// Parses the built-in price table (about 40 ms in a release build) on a
+/// thread of its own, then says which prices are in force, so neither
+/// `init()` nor the first priced call pays for it. No race: the table is
+/// built once, behind a lock; a price looked up meanwhile (at the end of a
+/// model call, so rarely this early) waits for it, and never sees it half
+/// built. The guard's `flush` and drop wait for the thread, so the line is
+/// written before the logs are flushed.
+fn warm_prices(service: String) -> Option<std::thread::JoinHandle<()>> {
+    // The thread logs through the subscriber init() was called under.
+    let dispatch = tracing::dispatcher::get_default(Clone::clone);
+    let announce = move || {
+        let line = crate::pricing::describe_table();
+        tracing::dispatcher::with_default(&dispatch, || {
+            tracing::info!(target: "obs_runtime", service = %service, "obs: prices: built-in table, {line}");
+        });
+    };
+    match std::thread::Builder::new().name("obs-prices".into()).spawn(announce.clone()) {
+        Ok(h) => Some(h),
+        Err(_) => {
+            announce();
+            None
+        }
     }
 }
 
@@ -1277,6 +1336,8 @@ impl Running for Alerts {
 #[must_use = "exporters stop when the guard is dropped: bind it, e.g. `let _obs = obs_runtime::init()?;`"]
 pub struct ObsGuard {
     running: Vec<Box<dyn Running>>,
+    /// The thread parsing the built-in price table, until it is joined.
+    prices: Option<std::thread::JoinHandle<()>>,
 }
 
 impl ObsGuard {
@@ -1290,9 +1351,11 @@ impl ObsGuard {
         self.running.iter().map(|r| r.describe()).collect()
     }
 
-    /// Flushes every exporter now (after writing the count lines of the
-    /// groups of failures whose window is over).
+    /// Flushes every exporter now (after the start-up lines are all written,
+    /// the prices line coming from a thread of its own, and the count lines
+    /// of the groups of failures whose window is over).
     pub fn flush(&mut self) {
+        self.prices_announced();
         crate::failure::flush_due();
         for r in &mut self.running {
             r.flush();
@@ -1300,8 +1363,17 @@ impl ObsGuard {
     }
 }
 
+impl ObsGuard {
+    fn prices_announced(&mut self) {
+        if let Some(h) = self.prices.take() {
+            let _ = h.join();
+        }
+    }
+}
+
 impl Drop for ObsGuard {
     fn drop(&mut self) {
+        self.prices_announced();
         // Failures counted since their group's last line would be lost.
         crate::failure::flush_all();
         // Each exporter's shutdown flushes within its own bound; a flush

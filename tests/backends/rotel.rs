@@ -45,7 +45,7 @@ impl Rotel {
                 .env("NO_COLOR", "1");
             c
         });
-        process.wait_ready(Duration::from_secs(30), || {
+        process.wait_ready(Duration::from_secs(120), || {
             [http_port, grpc_port].iter().all(|p| std::net::TcpStream::connect(("127.0.0.1", *p)).is_ok())
         });
         Rotel { process, http_port, grpc_port }

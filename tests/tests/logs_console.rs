@@ -24,7 +24,7 @@ fn logs() -> &'static LogBuffer {
 }
 
 fn line(needle: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if let Some(l) = logs().lines().into_iter().find(|l| l.contains(needle)) {
             return l;

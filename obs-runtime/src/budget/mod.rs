@@ -213,6 +213,11 @@ struct State {
     /// the store first syncs this budget.
     #[cfg(feature = "redis")]
     shared: std::sync::OnceLock<shared::BudgetSeries>,
+    /// With a shared store: how much of `spent` the store has confirmed.
+    /// A call that leaves more than [`shared::unsynced_max`] unconfirmed
+    /// asks for a sync at once, which bounds what a killed process loses.
+    #[cfg(feature = "redis")]
+    synced: AtomicU64,
 }
 
 impl State {
@@ -226,6 +231,8 @@ impl State {
             // period; the boundary is the only imprecision.
             let _old = self.spent.swap(0, Ordering::AcqRel);
             self.others.store(0, Ordering::SeqCst);
+            #[cfg(feature = "redis")]
+            self.synced.store(0, Ordering::SeqCst);
             // The old period's total goes to the shared store (cold: once per period).
             #[cfg(feature = "redis")]
             shared::period_ended(self, w, _old);
@@ -320,6 +327,8 @@ pub fn register(b: Budget) -> Result<(), BudgetError> {
         others: AtomicU64::new(0),
         #[cfg(feature = "redis")]
         shared: std::sync::OnceLock::new(),
+        #[cfg(feature = "redis")]
+        synced: AtomicU64::new(0),
         def: b,
     });
     let mut next: Vec<Arc<State>> = budgets().to_vec();
@@ -345,6 +354,8 @@ pub(crate) fn add_cost(agent: &str, model: &str, pico: u64) {
     let store = shared::link();
     #[cfg(not(feature = "redis"))]
     let store: Option<()> = None;
+    #[cfg(feature = "redis")]
+    let mut urgent = false;
     for s in budgets {
         if !s.applies(agent, model) {
             continue;
@@ -360,8 +371,11 @@ pub(crate) fn add_cost(agent: &str, model: &str, pico: u64) {
             // The store's thread adds the cost to the fleet's key, and warns
             // once per fleet (it elects one replica through the store).
             #[cfg(feature = "redis")]
-            if let Some(series) = s.shared.get() {
-                series.local_spent(State::usd(local));
+            {
+                if let Some(series) = s.shared.get() {
+                    series.local_spent(State::usd(local));
+                }
+                urgent |= local.saturating_sub(s.synced.load(Ordering::Acquire)) >= shared::unsynced_max(s.limit_pico);
             }
             continue;
         }
@@ -369,7 +383,11 @@ pub(crate) fn add_cost(agent: &str, model: &str, pico: u64) {
     }
     #[cfg(feature = "redis")]
     if let Some(link) = store {
-        link.wake();
+        if urgent {
+            link.wake_urgent();
+        } else {
+            link.wake();
+        }
     }
 }
 

@@ -554,6 +554,19 @@ struct RuleState {
     last_notified: Option<Instant>,
 }
 
+impl RuleState {
+    fn new(rule: AlertRule) -> RuleState {
+        RuleState {
+            rule,
+            history: VecDeque::new(),
+            pending_since: None,
+            firing: false,
+            notified: false,
+            last_notified: None,
+        }
+    }
+}
+
 /// Transitions to notify after one evaluation at `now`.
 fn step(st: &mut RuleState, snap: &Snapshot, now: Instant, wall: SystemTime, window: Duration) -> Option<Notification> {
     let cond = &st.rule.condition.0;
@@ -676,18 +689,7 @@ impl Evaluator {
         let (stop_tx, stop_rx) = mpsc::sync_channel::<()>(1);
         let rules = cfg.rules.len();
         let (interval, window) = (cfg.interval, cfg.window);
-        let mut states: Vec<RuleState> = cfg
-            .rules
-            .into_iter()
-            .map(|rule| RuleState {
-                rule,
-                history: VecDeque::new(),
-                pending_since: None,
-                firing: false,
-                notified: false,
-                last_notified: None,
-            })
-            .collect();
+        let mut states: Vec<RuleState> = cfg.rules.into_iter().map(RuleState::new).collect();
         // The baseline, taken before `init()` returns: a call made right
         // after it is in the first window, whenever the thread first runs.
         let (snap, now) = (metrics::snapshot(), Instant::now());
@@ -775,6 +777,35 @@ mod tests {
         assert_eq!(e.to_string(), "alert rule `x`: error ratio: a fraction, 0 < fraction <= 1, got 1.5");
         let e = AlertRule::new(" ", Severity::Info, Condition::hourly_cost(1.0)).unwrap_err();
         assert_eq!(e.to_string(), "alert rule name ` `: 1 to 128 characters");
+    }
+
+    /// The cooldown on the evaluator's own clock (`step` takes the time):
+    /// exact, where a test against the wall clock would need a machine fast
+    /// enough to stay within it.
+    #[test]
+    fn a_firing_within_the_cooldown_waits_for_its_end_and_a_later_one_is_notified_at_once() {
+        let check = "alerts_unit_cooldown";
+        let status = metrics::builtin_gauge(&names::HEALTH_STATUS, &[("check", check)]).unwrap();
+        let rule = AlertRule::new("db down", Severity::Critical, Condition::health_check_failing(check))
+            .unwrap()
+            .cooldown(Duration::from_secs(60));
+        let mut st = RuleState::new(rule);
+        let t0 = Instant::now();
+        let mut at = |secs: u64, failing: bool| {
+            status.set(if failing { 0.0 } else { 1.0 });
+            let now = t0 + Duration::from_secs(secs);
+            step(&mut st, &metrics::snapshot(), now, SystemTime::UNIX_EPOCH, Duration::from_secs(10)).map(|n| n.state)
+        };
+        assert_eq!(at(0, true), Some(AlertState::Firing));
+        assert_eq!(at(1, true), None, "still firing");
+        assert_eq!(at(2, false), Some(AlertState::Resolved));
+        assert_eq!(at(3, true), None, "firing again within the cooldown: held back");
+        assert_eq!(at(30, false), None, "nor is its resolution notified");
+        assert_eq!(at(31, true), None, "again, within the cooldown");
+        assert_eq!(at(59, true), None, "a second before its end");
+        assert_eq!(at(60, true), Some(AlertState::Firing), "still firing as the cooldown ends: notified then");
+        assert_eq!(at(61, false), Some(AlertState::Resolved));
+        assert_eq!(at(200, true), Some(AlertState::Firing), "past the cooldown: at once");
     }
 
     #[test]
