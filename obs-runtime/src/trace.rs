@@ -93,6 +93,13 @@ where
         .with_target(false)
 }
 
+/// The span of the HTTP request an MCP message arrived in: obs's tower
+/// layer puts it in the request's extensions, and the MCP server links it
+/// (the caller's span from `_meta` is the parent).
+#[cfg(any(feature = "rmcp-3", feature = "rmcp-2"))]
+#[derive(Clone, Debug)]
+pub(crate) struct HttpSpan(pub(crate) opentelemetry::trace::SpanContext);
+
 /// The W3C ids of a span.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TraceIds {
