@@ -189,7 +189,10 @@ pub fn inject(carrier: &mut dyn Injector) {
 /// parent and the baggage, as an OpenTelemetry context (empty when absent or
 /// malformed).
 pub fn extract(carrier: &dyn Extractor) -> opentelemetry::Context {
-    propagator().extract(carrier)
+    // From an empty context: `extract` alone starts from the current one,
+    // which tracing-opentelemetry sets to the entered span's, so a carrier
+    // without `traceparent` would name that span as its remote parent.
+    propagator().extract_with_context(&opentelemetry::Context::new(), carrier)
 }
 
 /// Makes `span` continue the trace in `carrier` (`traceparent` from a caller).

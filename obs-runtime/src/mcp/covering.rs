@@ -203,3 +203,32 @@ where
 {
     ToolSpans.with_filter(ToolSpanFilter)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    #[test]
+    fn a_tool_span_is_claimed_once_by_its_tool_name() {
+        crate::call::enable();
+        activate();
+        let _g = tracing::subscriber::set_default(tracing_subscriber::registry().with(crate::layer()));
+        // A framework's tool span (rig's shape: named after creation).
+        let span = tracing::info_span!(
+            "execute_tool",
+            gen_ai.operation.name = "execute_tool",
+            gen_ai.tool.name = tracing::field::Empty
+        );
+        assert!(claim("cover_me").is_none(), "no name yet");
+        span.record("gen_ai.tool.name", "cover_me");
+        assert!(claim("other").is_none());
+        let claimed = claim("cover_me").expect("the open tool span");
+        use opentelemetry::trace::TraceContextExt as _;
+        let ids = crate::trace::ids_of(&span).expect("ids");
+        assert_eq!(claimed.cx.span().span_context().span_id(), ids.span_id);
+        assert!(claim("cover_me").is_none(), "claimed once");
+        drop(span);
+        assert!(lock().open.iter().all(|o| o.tool.as_deref() != Some("cover_me")), "closed spans are forgotten");
+    }
+}

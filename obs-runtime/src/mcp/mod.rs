@@ -474,6 +474,10 @@ fn new_span(side: Side, msg: &Message, net: &Network, parent: Option<&openteleme
         Side::Server => "server",
     };
     let empty = tracing::field::Empty;
+    // tracing-opentelemetry parents a span without a `tracing` parent on the
+    // current OpenTelemetry context (the entered span's, rmcp's session
+    // span in its tasks): an empty one is current while it is created.
+    let _root = opentelemetry::Context::new().attach();
     let span = tracing::info_span!(
         target: "obs_runtime::mcp",
         parent: None,

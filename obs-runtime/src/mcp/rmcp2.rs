@@ -72,3 +72,53 @@ include!("rmcp_impl.rs");
 pub fn context_meta() -> Meta {
     Meta(super::current_meta())
 }
+
+/// Wraps an MCP server (any `ServerHandler`, or any `Service<RoleServer>`)
+/// where it is served: `rmcp2::server(handler).serve(stdio())`, or inside
+/// the Streamable HTTP service's factory. Each request and notification
+/// gets a SERVER span (the caller's span from `_meta` as its parent; a
+/// request without one starts a trace of its own, never the session's),
+/// runs in the caller's request context from `baggage`, and is measured in
+/// `mcp_server_operation_duration_seconds`; a `tools/call` is an obs tool
+/// call under the agent label `mcp:{name}`, the name being the server's own
+/// (`get_info().server_info.name`) unless [`Server::name`] gives one.
+pub fn server<S: rmcp::Service<rmcp::RoleServer>>(service: S) -> Server<S> {
+    let name = service.get_info().server_info.name;
+    Server::wrap(service, &name)
+}
+
+/// How a server answered, for [`McpCall::end`].
+fn end_of(result: &Result<ServerResult, ErrorData>) -> End<'_> {
+    match result {
+        Ok(ServerResult::CallToolResult(r)) => end_tool(r),
+        _ => end_plain(result),
+    }
+}
+
+impl<S: rmcp::Service<rmcp::RoleServer>> rmcp::Service<rmcp::RoleServer> for Server<S> {
+    fn handle_request(
+        &self,
+        request: ClientRequest,
+        context: rmcp::service::RequestContext<rmcp::RoleServer>,
+    ) -> impl Future<Output = Result<ServerResult, ErrorData>> + Send + '_ {
+        let protocol = context.peer.peer_info().map(|i| i.protocol_version.to_string());
+        let msg = message_of(&request).id(&context.id);
+        let (call, net) = self.begin(msg, &context.meta.0, &context.extensions, protocol);
+        finish(call, net, self.inner.handle_request(request, context), end_of)
+    }
+
+    fn handle_notification(
+        &self,
+        notification: ClientNotification,
+        context: rmcp::service::NotificationContext<rmcp::RoleServer>,
+    ) -> impl Future<Output = Result<(), ErrorData>> + Send + '_ {
+        let protocol = context.peer.peer_info().map(|i| i.protocol_version.to_string());
+        let msg = Message::new(&notification_method(&notification));
+        let (call, net) = self.begin(msg, &context.meta.0, &context.extensions, protocol);
+        finish(call, net, self.inner.handle_notification(notification, context), end_plain)
+    }
+
+    fn get_info(&self) -> rmcp::model::ServerInfo {
+        self.inner.get_info()
+    }
+}

@@ -9,9 +9,8 @@ use rmcp::model::{
     ClientNotification, ClientRequest, ErrorData, GetMeta as _, JsonRpcMessage, JsonRpcRequest,
     ServerResult,
 };
-use rmcp::service::{NotificationContext, RequestContext, RoleClient, RoleServer, RxJsonRpcMessage, TxJsonRpcMessage};
+use rmcp::service::{RoleClient, RxJsonRpcMessage, TxJsonRpcMessage};
 use rmcp::transport::{IntoTransport, Transport};
-use rmcp::Service;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -51,18 +50,6 @@ fn notification_method(n: &ClientNotification) -> String {
     match serde_json::to_value(n) {
         Ok(v) => v.get("method").and_then(serde_json::Value::as_str).unwrap_or("notifications/unknown").to_string(),
         Err(_) => "notifications/unknown".to_string(),
-    }
-}
-
-/// How a server answered, for [`McpCall::end`].
-fn end_of(result: &Result<ServerResult, ErrorData>) -> End<'_> {
-    match result {
-        Ok(ServerResult::CallToolResult(r)) => End::Ok {
-            tool_error: r.is_error == Some(true),
-            result: crate::redact::capture_enabled().then(|| crate::redact::capture(r)).flatten(),
-        },
-        Ok(_) => End::Ok { tool_error: false, result: None },
-        Err(e) => End::Rpc { code: e.code.0, message: &e.message },
     }
 }
 
@@ -202,10 +189,7 @@ impl ClientState {
 
 fn end_of_result(result: &ServerResult) -> End<'static> {
     match result {
-        ServerResult::CallToolResult(r) => End::Ok {
-            tool_error: r.is_error == Some(true),
-            result: crate::redact::capture_enabled().then(|| crate::redact::capture(r)).flatten(),
-        },
+        ServerResult::CallToolResult(r) => end_tool(r),
         _ => End::Ok { tool_error: false, result: None },
     }
 }
@@ -322,20 +306,6 @@ impl<S> std::fmt::Debug for Server<S> {
     }
 }
 
-/// Wraps an MCP server (any `ServerHandler`, or any `Service<RoleServer>`)
-/// where it is served: `rmcp3::server(handler).serve(stdio())`, or inside
-/// the Streamable HTTP service's factory. Each request and notification
-/// gets a SERVER span (the caller's span from `_meta` as its parent; a
-/// request without one starts a trace of its own, never the session's),
-/// runs in the caller's request context from `baggage`, and is measured in
-/// `mcp_server_operation_duration_seconds`; a `tools/call` is an obs tool
-/// call under the agent label `mcp:{name}`, the name being the server's own
-/// (`get_info().server_info.name`) unless [`Server::name`] gives one.
-pub fn server<S: Service<RoleServer>>(service: S) -> Server<S> {
-    let name = service.get_info().server_info.name;
-    Server { inner: service, label: label_of(&name), session: Mutex::new(None) }
-}
-
 fn label_of(name: &str) -> Agent {
     let name = crate::metrics::registry::cut(name, 64);
     Agent::intern(&format!("mcp:{name}"))
@@ -382,63 +352,49 @@ impl<S: Clone> Clone for Server<S> {
     }
 }
 
-impl<S: Service<RoleServer>> Service<RoleServer> for Server<S> {
-    fn handle_request(
+impl<S> Server<S> {
+    fn wrap(inner: S, name: &str) -> Server<S> {
+        Server { inner, label: label_of(name), session: Mutex::new(None) }
+    }
+
+    /// Starts the call of a message the server received.
+    fn begin(
         &self,
-        request: ClientRequest,
-        context: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<ServerResult, ErrorData>> + Send + '_ {
-        let parts = context.extensions.get::<http::request::Parts>();
-        #[allow(unused_mut)]
-        let mut protocol: Option<String> =
-            context.peer.peer_info().map(|i| i.protocol_version.to_string());
-        v3! {
-            if let Some(p) = context.meta.protocol_version() {
-                protocol = Some(p.to_string());
-            }
-        }
+        msg: Message,
+        meta: &JsonObject,
+        extensions: &rmcp::model::Extensions,
+        protocol: Option<String>,
+    ) -> (McpCall, Network) {
+        let parts = extensions.get::<http::request::Parts>();
         let net = network_of(parts, protocol);
         self.session(&net);
-        let msg = message_of(&request).id(&context.id);
-        let mut call = McpCall::server(msg, &net, context.meta.as_json_object(), parts, self.label);
-        let fut = self.inner.handle_request(request, context);
-        async move {
-            let r = call.instrument(fut).await;
-            call.end(end_of(&r), &net);
-            r
-        }
+        let call = McpCall::server(msg, &net, meta, parts, self.label);
+        (call, net)
     }
+}
 
-    fn handle_notification(
-        &self,
-        notification: ClientNotification,
-        context: NotificationContext<RoleServer>,
-    ) -> impl Future<Output = Result<(), ErrorData>> + Send + '_ {
-        let parts = context.extensions.get::<http::request::Parts>();
-        let protocol = context.peer.peer_info().map(|i| i.protocol_version.to_string());
-        let net = network_of(parts, protocol);
-        self.session(&net);
-        let msg = Message::new(&notification_method(&notification));
-        let mut call = McpCall::server(msg, &net, context.meta.as_json_object(), parts, self.label);
-        let fut = self.inner.handle_notification(notification, context);
-        async move {
-            let r = call.instrument(fut).await;
-            let end = match &r {
-                Ok(()) => End::Ok { tool_error: false, result: None },
-                Err(e) => End::Rpc { code: e.code.0, message: &e.message },
-            };
-            call.end(end, &net);
-            r
-        }
+/// Runs a handler's future inside its call and ends the call with what it returned.
+async fn finish<T, F>(mut call: McpCall, net: Network, fut: F, end: fn(&Result<T, ErrorData>) -> End<'_>) -> Result<T, ErrorData>
+where
+    F: Future<Output = Result<T, ErrorData>>,
+{
+    let r = call.instrument(fut).await;
+    call.end(end(&r), &net);
+    r
+}
+
+/// Success or the JSON-RPC error, for results without a tool outcome.
+fn end_plain<T>(r: &Result<T, ErrorData>) -> End<'_> {
+    match r {
+        Ok(_) => End::Ok { tool_error: false, result: None },
+        Err(e) => End::Rpc { code: e.code.0, message: &e.message },
     }
+}
 
-    fn get_info(&self) -> <RoleServer as rmcp::service::ServiceRole>::Info {
-        self.inner.get_info()
-    }
-
-    v3! {
-        fn supported_protocol_versions(&self) -> std::borrow::Cow<'static, [rmcp::model::ProtocolVersion]> {
-            self.inner.supported_protocol_versions()
-        }
+/// A tool's result: `isError`, and the result as captured content.
+fn end_tool(r: &rmcp::model::CallToolResult) -> End<'static> {
+    End::Ok {
+        tool_error: r.is_error == Some(true),
+        result: crate::redact::capture_enabled().then(|| crate::redact::capture(r)).flatten(),
     }
 }
