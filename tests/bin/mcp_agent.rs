@@ -14,13 +14,16 @@
 //!   context in `_meta` (`rmcp3::context_meta`), `get_weather {Lyon}`
 //!   through a `#[track_tool(name = "get_weather")]` function (the tool span
 //!   covers the MCP call: no second span), `flaky` (an `isError` result) and
-//!   `get_weather {town}` (rmcp answers -32602), asks the model again, and
-//!   closes the session.
+//!   `get_forecast`, a tool the server does not have (rmcp answers -32602),
+//!   asks the model again, and closes the session.
 //! * `rig`: agent `researcher` (`#[track_execution]` around a rig agent)
 //!   with rig's MCP tools (`rig-rmcp` 0.44 on rmcp 2) built from the
-//!   server's tool list: the model asks for `get_weather {Paris}`, `flaky`
-//!   and `get_weather {town}` in one turn, then answers. No obs code
-//!   around rig's tool calls.
+//!   server's tool list, plus `get_forecast` (a tool the server does not
+//!   have): the model asks for `get_weather {Paris}`, `flaky` and
+//!   `get_forecast {Paris}` in one turn, then answers. No obs code around
+//!   rig's tool calls.
+//! * `bare`: a plain rmcp 3 client without obs's wrapper (no `_meta`) calls
+//!   `get_weather` twice, outside any request: the server's traces.
 //!
 //! It prints one JSON line: the spans it saw from inside (kind, name, trace
 //! and span ids), the results, its own `/metrics` page and the server's
@@ -72,9 +75,22 @@ fn server_command() -> tokio::process::Command {
     cmd.arg("stdio");
     // The server is a service of its own in the same backend project.
     cmd.env("OTEL_SERVICE_NAME", "mcp-server");
-    let log = std::fs::File::create(env("MCP_TEST_SERVER_LOG")).expect("server log file");
-    cmd.stderr(log);
     cmd
+}
+
+/// Where the server's stderr (its log lines) goes.
+fn server_log() -> std::fs::File {
+    std::fs::File::create(env("MCP_TEST_SERVER_LOG")).expect("server log file")
+}
+
+/// `mcp-server stdio` as an rmcp 3 child-process transport.
+fn stdio3() -> rmcp::transport::TokioChildProcess {
+    rmcp::transport::TokioChildProcess::builder(server_command()).stderr(server_log()).spawn().expect("start the server").0
+}
+
+/// The same, for rmcp 2.
+fn stdio2() -> rmcp_2::transport::TokioChildProcess {
+    rmcp_2::transport::TokioChildProcess::builder(server_command()).stderr(server_log()).spawn().expect("start the server").0
 }
 
 #[derive(Debug)]
@@ -142,8 +158,7 @@ mod plain {
     async fn connect() -> Client {
         match env("MCP_TEST_TRANSPORT").as_str() {
             "stdio" => {
-                let t = rmcp::transport::TokioChildProcess::new(server_command()).expect("start the server");
-                ().serve(rmcp3::client(t)).await.expect("connect over stdio")
+                ().serve(rmcp3::client(stdio3())).await.expect("connect over stdio")
             }
             _ => {
                 let t = rmcp::transport::StreamableHttpClientTransport::from_uri(env("MCP_TEST_URL"));
@@ -165,7 +180,7 @@ mod plain {
         let paris = direct(&client, "get_weather", json!({"city": "Paris"})).await;
         let lyon = weather(&client, "Lyon").await?;
         let flaky = direct(&client, "flaky", json!({})).await;
-        let invalid = direct(&client, "get_weather", json!({"town": "Nowhere"})).await;
+        let unknown = direct(&client, "get_forecast", json!({"city": "Paris"})).await;
         let answer = ask(&llm, "Summarise").await.map_err(err)?;
         let server_metrics = scrape_server();
         client.cancel().await.map_err(err)?;
@@ -175,7 +190,7 @@ mod plain {
             "paris": paris,
             "lyon": lyon,
             "flaky": flaky,
-            "invalid": invalid,
+            "unknown": unknown,
             "answer": answer.choices.first().and_then(|c| c.message.content.clone()),
             "server_metrics": server_metrics,
         }))
@@ -195,8 +210,7 @@ mod rig {
         seen("agent", "researcher");
         let client = match env("MCP_TEST_TRANSPORT").as_str() {
             "stdio" => {
-                let t = rmcp_2::transport::TokioChildProcess::new(server_command()).expect("start the server");
-                ().serve(rmcp2::client(t)).await.expect("connect over stdio")
+                ().serve(rmcp2::client(stdio2())).await.expect("connect over stdio")
             }
             _ => {
                 let t = rmcp_2::transport::StreamableHttpClientTransport::from_uri(env("MCP_TEST_URL"));
@@ -205,6 +219,13 @@ mod rig {
         };
         let tools = client.list_all_tools().await.map_err(err)?;
         let peer = client.peer().clone();
+        let mut tools = tools;
+        let schema = json!({"type": "object", "properties": {"city": {"type": "string"}}});
+        tools.push(rmcp_2::model::Tool::new(
+            "get_forecast",
+            "Tomorrow's weather (the server has no such tool)",
+            std::sync::Arc::new(schema.as_object().cloned().unwrap_or_default()),
+        ));
         let dynamic: Vec<rig_core::tool::DynamicTool> = rig_rmcp::tools_from_server(tools, &peer)
             .into_iter()
             .map(|t| rig_core::tool::DynamicTool::try_from(t).map_err(err))
@@ -222,6 +243,36 @@ mod rig {
     }
 }
 
+// ------------------------------------------------------------------ bare
+
+/// An rmcp client without obs's wrapper: its requests carry no `_meta`.
+mod bare {
+    use super::*;
+    use rmcp::model::CallToolRequestParams;
+    use rmcp::ServiceExt as _;
+
+    pub(super) async fn run() -> Result<Value, AgentError> {
+        let client = match env("MCP_TEST_TRANSPORT").as_str() {
+            "stdio" => {
+                ().serve(stdio3()).await.expect("connect over stdio")
+            }
+            _ => {
+                let t = rmcp::transport::StreamableHttpClientTransport::from_uri(env("MCP_TEST_URL"));
+                ().serve(t).await.expect("connect over HTTP")
+            }
+        };
+        let mut out = Vec::new();
+        for city in ["Paris", "Lyon"] {
+            let args = json!({ "city": city }).as_object().cloned().unwrap_or_default();
+            let r = client.call_tool(CallToolRequestParams::new("get_weather").with_arguments(args)).await.map_err(err)?;
+            out.push(json!(r.content));
+        }
+        let server_metrics = scrape_server();
+        client.cancel().await.map_err(err)?;
+        Ok(json!({ "results": out, "server_metrics": server_metrics }))
+    }
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let mut obs = obs_runtime::init().expect("obs init");
@@ -230,7 +281,8 @@ async fn main() {
     let result = match mode.as_str() {
         "plain" => request.scope(plain::run()).await,
         "rig" => request.scope(rig::run()).await,
-        other => panic!("mode `{other}`: expected `plain` or `rig`"),
+        "bare" => bare::run().await,
+        other => panic!("mode `{other}`: expected `plain`, `rig` or `bare`"),
     };
     let result = result.unwrap_or_else(|e| json!({ "agent_error": e.to_string() }));
     let metrics = obs.prometheus_addr().map(|a| scrape(&a.to_string())).unwrap_or_default();

@@ -545,10 +545,13 @@ impl std::fmt::Debug for McpCall {
     }
 }
 
-/// Starts the obs tool call of a `tools/call`, on `span`, under `agent`.
-fn tool_call(tool: &str, span: &tracing::Span, agent: Agent) -> Call {
+/// Starts the obs tool call of a `tools/call` under `agent`. Its span is the
+/// MCP span, which this module records itself (the conventions' status
+/// rules differ from a tool call's: a server's caller errors are not
+/// ERROR), so the call is given none.
+fn tool_call(tool: &str, agent: Agent) -> Call {
     let _agent = AgentScope::enter(agent);
-    crate::track::start_tool(tool, Some(span.clone()))
+    crate::track::start_tool(tool, Some(tracing::Span::none()))
 }
 
 impl McpCall {
@@ -602,7 +605,7 @@ impl McpCall {
         if side == Side::Client && !span.is_disabled() {
             inject(&span.context(), request.as_ref(), meta);
         }
-        let call = msg.tool.as_deref().map(|t| tool_call(t, &span, agent));
+        let call = msg.tool.as_deref().map(|t| tool_call(t, agent));
         McpCall { side, msg, target: Target::Own { span, call }, request, agent, start }
     }
 
@@ -627,7 +630,7 @@ impl McpCall {
                 span.add_link(link);
             }
         }
-        let call = msg.tool.as_deref().map(|t| tool_call(t, &span, label));
+        let call = msg.tool.as_deref().map(|t| tool_call(t, label));
         McpCall {
             side: Side::Server,
             msg,
@@ -687,41 +690,35 @@ impl McpCall {
                 }
             }
             Target::Own { span, call } => {
+                // Entered: a failure line of the tool call is its child.
+                let _entered = span.enter();
+                if let Some(p) = net.protocol() {
+                    span.record("mcp.protocol.version", p);
+                }
                 if let End::Ok { result: Some(r), .. } = &end {
                     span.record(crate::semconv::GEN_AI_TOOL_CALL_RESULT, r.as_str());
                 }
-                if let Some((_, Some(code), _)) = &error {
-                    span.record("rpc.response.status_code", code.as_str());
+                if let Some(call) = call {
+                    let outcome = match &error {
+                        None => Outcome::Success,
+                        Some((et, _, _)) => Outcome::Error(crate::track::error_type(et)),
+                    };
+                    let _agent = AgentScope::enter(agent);
+                    call.finish(outcome);
                 }
-                match call {
-                    Some(call) => {
-                        let outcome = match &error {
-                            None => Outcome::Success,
-                            Some((et, _, _)) => Outcome::Error(crate::track::error_type(et)),
+                span.record(crate::semconv::OBS_STATUS, if error.is_some() { "error" } else { "success" });
+                if let Some((et, code, status)) = &error {
+                    span.record(crate::semconv::ERROR_TYPE, et.as_ref());
+                    if let Some(c) = code {
+                        span.record("rpc.response.status_code", c.as_str());
+                    }
+                    // Not for the caller's mistakes on a server.
+                    if *status {
+                        match &message {
+                            Some(m) => span.record("otel.status_description", m.as_str()),
+                            None => span.record(crate::semconv::OTEL_STATUS_CODE, "ERROR"),
                         };
-                        let _agent = AgentScope::enter(agent);
-                        call.finish(outcome);
                     }
-                    None => {
-                        if let Some((et, _, status)) = &error {
-                            span.record(crate::semconv::ERROR_TYPE, et.as_ref());
-                            if *status {
-                                span.record(crate::semconv::OTEL_STATUS_CODE, "ERROR");
-                            }
-                        }
-                    }
-                }
-                match &error {
-                    Some((_, _, true)) => {
-                        if let Some(m) = &message {
-                            span.record("otel.status_description", m.as_str());
-                        }
-                    }
-                    // The caller's mistake: not this server's error.
-                    Some((_, _, false)) => {
-                        span.record(crate::semconv::OTEL_STATUS_CODE, "unset");
-                    }
-                    None => {}
                 }
             }
         };
@@ -790,12 +787,11 @@ impl<F: Future> Future for InCall<'_, F> {
         let _swap = RequestSwap::new(&mut slot);
         let _agent = AgentScope::enter(call.agent);
         match &call.target {
-            Target::Own { call: Some(c), .. } => {
-                let _entered = c.enter();
-                this.fut.poll(cx)
-            }
-            Target::Own { span, call: None } => {
-                let _entered = span.enter();
+            Target::Own { span, call } => {
+                let _span = span.enter();
+                // The tool call is the innermost obs call (a foreign tool
+                // span inside is not counted again by the GenAI bridge).
+                let _call = call.as_ref().map(Call::enter);
                 this.fut.poll(cx)
             }
             Target::Covered(_) => this.fut.poll(cx),

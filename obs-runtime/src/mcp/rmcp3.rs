@@ -161,10 +161,15 @@ mod handler {
             request: InitializeRequestParams,
             context: RequestContext<RoleServer>,
         ) -> Result<InitializeResult, ErrorData> {
-            let protocol = Some(request.protocol_version.to_string());
+            // The version is the one negotiated: known from the answer.
             let msg = Message::new("initialize").id(&context.id);
-            let (call, net) = self.begin(msg, &context.meta.0 .0, &context.extensions, protocol);
-            finish(call, net, self.inner.initialize(request, context), end_plain).await
+            let (mut call, mut net) = self.begin(msg, &context.meta.0 .0, &context.extensions, None);
+            let r = call.instrument(self.inner.initialize(request, context)).await;
+            if let Ok(init) = &r {
+                net.protocol = Some(init.protocol_version.to_string());
+            }
+            call.end(end_plain(&r), &net);
+            r
         }
         request!(discover() -> DiscoverResult, Message::new("server/discover"), end_plain);
         request!(complete(request: CompleteRequestParams) -> CompleteResult, Message::new("completion/complete"), end_plain);
