@@ -229,5 +229,6 @@ fn mcp_runs_are_one_trace_across_processes_in_phoenix() {
         let r = run(Path::new(AGENT), Path::new(SERVER), "bare", transport, &otlp(&endpoint, &attrs));
         check_bare(&phoenix, &project, transport, &r);
     }
-    assert_eq!(phoenix.guard_lines(), Vec::<String>::new(), "nothing left the machine");
+    let guard = phoenix.guard_lines();
+    assert!(!guard.iter().any(|l| l.contains("refused")), "Phoenix tried to reach the network: {guard:?}");
 }

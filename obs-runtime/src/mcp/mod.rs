@@ -687,6 +687,8 @@ impl McpCall {
                         span.set_attribute(KeyValue::new("rpc.response.status_code", c.clone()));
                     }
                     span.set_attribute(KeyValue::new(crate::semconv::ERROR_TYPE, et.to_string()));
+                    // A covering span is the client's: every error is one.
+                    span.set_status(opentelemetry::trace::Status::error(message.clone().unwrap_or_default()));
                 }
             }
             Target::Own { span, call } => {
