@@ -177,7 +177,8 @@ mod plain {
         let tools = client.list_all_tools().await.map_err(err)?;
         let names: Vec<String> = tools.iter().map(|t| t.name.to_string()).collect();
         let first = ask(&llm, "What is the weather in Paris and Lyon?").await.map_err(err)?;
-        let paris = direct(&client, "get_weather", json!({"city": "Paris"})).await;
+        // A contact the model passed on: redacted wherever arguments are captured.
+        let paris = direct(&client, "get_weather", json!({"city": "Paris", "contact": "bob@example.com"})).await;
         let lyon = weather(&client, "Lyon").await?;
         let flaky = direct(&client, "flaky", json!({})).await;
         let unknown = direct(&client, "get_forecast", json!({"city": "Paris"})).await;
