@@ -292,3 +292,91 @@ pub fn operation_counts(mode: &str, transport: &str, side: &str) -> BTreeMap<Str
     .into_iter()
     .collect()
 }
+
+/// A small MCP server for in-process sessions (ops tests, benchmarks):
+/// `echo {text}` answers its text, `broken` answers a result with
+/// `isError`.
+pub mod in_process {
+    use rmcp::handler::server::router::tool::ToolRouter;
+    use rmcp::handler::server::wrapper::Parameters;
+    use rmcp::model::{CallToolRequestParams, CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
+    use rmcp::service::{RoleClient, RunningService};
+    use rmcp::{tool, tool_handler, tool_router, ErrorData, ServerHandler, ServiceExt};
+
+    #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+    pub struct EchoArgs {
+        text: String,
+    }
+
+    /// The server.
+    #[derive(Clone)]
+    pub struct Echo {
+        #[allow(dead_code)] // read by `#[tool_handler]`
+        tool_router: ToolRouter<Self>,
+    }
+
+    impl Default for Echo {
+        fn default() -> Self {
+            Echo { tool_router: Self::tool_router() }
+        }
+    }
+
+    #[tool_router]
+    impl Echo {
+        #[tool(description = "Echoes its text")]
+        async fn echo(&self, Parameters(EchoArgs { text }): Parameters<EchoArgs>) -> Result<CallToolResult, ErrorData> {
+            Ok(CallToolResult::success(vec![ContentBlock::text(text)]))
+        }
+
+        #[tool(description = "Always fails")]
+        async fn broken(&self) -> Result<CallToolResult, ErrorData> {
+            Ok(CallToolResult::error(vec![ContentBlock::text("broken")]))
+        }
+    }
+
+    #[tool_handler]
+    impl ServerHandler for Echo {
+        fn get_info(&self) -> ServerConfig {
+            ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+                .with_server_info(Implementation::new("echo", "1.0.0"))
+        }
+    }
+
+    /// A client connected to an [`Echo`] over an in-memory pipe; with
+    /// `traced`, both ends are wrapped by obs (`rmcp3::client`,
+    /// `rmcp3::server`), else neither is.
+    pub async fn connect(traced: bool) -> RunningService<RoleClient, ()> {
+        let (a, b) = tokio::io::duplex(1 << 16);
+        let (server_in, server_out) = tokio::io::split(b);
+        tokio::spawn(async move {
+            let running = if traced {
+                obs_runtime::mcp::rmcp3::server(Echo::default()).serve((server_in, server_out)).await.map(|r| r.waiting())
+            } else {
+                return match Echo::default().serve((server_in, server_out)).await {
+                    Ok(r) => drop(r.waiting().await),
+                    Err(e) => panic!("serve: {e}"),
+                };
+            };
+            if let Ok(w) = running {
+                let _ = w.await;
+            }
+        });
+        let (r, w) = tokio::io::split(a);
+        if traced {
+            ().serve(obs_runtime::mcp::rmcp3::client((r, w))).await.expect("connect")
+        } else {
+            ().serve((r, w)).await.expect("connect")
+        }
+    }
+
+    /// `echo {text}`.
+    pub async fn echo(client: &RunningService<RoleClient, ()>, text: &str) -> CallToolResult {
+        let args = serde_json::json!({ "text": text }).as_object().cloned().unwrap_or_default();
+        client.call_tool(CallToolRequestParams::new("echo").with_arguments(args)).await.expect("echo")
+    }
+
+    /// `broken`.
+    pub async fn broken(client: &RunningService<RoleClient, ()>) -> CallToolResult {
+        client.call_tool(CallToolRequestParams::new("broken")).await.expect("broken")
+    }
+}

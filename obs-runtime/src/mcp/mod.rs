@@ -114,13 +114,6 @@ pub(crate) enum Side {
     Server,
 }
 
-/// The JSON-RPC codes of a caller's mistakes: on a server they are not the
-/// server's errors (parse error, invalid request, method not found, invalid
-/// params, resource not found).
-pub(crate) fn is_caller_error(code: i32) -> bool {
-    matches!(code, -32700 | -32600 | -32601 | -32602 | -32002)
-}
-
 /// `s` cut to `max` bytes, as a label or attribute value.
 fn cut(s: &str, max: usize) -> String {
     crate::metrics::registry::cut(s, max).into_owned()
@@ -227,7 +220,7 @@ impl End<'_> {
             End::Ok { tool_error: true, .. } => Some((Cow::Borrowed("tool_error"), None, true)),
             End::Rpc { code, .. } => {
                 let c = code.to_string();
-                let status = !(side == Side::Server && is_caller_error(*code));
+                let status = !(side == Side::Server && crate::ops::mcp_caller_error(*code));
                 Some((Cow::Owned(c.clone()), Some(c), status))
             }
             End::Failed(kind) => Some((Cow::Borrowed(*kind), None, true)),
