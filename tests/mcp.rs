@@ -346,23 +346,24 @@ pub mod in_process {
     /// `traced`, both ends are wrapped by obs (`rmcp3::client`,
     /// `rmcp3::server`), else neither is.
     pub async fn connect(traced: bool) -> RunningService<RoleClient, ()> {
+        connect_sides(traced, traced).await
+    }
+
+    /// The same, each side wrapped or not.
+    pub async fn connect_sides(client: bool, server: bool) -> RunningService<RoleClient, ()> {
         let (a, b) = tokio::io::duplex(1 << 16);
         let (server_in, server_out) = tokio::io::split(b);
         tokio::spawn(async move {
-            let running = if traced {
-                obs_runtime::mcp::rmcp3::server(Echo::default()).serve((server_in, server_out)).await.map(|r| r.waiting())
+            let quit = if server {
+                let running = obs_runtime::mcp::rmcp3::server(Echo::default()).serve((server_in, server_out)).await;
+                running.expect("serve").waiting().await
             } else {
-                return match Echo::default().serve((server_in, server_out)).await {
-                    Ok(r) => drop(r.waiting().await),
-                    Err(e) => panic!("serve: {e}"),
-                };
+                Echo::default().serve((server_in, server_out)).await.expect("serve").waiting().await
             };
-            if let Ok(w) = running {
-                let _ = w.await;
-            }
+            drop(quit);
         });
         let (r, w) = tokio::io::split(a);
-        if traced {
+        if client {
             ().serve(obs_runtime::mcp::rmcp3::client((r, w))).await.expect("connect")
         } else {
             ().serve((r, w)).await.expect("connect")
