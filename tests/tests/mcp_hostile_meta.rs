@@ -4,7 +4,7 @@
 //! request after each hostile one gets its answer on the same session), and
 //! nothing it sent is kept unbounded: the request context a handler runs in
 //! has a request id of at most 128 visible ASCII characters and ids of at
-//! most 256 bytes, and the MCP metrics gain no series beyond the methods and
+//! most 256 bytes (and the 3 of the cut mark `…`), and the MCP metrics gain no series beyond the methods and
 //! tools the server has. A property test, over one in-process session.
 
 use obs_runtime::mcp::rmcp3;
@@ -211,8 +211,8 @@ proptest! {
         prop_assert!(!SEEN.lock().unwrap().is_empty());
         for (id, user, conv) in SEEN.lock().unwrap().iter() {
             prop_assert!(!id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic()), "{id:?}");
-            prop_assert!(user.as_ref().is_none_or(|u| u.len() <= 256), "{user:?}");
-            prop_assert!(conv.as_ref().is_none_or(|c| c.len() <= 256), "{conv:?}");
+            prop_assert!(user.as_ref().is_none_or(|u| u.len() <= 256 + 3), "{user:?}");
+            prop_assert!(conv.as_ref().is_none_or(|c| c.len() <= 256 + 3), "{conv:?}");
         }
         // No series from what the peer sent: two methods with the echo tool,
         // their two transports at most, the notifications.

@@ -793,3 +793,63 @@ impl<F: Future> Future for InCall<'_, F> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn only_bounded_w3c_strings_are_read_from_meta() {
+        let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let meta = map(json!({
+            "traceparent": tp,
+            "tracestate": "x".repeat(TRACESTATE_MAX_BYTES + 1),
+            "baggage": 42,
+            "progressToken": 7,
+        }));
+        assert_eq!(trace_entries(&meta), map(json!({ "traceparent": tp })));
+        let cx = extract(&meta);
+        assert_eq!(cx.span().span_context().trace_id().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        // Nothing usable: an empty context, never the current one.
+        let cx = extract(&map(json!({ "traceparent": ["00-.."], "baggage": { "a": 1 } })));
+        assert!(!cx.span().span_context().is_valid());
+    }
+
+    #[test]
+    fn the_request_context_rides_in_baggage_and_is_validated_on_the_way_in() {
+        let rc = RequestContext::from_request_id("req-7").with_user_id("u, 1").with_conversation_id("c=2");
+        let baggage = baggage_of(&rc).expect("baggage");
+        let back = request_from_baggage(&extract(&map(json!({ "baggage": baggage })))).expect("a request");
+        assert_eq!(back.fields().collect::<Vec<_>>(), rc.fields().collect::<Vec<_>>());
+        // A request id no log line should hold is replaced; long ids are cut.
+        let hostile = format!("obs.request_id=has%20space%0A,user.id={}", "u".repeat(3000));
+        let back = request_from_baggage(&extract(&map(json!({ "baggage": hostile })))).expect("a request");
+        assert_ne!(back.request_id(), "has space\n");
+        assert!(crate::context::is_valid_request_id(back.request_id()));
+        let cut_max = crate::context::MAX_CONTEXT_ID_BYTES + crate::metrics::registry::CUT_MARKER.len();
+        assert!(back.user_id().is_some_and(|u| u.len() <= cut_max), "{:?}", back.user_id().map(str::len));
+        assert!(request_from_baggage(&extract(&map(json!({ "baggage": "other=1" })))).is_none());
+    }
+
+    #[test]
+    fn names_and_errors_follow_the_conventions() {
+        let m = Message::new("tools/call").id(3).tool(&"t".repeat(500), None);
+        assert_eq!(m.request_id.as_deref(), Some("3"));
+        let cut_max = NAME_MAX_BYTES + crate::metrics::registry::CUT_MARKER.len();
+        assert!(m.tool.as_ref().is_some_and(|t| t.len() <= cut_max));
+        assert!(m.span_name().starts_with("tools/call ttt"));
+        assert_eq!(Message::new("tools/list").span_name(), "tools/list");
+        assert_eq!(Message::new("prompts/get").prompt("greet").span_name(), "prompts/get greet");
+        let rpc = End::Rpc { code: -32602, message: "bad" };
+        assert_eq!(rpc.error(Side::Client).map(|e| e.2), Some(true));
+        assert_eq!(rpc.error(Side::Server).map(|e| (e.0.into_owned(), e.1, e.2)), Some(("-32602".into(), Some("-32602".into()), false)));
+        assert_eq!(End::Rpc { code: -32603, message: "" }.error(Side::Server).map(|e| e.2), Some(true));
+        assert_eq!(End::Ok { tool_error: true, result: None }.error(Side::Server).map(|e| e.0), Some("tool_error".into()));
+        assert!(End::Ok { tool_error: false, result: None }.error(Side::Client).is_none());
+    }
+}
