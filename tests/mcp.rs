@@ -284,10 +284,7 @@ pub fn operation_counts(mode: &str, transport: &str, side: &str) -> BTreeMap<Str
         (key(&["mcp_method_name=\"tools/list\""]), 1),
         (key(&[call, op, &tool("get_weather")]), weather),
         (key(&[call, op, &tool("flaky"), "error_type=\"tool_error\""]), 1),
-        (
-            key(&[call, op, &tool("get_forecast"), "error_type=\"-32602\"", "rpc_response_status_code=\"-32602\""]),
-            1,
-        ),
+        (key(&[call, op, &tool("get_forecast"), "error_type=\"-32602\"", "rpc_response_status_code=\"-32602\""]), 1),
     ]
     .into_iter()
     .collect()
@@ -299,7 +296,9 @@ pub fn operation_counts(mode: &str, transport: &str, side: &str) -> BTreeMap<Str
 pub mod in_process {
     use rmcp::handler::server::router::tool::ToolRouter;
     use rmcp::handler::server::wrapper::Parameters;
-    use rmcp::model::{CallToolRequestParams, CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
+    use rmcp::model::{
+        CallToolRequestParams, CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig,
+    };
     use rmcp::service::{RoleClient, RunningService};
     use rmcp::{tool, tool_handler, tool_router, ErrorData, ServerHandler, ServiceExt};
 

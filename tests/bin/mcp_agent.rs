@@ -85,12 +85,20 @@ fn server_log() -> std::fs::File {
 
 /// `mcp-server stdio` as an rmcp 3 child-process transport.
 fn stdio3() -> rmcp::transport::TokioChildProcess {
-    rmcp::transport::TokioChildProcess::builder(server_command()).stderr(server_log()).spawn().expect("start the server").0
+    rmcp::transport::TokioChildProcess::builder(server_command())
+        .stderr(server_log())
+        .spawn()
+        .expect("start the server")
+        .0
 }
 
 /// The same, for rmcp 2.
 fn stdio2() -> rmcp_2::transport::TokioChildProcess {
-    rmcp_2::transport::TokioChildProcess::builder(server_command()).stderr(server_log()).spawn().expect("start the server").0
+    rmcp_2::transport::TokioChildProcess::builder(server_command())
+        .stderr(server_log())
+        .spawn()
+        .expect("start the server")
+        .0
 }
 
 #[derive(Debug)]
@@ -157,9 +165,7 @@ mod plain {
 
     async fn connect() -> Client {
         match env("MCP_TEST_TRANSPORT").as_str() {
-            "stdio" => {
-                ().serve(rmcp3::client(stdio3())).await.expect("connect over stdio")
-            }
+            "stdio" => ().serve(rmcp3::client(stdio3())).await.expect("connect over stdio"),
             _ => {
                 let t = rmcp::transport::StreamableHttpClientTransport::from_uri(env("MCP_TEST_URL"));
                 ().serve(rmcp3::client(t)).await.expect("connect over HTTP")
@@ -210,9 +216,7 @@ mod rig {
     pub(super) async fn run() -> Result<Value, AgentError> {
         seen("agent", "researcher");
         let client = match env("MCP_TEST_TRANSPORT").as_str() {
-            "stdio" => {
-                ().serve(rmcp2::client(stdio2())).await.expect("connect over stdio")
-            }
+            "stdio" => ().serve(rmcp2::client(stdio2())).await.expect("connect over stdio"),
             _ => {
                 let t = rmcp_2::transport::StreamableHttpClientTransport::from_uri(env("MCP_TEST_URL"));
                 ().serve(rmcp2::client(t)).await.expect("connect over HTTP")
@@ -236,7 +240,8 @@ mod rig {
             .with_route(Route::Chat)
             .client()
             .completion("gpt-4o-mini");
-        let agent = AgentBuilder::new(model).name("researcher").preamble("Answer briefly.").dynamic_tools(dynamic).build();
+        let agent =
+            AgentBuilder::new(model).name("researcher").preamble("Answer briefly.").dynamic_tools(dynamic).build();
         let answer = agent.prompt("What is the weather in Paris?").max_turns(3).await.map_err(err)?;
         let server_metrics = scrape_server();
         client.cancel().await.map_err(err)?;
@@ -254,9 +259,7 @@ mod bare {
 
     pub(super) async fn run() -> Result<Value, AgentError> {
         let client = match env("MCP_TEST_TRANSPORT").as_str() {
-            "stdio" => {
-                ().serve(stdio3()).await.expect("connect over stdio")
-            }
+            "stdio" => ().serve(stdio3()).await.expect("connect over stdio"),
             _ => {
                 let t = rmcp::transport::StreamableHttpClientTransport::from_uri(env("MCP_TEST_URL"));
                 ().serve(t).await.expect("connect over HTTP")
@@ -265,7 +268,8 @@ mod bare {
         let mut out = Vec::new();
         for city in ["Paris", "Lyon"] {
             let args = json!({ "city": city }).as_object().cloned().unwrap_or_default();
-            let r = client.call_tool(CallToolRequestParams::new("get_weather").with_arguments(args)).await.map_err(err)?;
+            let r =
+                client.call_tool(CallToolRequestParams::new("get_weather").with_arguments(args)).await.map_err(err)?;
             out.push(json!(r.content));
         }
         let server_metrics = scrape_server();

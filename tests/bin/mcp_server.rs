@@ -19,7 +19,9 @@
 use obs_runtime::mcp::rmcp3;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{CallToolResult, ContentBlock as Content, Implementation, ServerCapabilities, ServerConfig as ServerInfo};
+use rmcp::model::{
+    CallToolResult, ContentBlock as Content, Implementation, ServerCapabilities, ServerConfig as ServerInfo,
+};
 use rmcp::{tool, tool_handler, tool_router, ErrorData, ServerHandler, ServiceExt};
 
 #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
@@ -47,7 +49,10 @@ impl Weather {
     }
 
     #[tool(description = "The current weather in a city")]
-    async fn get_weather(&self, Parameters(CityArgs { city }): Parameters<CityArgs>) -> Result<CallToolResult, ErrorData> {
+    async fn get_weather(
+        &self,
+        Parameters(CityArgs { city }): Parameters<CityArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
         tracing::info!(city = %city, "looking up the weather");
         Ok(CallToolResult::success(vec![Content::text(forecast(&city).await)]))
     }
@@ -89,10 +94,7 @@ async fn main() {
     match mode.as_str() {
         "stdio" => {
             write_addr(obs.prometheus_addr(), None);
-            let running = rmcp3::server(Weather::new())
-                .serve(rmcp::transport::stdio())
-                .await
-                .expect("serve stdio");
+            let running = rmcp3::server(Weather::new()).serve(rmcp::transport::stdio()).await.expect("serve stdio");
             let _ = running.waiting().await;
         }
         "http" => {
@@ -103,9 +105,7 @@ async fn main() {
                 LocalSessionManager::default().into(),
                 StreamableHttpServerConfig::default(),
             );
-            let app = axum::Router::new()
-                .nest_service("/mcp", service)
-                .layer(obs_runtime::tower::ObsLayer::new());
+            let app = axum::Router::new().nest_service("/mcp", service).layer(obs_runtime::tower::ObsLayer::new());
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
             let addr = listener.local_addr().expect("local addr");
             println!("{}", write_addr(obs.prometheus_addr(), Some(format!("http://{addr}/mcp"))));

@@ -18,8 +18,11 @@ use serde_json::{json, Value};
 use std::sync::Mutex;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, Lines, ReadHalf, WriteHalf};
 
-/// The request contexts the handler ran in: (request id, user id, conversation id).
-static SEEN: Mutex<Vec<(String, Option<String>, Option<String>)>> = Mutex::new(Vec::new());
+/// A request context the handler ran in: request id, user id, conversation id.
+type Seen = (String, Option<String>, Option<String>);
+
+/// The request contexts the handler ran in.
+static SEEN: Mutex<Vec<Seen>> = Mutex::new(Vec::new());
 
 #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
 struct EchoArgs {
@@ -125,7 +128,11 @@ fn hostile_string() -> impl Strategy<Value = String> {
         (1usize..200_000).prop_map(|n| "a".repeat(n)),
         (1usize..20_000).prop_map(|n| format!("00-{}-{}-01", "f".repeat(n), "1".repeat(16))),
         "[\\x00-\\x1f\\u{7f}\\u{2028}\\u{fffd}]{1,64}",
-        (0usize..5000, ".{0,16}").prop_map(|(n, v)| format!("obs.request_id={}{v},user.id={}", "r".repeat(n), "u".repeat(n * 3))),
+        (0usize..5000, ".{0,16}").prop_map(|(n, v)| format!(
+            "obs.request_id={}{v},user.id={}",
+            "r".repeat(n),
+            "u".repeat(n * 3)
+        )),
         (1usize..400).prop_map(|n| (0..n).map(|i| format!("k{i}=v{i}")).collect::<Vec<_>>().join(",")),
         "obs\\.request_id=[ -~\\n\\r]{0,300}",
     ]

@@ -71,7 +71,9 @@ fn check_run(phoenix: &Phoenix, project: &str, mode: &str, transport: &str, r: &
         let servers: Vec<&PhoenixSpan> = server
             .iter()
             .copied()
-            .filter(|s| parent(s).is_some_and(|p| p.name != "invoke_agent planner" && p.name != "invoke_agent researcher"))
+            .filter(|s| {
+                parent(s).is_some_and(|p| p.name != "invoke_agent planner" && p.name != "invoke_agent researcher")
+            })
             .collect();
         assert!(!servers.is_empty(), "{ctx}: no server span {name}");
         for s in servers {
@@ -146,7 +148,11 @@ fn check_run(phoenix: &Phoenix, project: &str, mode: &str, transport: &str, r: &
 
     // Metrics, exactly, on both sides.
     let want_client = operation_counts(mode, transport, "client");
-    assert_eq!(counts(r.agent_metrics(), "mcp_client_operation_duration_seconds"), want_client, "{ctx}: agent /metrics");
+    assert_eq!(
+        counts(r.agent_metrics(), "mcp_client_operation_duration_seconds"),
+        want_client,
+        "{ctx}: agent /metrics"
+    );
     assert_eq!(
         counts(&r.server_metrics, "mcp_server_operation_duration_seconds"),
         operation_counts(mode, transport, "server"),

@@ -94,10 +94,8 @@ fn mcp_spans_kinds_content_and_metrics_over_otlp() {
     }
 
     // Captured content, redacted, on both sides of the Paris call.
-    let paris: Vec<&&Span> = mcp
-        .iter()
-        .filter(|s| attr(s, "gen_ai.tool.call.arguments").is_some_and(|a| a.contains("contact")))
-        .collect();
+    let paris: Vec<&&Span> =
+        mcp.iter().filter(|s| attr(s, "gen_ai.tool.call.arguments").is_some_and(|a| a.contains("contact"))).collect();
     assert_eq!(paris.len(), 2, "the client's and the server's span of the Paris call");
     for s in paris {
         let args = attr(s, "gen_ai.tool.call.arguments").unwrap();
@@ -116,16 +114,30 @@ fn mcp_spans_kinds_content_and_metrics_over_otlp() {
         assert_eq!(call("get_weather"), 2, "{side}: {p:?}");
         assert_eq!(count_of(p, &[("gen_ai.tool.name", "flaky"), ("error.type", "tool_error")]), 1, "{side}");
         assert_eq!(
-            count_of(p, &[("gen_ai.tool.name", "get_forecast"), ("error.type", "-32602"), ("rpc.response.status_code", "-32602")]),
+            count_of(
+                p,
+                &[
+                    ("gen_ai.tool.name", "get_forecast"),
+                    ("error.type", "-32602"),
+                    ("rpc.response.status_code", "-32602")
+                ]
+            ),
             1,
             "{side}"
         );
         assert_eq!(count_of(p, &[("mcp.method.name", "tools/list"), ("network.transport", "pipe")]), 1, "{side}");
         assert_eq!(count_of(p, &[("gen_ai.operation.name", "execute_tool")]), 4, "{side}");
-        assert!(p.iter().all(|(a, _)| a.iter().all(|(k, _)| k != "mcp.session.id" && k != "jsonrpc.request.id")), "{side}");
+        assert!(
+            p.iter().all(|(a, _)| a.iter().all(|(k, _)| k != "mcp.session.id" && k != "jsonrpc.request.id")),
+            "{side}"
+        );
     }
     for (svc, name) in [("mcp-agent", "mcp.client.session.duration"), ("mcp-server", "mcp.server.session.duration")] {
         let p = points(&got, svc, name);
-        assert_eq!(count_of(&p, &[("network.transport", "pipe"), ("mcp.protocol.version", "2025-11-25")]), 1, "{name}: {p:?}");
+        assert_eq!(
+            count_of(&p, &[("network.transport", "pipe"), ("mcp.protocol.version", "2025-11-25")]),
+            1,
+            "{name}: {p:?}"
+        );
     }
 }

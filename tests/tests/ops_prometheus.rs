@@ -297,7 +297,10 @@ fn dashboard_has_what_grafana_import_requires() {
             other => panic!("unexpected panel type {other}"),
         }
     }
-    assert_eq!(rows, ["Agents", "Model calls", "Tools", "MCP (Model Context Protocol)", "Budgets", "Health", "Process"]);
+    assert_eq!(
+        rows,
+        ["Agents", "Model calls", "Tools", "MCP (Model Context Protocol)", "Budgets", "Health", "Process"]
+    );
     // No two panels overlap.
     let boxes: Vec<(u64, u64, u64, u64)> = panels
         .iter()

@@ -152,7 +152,7 @@ impl Message {
     pub(crate) fn tool(mut self, name: &str, arguments: Option<&Map<String, Value>>) -> Message {
         self.tool = Some(cut(name, NAME_MAX_BYTES));
         if crate::redact::capture_enabled() {
-            self.arguments = arguments.and_then(|a| crate::redact::capture(a));
+            self.arguments = arguments.and_then(crate::redact::capture);
         }
         self
     }
@@ -361,7 +361,7 @@ fn request_from_baggage(cx: &opentelemetry::Context) -> Option<RequestContext> {
     use opentelemetry::baggage::BaggageExt as _;
     let b = cx.baggage();
     let id = b.get(BAGGAGE_REQUEST_ID)?.as_str();
-    let mut rc = RequestContext::from_request_id(&id);
+    let mut rc = RequestContext::from_request_id(id);
     if let Some(v) = b.get(BAGGAGE_USER_ID) {
         rc = rc.with_user_id(v.as_str().to_string());
     }
@@ -753,11 +753,7 @@ pub(crate) fn network_of(parts: Option<&http::request::Parts>, protocol: Option<
         Some(p) => Network {
             transport: NetworkTransport::Tcp,
             protocol,
-            session_id: p
-                .headers
-                .get("mcp-session-id")
-                .and_then(|v| v.to_str().ok())
-                .map(|s| cut(s, NAME_MAX_BYTES)),
+            session_id: p.headers.get("mcp-session-id").and_then(|v| v.to_str().ok()).map(|s| cut(s, NAME_MAX_BYTES)),
         },
         None => Network { transport: NetworkTransport::Pipe, protocol, session_id: None },
     }
@@ -847,9 +843,15 @@ mod tests {
         assert_eq!(Message::new("prompts/get").prompt("greet").span_name(), "prompts/get greet");
         let rpc = End::Rpc { code: -32602, message: "bad" };
         assert_eq!(rpc.error(Side::Client).map(|e| e.2), Some(true));
-        assert_eq!(rpc.error(Side::Server).map(|e| (e.0.into_owned(), e.1, e.2)), Some(("-32602".into(), Some("-32602".into()), false)));
+        assert_eq!(
+            rpc.error(Side::Server).map(|e| (e.0.into_owned(), e.1, e.2)),
+            Some(("-32602".into(), Some("-32602".into()), false))
+        );
         assert_eq!(End::Rpc { code: -32603, message: "" }.error(Side::Server).map(|e| e.2), Some(true));
-        assert_eq!(End::Ok { tool_error: true, result: None }.error(Side::Server).map(|e| e.0), Some("tool_error".into()));
+        assert_eq!(
+            End::Ok { tool_error: true, result: None }.error(Side::Server).map(|e| e.0),
+            Some("tool_error".into())
+        );
         assert!(End::Ok { tool_error: false, result: None }.error(Side::Client).is_none());
     }
 }

@@ -118,7 +118,11 @@ mod handler {
     }
 
     impl<S: ServerHandler> Server<S> {
-        fn request_call(&self, msg: Message, context: &RequestContext<RoleServer>) -> (crate::mcp::McpCall, crate::mcp::Network) {
+        fn request_call(
+            &self,
+            msg: Message,
+            context: &RequestContext<RoleServer>,
+        ) -> (crate::mcp::McpCall, crate::mcp::Network) {
             // The negotiated version; before it (`initialize`, an inline
             // 2026-07-28 request), the one the request names.
             let protocol = context
@@ -137,10 +141,13 @@ mod handler {
             run: impl FnOnce() -> F,
         ) {
             let protocol = context.peer.peer_info().map(|i| i.protocol_version.to_string());
-            let (call, net) =
-                self.begin(Message::new(method), &context.meta.0 .0, &context.extensions, protocol);
+            let (call, net) = self.begin(Message::new(method), &context.meta.0 .0, &context.extensions, protocol);
             let fut = run();
-            let _ = finish(call, net, async move { Ok::<(), ErrorData>(fut.await) }, end_plain).await;
+            let handled = async move {
+                fut.await;
+                Ok::<(), ErrorData>(())
+            };
+            let _ = finish(call, net, handled, end_plain).await;
         }
     }
 
@@ -244,7 +251,11 @@ mod handler {
             self.inner.get_info()
         }
 
-        async fn on_cancelled(&self, notification: CancelledNotificationParam, context: NotificationContext<RoleServer>) {
+        async fn on_cancelled(
+            &self,
+            notification: CancelledNotificationParam,
+            context: NotificationContext<RoleServer>,
+        ) {
             let c = context.clone();
             self.notified("notifications/cancelled", &c, || self.inner.on_cancelled(notification, context)).await
         }
@@ -264,7 +275,11 @@ mod handler {
             self.notified("notifications/roots/list_changed", &c, || self.inner.on_roots_list_changed(context)).await
         }
 
-        async fn on_custom_notification(&self, notification: CustomNotification, context: NotificationContext<RoleServer>) {
+        async fn on_custom_notification(
+            &self,
+            notification: CustomNotification,
+            context: NotificationContext<RoleServer>,
+        ) {
             let method = notification.method.clone();
             let c = context.clone();
             self.notified(&method, &c, || self.inner.on_custom_notification(notification, context)).await

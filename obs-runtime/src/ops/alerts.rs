@@ -482,7 +482,9 @@ fn read(cond: &Cond, s: &Snapshot) -> Sample {
     match cond {
         Cond::ErrorRatio { kind: kind @ (Kind::McpClient | Kind::McpServer), name, .. } => {
             let (mut fail, mut total) = (0u64, 0u64);
-            for (labels, v) in s.series(kind.histogram(), &[("mcp_method_name", "tools/call"), ("gen_ai_tool_name", name)]) {
+            for (labels, v) in
+                s.series(kind.histogram(), &[("mcp_method_name", "tools/call"), ("gen_ai_tool_name", name)])
+            {
                 if let Value::Histogram(h) = v {
                     total += h.count;
                     let error = labels.iter().find(|(k, _)| k == "error_type").map(|(_, v)| v.as_str());

@@ -223,8 +223,16 @@ fn mcp(opts: &RuleOptions) -> Vec<Panel> {
         let h = opts.metric(b.name);
         let failed = super::mcp_failed(side);
         let (calls, errors, p95) = match side {
-            "client" => ("MCP client: operations per second", "MCP client: error ratio per tool", "MCP client: p95 per method and tool"),
-            _ => ("MCP server: operations per second", "MCP server: error ratio per tool", "MCP server: p95 per method and tool"),
+            "client" => (
+                "MCP client: operations per second",
+                "MCP client: error ratio per tool",
+                "MCP client: p95 per method and tool",
+            ),
+            _ => (
+                "MCP server: operations per second",
+                "MCP server: error ratio per tool",
+                "MCP server: p95 per method and tool",
+            ),
         };
         panels.push(p(calls, "reqps", vec![(format!("sum by ({by}) (rate({h}_count[{W}]))"), legend)]));
         panels.push(p(

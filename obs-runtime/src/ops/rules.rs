@@ -269,14 +269,18 @@ fn mcp(out: &mut Out, opts: &RuleOptions, w: &str) {
         out.record(&format!("mcp_method_tool:{h}:error_ratio_rate{w}"), &ratio("", by));
         out.record(&format!("mcp_method_tool:{h}:p95_rate{w}"), &quantile(0.95, &h, "", by, w));
         let tools = "{mcp_method_name=\"tools/call\"}";
-        let which = if side == "server" { "the server's own failures (not the caller's mistakes)" } else { "any error" };
+        let which =
+            if side == "server" { "the server's own failures (not the caller's mistakes)" } else { "any error" };
         out.alert(
             &format!("ObsMcp{title}ToolErrorRatioHigh"),
             &format!("({}) > {}", ratio(tools, "gen_ai_tool_name"), t.error_ratio),
             &for_,
             "warning",
             ("side", side),
-            &format!("MCP tool {{{{ $labels.gen_ai_tool_name }}}} ({side} side): more than {}% of calls fail", pct(t.error_ratio)),
+            &format!(
+                "MCP tool {{{{ $labels.gen_ai_tool_name }}}} ({side} side): more than {}% of calls fail",
+                pct(t.error_ratio)
+            ),
             &format!(
                 "The share of {h}{tools} of this tool with {which} over {w} has been above {} for {for_}.",
                 t.error_ratio
@@ -289,7 +293,10 @@ fn mcp(out: &mut Out, opts: &RuleOptions, w: &str) {
             "warning",
             ("side", side),
             &format!("MCP tool {{{{ $labels.gen_ai_tool_name }}}} ({side} side): p95 latency above {}s", secs(t.p95)),
-            &format!("The 95th percentile of {h}{tools} of this tool over {w} has been above {} seconds for {for_}.", secs(t.p95)),
+            &format!(
+                "The 95th percentile of {h}{tools} of this tool over {w} has been above {} seconds for {for_}.",
+                secs(t.p95)
+            ),
         );
     }
 }
