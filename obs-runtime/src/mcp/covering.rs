@@ -213,7 +213,9 @@ mod tests {
     fn a_tool_span_is_claimed_once_by_its_tool_name() {
         crate::call::enable();
         activate();
-        let _g = tracing::subscriber::set_default(tracing_subscriber::registry().with(crate::layer()));
+        // The OpenTelemetry layer (ids) and this one, as `crate::layer()` has them.
+        let subscriber = tracing_subscriber::registry().with(crate::trace::layer()).with(layer());
+        let _g = tracing::subscriber::set_default(subscriber);
         // A framework's tool span (rig's shape: named after creation).
         let span = tracing::info_span!(
             "execute_tool",
