@@ -203,20 +203,7 @@ pub fn run_tree(mode: &str) -> Vec<String> {
 /// A histogram's `_count` per series of a Prometheus page, by its labels
 /// (`k="v"` pairs, sorted, joined by `,`), series with a zero count left out.
 pub fn counts(page: &str, histogram: &str) -> BTreeMap<String, u64> {
-    let prefix = format!("{histogram}_count{{");
-    let mut out = BTreeMap::new();
-    for line in page.lines() {
-        let Some(rest) = line.strip_prefix(&prefix) else { continue };
-        let Some((labels, value)) = rest.rsplit_once("} ") else { continue };
-        let n: u64 = value.trim().parse().unwrap_or(0);
-        if n == 0 {
-            continue;
-        }
-        let mut pairs: Vec<&str> = split_labels(labels);
-        pairs.sort_unstable();
-        *out.entry(pairs.join(",")).or_default() += n;
-    }
-    out
+    counter(page, &format!("{histogram}_count"))
 }
 
 /// A counter's non-zero series of a Prometheus page, by their labels.
@@ -230,7 +217,7 @@ pub fn counter(page: &str, name: &str) -> BTreeMap<String, u64> {
         if n > 0 {
             let mut pairs = split_labels(labels);
             pairs.sort_unstable();
-            out.insert(pairs.join(","), n);
+            *out.entry(pairs.join(",")).or_default() += n;
         }
     }
     out

@@ -18,11 +18,13 @@
 //!     Ok(())
 //! }
 //!
-//! /// A server: any `ServerHandler` (here `()`), one wrapper line.
-//! async fn serve<T: Transport<RoleServer> + 'static>(transport: T) -> Result<(), Box<dyn std::error::Error>> {
-//!     let handler = rmcp::model::ServerInfo::default(); // stands for your `ServerHandler`
-//!     # let _ = handler;
-//!     let running = rmcp3::server(()).serve(transport).await?;
+//! /// A server: any `ServerHandler`, one wrapper line.
+//! async fn serve<H, T>(handler: H, transport: T) -> Result<(), Box<dyn std::error::Error>>
+//! where
+//!     H: rmcp::ServerHandler,
+//!     T: Transport<RoleServer> + 'static,
+//! {
+//!     let running = rmcp3::server(handler).serve(transport).await?;
 //!     running.waiting().await?;
 //!     Ok(())
 //! }
