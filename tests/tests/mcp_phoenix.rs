@@ -37,13 +37,33 @@ fn is_session_or_http(s: &PhoenixSpan) -> bool {
     matches!(s.name.as_str(), "serve_inner" | "streamable_http_session") || s.name.ends_with(" /mcp")
 }
 
+/// Polls the project until `done` holds, then once more a second later (a
+/// late span would show); panics with what arrived after 90 s (a failure,
+/// not a measurement: the processes flushed before they exited).
+fn wait_for(phoenix: &Phoenix, project: &str, done: impl Fn(&[PhoenixSpan]) -> bool) -> Vec<PhoenixSpan> {
+    let start = std::time::Instant::now();
+    loop {
+        let spans = phoenix.spans(project);
+        if done(&spans) {
+            std::thread::sleep(Duration::from_secs(1));
+            return phoenix.spans(project);
+        }
+        let names: Vec<&str> = spans.iter().map(|s| s.name.as_str()).collect();
+        assert!(start.elapsed() < Duration::from_secs(90), "project {project} after 90 s: {names:?}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
 fn check_run(phoenix: &Phoenix, project: &str, mode: &str, transport: &str, r: &McpRun) {
     let ctx = format!("{mode} over {transport}");
     let tree = run_tree(mode);
     let trace = r.trace_id();
     // The run's spans, and the server's own traces (session, HTTP, the
     // initialized notification) once everything arrived.
-    let spans = phoenix.wait_spans(project, tree.len() + 2, Duration::from_secs(90));
+    let spans = wait_for(phoenix, project, |spans| {
+        spans.iter().filter(|s| s.trace_id == trace).count() >= tree.len()
+            && spans.iter().any(|s| s.name == "notifications/initialized" && s.parent_id.is_none())
+    });
     let (inside, outside): (Vec<&PhoenixSpan>, Vec<&PhoenixSpan>) = spans.iter().partition(|s| s.trace_id == trace);
     let nodes: Vec<_> = inside.iter().map(|s| (s.span_id.as_str(), s.parent_id.as_deref(), s.name.as_str())).collect();
     assert_eq!(tree_paths(&nodes), tree, "{ctx}: the run's trace");
@@ -192,7 +212,9 @@ fn check_run(phoenix: &Phoenix, project: &str, mode: &str, transport: &str, r: &
 /// A client without obs: each request is a trace of its own on the server.
 fn check_bare(phoenix: &Phoenix, project: &str, transport: &str, r: &McpRun) {
     let ctx = format!("bare client over {transport}");
-    let spans = phoenix.wait_spans(project, 7, Duration::from_secs(90));
+    let spans = wait_for(phoenix, project, |spans| {
+        spans.iter().filter(|s| s.name == "tools/call get_weather" || s.name == "forecast").count() >= 4
+    });
     let calls: Vec<&PhoenixSpan> = spans.iter().filter(|s| s.name == "tools/call get_weather").collect();
     assert_eq!(calls.len(), 2, "{ctx}");
     let traces: BTreeSet<&str> = calls.iter().map(|s| s.trace_id.as_str()).collect();
