@@ -4,6 +4,7 @@ pub mod backends;
 pub mod budget_call;
 pub mod genai_emitter;
 pub mod genai_logs;
+pub mod mcp;
 pub mod openai_server;
 
 use std::io::{Read, Write};

@@ -52,7 +52,7 @@
 //!
 //! ```text
 //! L7  lib · init · testing
-//! L6  export · trace · tower · ops
+//! L6  export · trace · tower · ops · mcp
 //! L5  catalog · redact · health · track · genai_bridge
 //! L4  llm
 //! L3  call
@@ -90,7 +90,9 @@
 //!   calls through `track`; part of [`layer()`], feature `logs`).
 //! * L6, what reads the layers below: `export` (Prometheus, logs), `trace`
 //!   (OpenTelemetry ids), `tower`, `ops` (Prometheus rules and a Grafana
-//!   dashboard generated from the catalog, in-process alert rules).
+//!   dashboard generated from the catalog, in-process alert rules), `mcp`
+//!   (Model Context Protocol clients and servers through rmcp, features
+//!   `rmcp-3` / `rmcp-2`).
 //! * L7: `init` (`Builder`), `testing`, and this root (`init()`, `__private`
 //!   for generated code).
 
@@ -115,6 +117,8 @@ mod json;
 pub mod labels;
 pub mod ledger;
 mod llm;
+#[cfg(any(feature = "rmcp-3", feature = "rmcp-2"))]
+pub mod mcp;
 pub mod metrics;
 pub mod ops;
 pub mod pricing;

@@ -93,6 +93,13 @@ where
         .with_target(false)
 }
 
+/// The span of the HTTP request an MCP message arrived in: obs's tower
+/// layer puts it in the request's extensions, and the MCP server links it
+/// (the caller's span from `_meta` is the parent).
+#[cfg(any(feature = "rmcp-3", feature = "rmcp-2"))]
+#[derive(Clone, Debug)]
+pub(crate) struct HttpSpan(pub(crate) opentelemetry::trace::SpanContext);
+
 /// The W3C ids of a span.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TraceIds {
@@ -182,7 +189,10 @@ pub fn inject(carrier: &mut dyn Injector) {
 /// parent and the baggage, as an OpenTelemetry context (empty when absent or
 /// malformed).
 pub fn extract(carrier: &dyn Extractor) -> opentelemetry::Context {
-    propagator().extract(carrier)
+    // From an empty context: `extract` alone starts from the current one,
+    // which tracing-opentelemetry sets to the entered span's, so a carrier
+    // without `traceparent` would name that span as its remote parent.
+    propagator().extract_with_context(&opentelemetry::Context::new(), carrier)
 }
 
 /// Makes `span` continue the trace in `carrier` (`traceparent` from a caller).

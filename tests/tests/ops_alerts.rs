@@ -405,3 +405,54 @@ fn latency_cost_and_budget_conditions_fire_past_their_thresholds_only() {
     got.sort();
     assert_eq!(got, ["budget half firing", "gpt-4o spend firing", "sleepy p95 firing"]);
 }
+
+#[test]
+fn mcp_tool_conditions_count_errors_per_side() {
+    use obs_runtime::ops::alerts::McpSide;
+    use obs_tests::mcp::in_process;
+    let names = Arc::new(Mutex::new(Vec::new()));
+    struct Named(Arc<Mutex<Vec<String>>>);
+    impl Notifier for Named {
+        fn name(&self) -> &str {
+            "named"
+        }
+        fn notify(&self, n: &Notification) -> Result<(), NotifyError> {
+            self.0.lock().unwrap().push(format!("{} {} {}", n.rule, n.state.as_str(), n.subject));
+            Ok(())
+        }
+    }
+    let r = |name: &str, c: Condition| AlertRule::new(name, Severity::Warning, c).unwrap();
+    let _obs = obs_runtime::Builder::new()
+        .exporters(&[])
+        .alert(r("broken server", Condition::mcp_tool_error_ratio(McpSide::Server, "broken", 0.5)))
+        .alert(r("echo client", Condition::mcp_tool_error_ratio(McpSide::Client, "echo", 0.1)))
+        // An unknown tool (-32602): the client's error, not the server's.
+        .alert(r("nope client", Condition::mcp_tool_error_ratio(McpSide::Client, "nope", 0.5)))
+        .alert(r("nope server", Condition::mcp_tool_error_ratio(McpSide::Server, "nope", 0.5)))
+        .alert(r("echo slow", Condition::mcp_tool_p95(McpSide::Server, "echo", Duration::from_secs(60))))
+        .alert_notifier(Named(names.clone()))
+        .alert_interval(Duration::from_millis(20))
+        .alert_window(Duration::from_secs(2))
+        .init()
+        .unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async {
+        let client = in_process::connect(true).await;
+        in_process::echo(&client, "a").await;
+        in_process::broken(&client).await;
+        let nope = client.call_tool(rmcp::model::CallToolRequestParams::new("nope")).await;
+        assert!(nope.is_err(), "{nope:?}");
+        let _ = client.cancel().await;
+    });
+    wait_until("two firings", Duration::from_secs(5), || names.lock().unwrap().len() == 2);
+    std::thread::sleep(Duration::from_millis(200));
+    let mut got = names.lock().unwrap().clone();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "broken server firing MCP tool (server side) broken error ratio",
+            "nope client firing MCP tool (client side) nope error ratio"
+        ]
+    );
+}

@@ -143,6 +143,16 @@ async fn prometheus_runs_the_generated_rules_and_dashboard_queries() {
     for _ in 0..3 {
         agent().await.unwrap();
     }
+    // MCP traffic, both sides in this process (the dashboard's MCP row):
+    // two calls that succeed, one that fails.
+    {
+        use obs_tests::mcp::in_process;
+        let client = in_process::connect(true).await;
+        in_process::echo(&client, "a").await;
+        in_process::echo(&client, "b").await;
+        in_process::broken(&client).await;
+        let _ = client.cancel().await;
+    }
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let stop2 = stop.clone();
     let tick = std::thread::spawn(move || {
@@ -287,7 +297,10 @@ fn dashboard_has_what_grafana_import_requires() {
             other => panic!("unexpected panel type {other}"),
         }
     }
-    assert_eq!(rows, ["Agents", "Model calls", "Tools", "Budgets", "Health", "Process"]);
+    assert_eq!(
+        rows,
+        ["Agents", "Model calls", "Tools", "MCP (Model Context Protocol)", "Budgets", "Health", "Process"]
+    );
     // No two panels overlap.
     let boxes: Vec<(u64, u64, u64, u64)> = panels
         .iter()

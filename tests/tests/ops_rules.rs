@@ -73,9 +73,11 @@ fn generated_rules_pass_promtool_check() {
     let d = dir("check");
     std::fs::write(d.join("rules.yml"), &yaml).unwrap();
     let (ok, text) = promtool(&["check", "rules", "rules.yml"], &d);
-    // 14 recording rules; per agent 2 alerts, per model 3, per tool 2, per budget 2.
+    // 14 recording rules; per agent 2 alerts, per model 3, per tool 2, per
+    // budget 2; MCP (obs is built with `rmcp-*` here): per side 2 recording
+    // rules and 2 alerts.
     assert!(ok, "{text}\n{yaml}");
-    assert!(text.contains("SUCCESS: 30 rules found"), "{text}");
+    assert!(text.contains("SUCCESS: 38 rules found"), "{text}");
     // Every catalog entry has its alerts, under its own label.
     for sel in [
         "agent: 'hot_agent'",
@@ -269,5 +271,87 @@ fn alerts_fire_on_crossing_series_and_stay_silent_otherwise() {
         text.contains("alertname: ObsAgentErrorRatioHigh") && text.contains("alertname: ObsAgentLatencyP95High"),
         "{text}"
     );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// MCP tools are whatever the servers offer: the alerts select by label.
+/// `flaky` fails half its calls on both sides; `get_forecast` only gets the
+/// caller's mistakes (-32602), which are the client's errors but not the
+/// server's; `get_weather` is slow as the client sees it.
+const MCP_TESTS: &str = r#"
+rule_files: [rules.yml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'mcp_client_operation_duration_seconds_count{mcp_method_name="tools/call",gen_ai_tool_name="flaky",error_type="tool_error"}'
+        values: '0+3x30'
+      - series: 'mcp_client_operation_duration_seconds_count{mcp_method_name="tools/call",gen_ai_tool_name="flaky"}'
+        values: '0+3x30'
+      - series: 'mcp_client_operation_duration_seconds_count{mcp_method_name="tools/call",gen_ai_tool_name="get_forecast",error_type="-32602",rpc_response_status_code="-32602"}'
+        values: '0+2x30'
+      - series: 'mcp_client_operation_duration_seconds_count{mcp_method_name="tools/call",gen_ai_tool_name="get_weather"}'
+        values: '0+10x30'
+      - series: 'mcp_client_operation_duration_seconds_bucket{mcp_method_name="tools/call",gen_ai_tool_name="get_weather",le="10"}'
+        values: '0+0x30'
+      - series: 'mcp_client_operation_duration_seconds_bucket{mcp_method_name="tools/call",gen_ai_tool_name="get_weather",le="30"}'
+        values: '0+10x30'
+      - series: 'mcp_client_operation_duration_seconds_bucket{mcp_method_name="tools/call",gen_ai_tool_name="get_weather",le="+Inf"}'
+        values: '0+10x30'
+      - series: 'mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call",gen_ai_tool_name="flaky",error_type="tool_error"}'
+        values: '0+3x30'
+      - series: 'mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call",gen_ai_tool_name="flaky"}'
+        values: '0+3x30'
+      - series: 'mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call",gen_ai_tool_name="get_forecast",error_type="-32602",rpc_response_status_code="-32602"}'
+        values: '0+2x30'
+    promql_expr_test:
+      - expr: mcp_method_tool:mcp_server_operation_duration_seconds:error_ratio_rate5m
+        eval_time: 10m
+        exp_samples:
+          - labels: 'mcp_method_tool:mcp_server_operation_duration_seconds:error_ratio_rate5m{mcp_method_name="tools/call",gen_ai_tool_name="flaky"}'
+            value: 0.5
+    alert_rule_test:
+      - eval_time: 10m
+        alertname: ObsMcpClientToolErrorRatioHigh
+        exp_alerts:
+          - exp_labels: {severity: warning, side: client, gen_ai_tool_name: flaky}
+            exp_annotations:
+              summary: 'MCP tool flaky (client side): more than 5% of calls fail'
+              description: 'The share of mcp_client_operation_duration_seconds{mcp_method_name="tools/call"} of this tool with any error over 5m has been above 0.05 for 5m.'
+          - exp_labels: {severity: warning, side: client, gen_ai_tool_name: get_forecast}
+            exp_annotations:
+              summary: 'MCP tool get_forecast (client side): more than 5% of calls fail'
+              description: 'The share of mcp_client_operation_duration_seconds{mcp_method_name="tools/call"} of this tool with any error over 5m has been above 0.05 for 5m.'
+      - eval_time: 10m
+        alertname: ObsMcpServerToolErrorRatioHigh
+        exp_alerts:
+          - exp_labels: {severity: warning, side: server, gen_ai_tool_name: flaky}
+            exp_annotations:
+              summary: 'MCP tool flaky (server side): more than 5% of calls fail'
+              description: "The share of mcp_server_operation_duration_seconds{mcp_method_name=\"tools/call\"} of this tool with the server's own failures (not the caller's mistakes) over 5m has been above 0.05 for 5m."
+      - eval_time: 10m
+        alertname: ObsMcpClientToolLatencyP95High
+        exp_alerts:
+          - exp_labels: {severity: warning, side: client, gen_ai_tool_name: get_weather}
+            exp_annotations:
+              summary: 'MCP tool get_weather (client side): p95 latency above 10s'
+              description: 'The 95th percentile of mcp_client_operation_duration_seconds{mcp_method_name="tools/call"} of this tool over 5m has been above 10 seconds for 5m.'
+      - eval_time: 10m
+        alertname: ObsMcpServerToolLatencyP95High
+        exp_alerts: []
+"#;
+
+#[test]
+fn mcp_tool_alerts_fire_per_tool_and_side() {
+    let d = dir("mcp");
+    std::fs::write(d.join("rules.yml"), options().prometheus_rules().unwrap()).unwrap();
+    std::fs::write(d.join("tests.yml"), MCP_TESTS).unwrap();
+    let (ok, text) = promtool(&["test", "rules", "tests.yml"], &d);
+    assert!(ok, "{text}");
+    // A threshold above the failing share: the same tests fail.
+    let lax = options().mcp_tools(Thresholds::new().error_ratio(0.9));
+    std::fs::write(d.join("rules.yml"), lax.prometheus_rules().unwrap()).unwrap();
+    let (ok, text) = promtool(&["test", "rules", "tests.yml"], &d);
+    assert!(!ok && text.contains("alertname: ObsMcpClientToolErrorRatioHigh"), "{text}");
     let _ = std::fs::remove_dir_all(&d);
 }

@@ -303,6 +303,57 @@ pub static HTTP_DURATION: Builtin = Builtin::new(
     &["method", "route"],
 );
 
+/// Bucket bounds (seconds) of the four MCP histograms, from the OpenTelemetry
+/// MCP conventions: 10 ms to 5 min.
+pub const MCP_DURATION_BUCKETS: &[f64] =
+    &[0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0];
+
+/// The labels an MCP operation histogram may carry, in export order: the
+/// method always; the tool or prompt and `gen_ai_operation_name` when they
+/// apply; `error_type` and `rpc_response_status_code` on failures; the
+/// protocol version and transport when known. Never a session or request id.
+pub const MCP_OPERATION_LABELS: &[&str] = &[
+    "mcp_method_name",
+    "gen_ai_tool_name",
+    "gen_ai_prompt_name",
+    "gen_ai_operation_name",
+    "error_type",
+    "rpc_response_status_code",
+    "mcp_protocol_version",
+    "network_transport",
+];
+
+/// `mcp_client_operation_duration_seconds{mcp_method_name, ..}`: the
+/// conventions' `mcp.client.operation.duration` (OTLP keeps that name).
+pub static MCP_CLIENT_DURATION: Builtin = Builtin::new(
+    "mcp_client_operation_duration_seconds",
+    "MCP semconv mcp.client.operation.duration: time from sending an MCP request to its response, in seconds, by method, tool or prompt; failures carry error_type.",
+    seconds(MCP_DURATION_BUCKETS),
+    MCP_OPERATION_LABELS,
+);
+/// `mcp_server_operation_duration_seconds{mcp_method_name, ..}`: the
+/// conventions' `mcp.server.operation.duration`.
+pub static MCP_SERVER_DURATION: Builtin = Builtin::new(
+    "mcp_server_operation_duration_seconds",
+    "MCP semconv mcp.server.operation.duration: time an MCP server took to handle a request, in seconds, by method, tool or prompt; failures carry error_type.",
+    seconds(MCP_DURATION_BUCKETS),
+    MCP_OPERATION_LABELS,
+);
+/// `mcp_client_session_duration_seconds{mcp_protocol_version, network_transport}`.
+pub static MCP_CLIENT_SESSION: Builtin = Builtin::new(
+    "mcp_client_session_duration_seconds",
+    "MCP semconv mcp.client.session.duration: how long MCP client sessions lasted, in seconds.",
+    seconds(MCP_DURATION_BUCKETS),
+    &["mcp_protocol_version", "network_transport"],
+);
+/// `mcp_server_session_duration_seconds{mcp_protocol_version, network_transport}`.
+pub static MCP_SERVER_SESSION: Builtin = Builtin::new(
+    "mcp_server_session_duration_seconds",
+    "MCP semconv mcp.server.session.duration: how long MCP server sessions lasted, in seconds.",
+    seconds(MCP_DURATION_BUCKETS),
+    &["mcp_protocol_version", "network_transport"],
+);
+
 /// `obs_alert_notifications_failed_total{notifier, reason}`: alert
 /// notifications not delivered (`queue_full`, `error`, `timeout`).
 pub static ALERT_NOTIFY_FAILED: Builtin = Builtin::new(
@@ -366,7 +417,8 @@ pub static HEALTH_DURATION: Builtin = Builtin::new(
 );
 
 /// obs's self-metrics: recorded outside the instrumented call path (overflow,
-/// redaction, log drops, budgets and their shared store, the HTTP layer),
+/// redaction, log drops, budgets and their shared store, the HTTP layer,
+/// the MCP wrappers),
 /// but reserved like [`ALL`].
 pub static SELF_METRICS: &[&Builtin] = &[
     &CARDINALITY_OVERFLOW,
@@ -393,6 +445,10 @@ pub static SELF_METRICS: &[&Builtin] = &[
     &BUILD_INFO,
     &HEALTH_STATUS,
     &HEALTH_DURATION,
+    &MCP_CLIENT_DURATION,
+    &MCP_SERVER_DURATION,
+    &MCP_CLIENT_SESSION,
+    &MCP_SERVER_SESSION,
 ];
 
 /// Every metric obs records itself: [`ALL`], then [`SELF_METRICS`]. User code

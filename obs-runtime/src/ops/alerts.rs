@@ -63,6 +63,29 @@ enum Kind {
     Agent,
     Model,
     Tool,
+    /// An MCP tool as its clients see it (`mcp_client_operation_duration_seconds`).
+    McpClient,
+    /// An MCP tool as its server sees it (`mcp_server_operation_duration_seconds`).
+    McpServer,
+}
+
+/// The side of an MCP tool's calls an alert watches (see [`crate::mcp`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum McpSide {
+    /// The calls as the client made them: every error counts.
+    Client,
+    /// The calls as the server handled them: its own failures count, not
+    /// the caller's mistakes (invalid params, unknown method or tool...).
+    Server,
+}
+
+impl McpSide {
+    fn kind(self) -> Kind {
+        match self {
+            McpSide::Client => Kind::McpClient,
+            McpSide::Server => Kind::McpServer,
+        }
+    }
 }
 
 impl Kind {
@@ -71,6 +94,8 @@ impl Kind {
             Kind::Agent => names::AGENT_EXECUTIONS.name,
             Kind::Model => names::LLM_CALLS.name,
             Kind::Tool => names::TOOL_CALLS.name,
+            // MCP operations are counted by their histogram.
+            Kind::McpClient | Kind::McpServer => self.histogram(),
         }
     }
     fn histogram(self) -> &'static str {
@@ -78,6 +103,8 @@ impl Kind {
             Kind::Agent => names::AGENT_DURATION.name,
             Kind::Model => names::LLM_DURATION.name,
             Kind::Tool => names::TOOL_DURATION.name,
+            Kind::McpClient => names::MCP_CLIENT_DURATION.name,
+            Kind::McpServer => names::MCP_SERVER_DURATION.name,
         }
     }
     fn label(self) -> &'static str {
@@ -85,6 +112,17 @@ impl Kind {
             Kind::Agent => "agent",
             Kind::Model => "model",
             Kind::Tool => "tool",
+            Kind::McpClient | Kind::McpServer => "gen_ai_tool_name",
+        }
+    }
+    /// What it is, for humans.
+    fn word(self) -> &'static str {
+        match self {
+            Kind::Agent => "agent",
+            Kind::Model => "model",
+            Kind::Tool => "tool",
+            Kind::McpClient => "MCP tool (client side)",
+            Kind::McpServer => "MCP tool (server side)",
         }
     }
 }
@@ -131,6 +169,18 @@ impl Condition {
     /// Same for a tool's calls.
     pub fn tool_p95(tool: impl Into<String>, latency: Duration) -> Condition {
         Condition(Cond::P95 { kind: Kind::Tool, name: tool.into(), above: latency })
+    }
+    /// More than `above` (0 < above <= 1) of the calls of the MCP tool
+    /// `tool` failed within the window, on `side`: for a client any error
+    /// (a JSON-RPC error, a result with `isError`, no answer), for a server
+    /// its own failures, not the caller's mistakes.
+    pub fn mcp_tool_error_ratio(side: McpSide, tool: impl Into<String>, above: f64) -> Condition {
+        Condition(Cond::ErrorRatio { kind: side.kind(), name: tool.into(), above })
+    }
+    /// The 95th percentile of the durations of the MCP tool's calls on
+    /// `side` within the window is above `latency`.
+    pub fn mcp_tool_p95(side: McpSide, tool: impl Into<String>, latency: Duration) -> Condition {
+        Condition(Cond::P95 { kind: side.kind(), name: tool.into(), above: latency })
     }
     /// The spend on every model within the window, per hour, is above `usd`.
     pub fn hourly_cost(usd: f64) -> Condition {
@@ -181,8 +231,8 @@ impl Condition {
     /// What it watches, for humans: `agent researcher error ratio`.
     fn subject(&self) -> String {
         match &self.0 {
-            Cond::ErrorRatio { kind, name, .. } => format!("{} {name} error ratio", kind.label()),
-            Cond::P95 { kind, name, .. } => format!("{} {name} p95 latency (s)", kind.label()),
+            Cond::ErrorRatio { kind, name, .. } => format!("{} {name} error ratio", kind.word()),
+            Cond::P95 { kind, name, .. } => format!("{} {name} p95 latency (s)", kind.word()),
             Cond::HourlyCost { model: Some(m), .. } => format!("model {m} cost per hour (USD)"),
             Cond::HourlyCost { model: None, .. } => "cost per hour (USD)".to_string(),
             Cond::BudgetFraction { budget, .. } => format!("budget {budget} used fraction"),
@@ -430,6 +480,26 @@ enum Sample {
 
 fn read(cond: &Cond, s: &Snapshot) -> Sample {
     match cond {
+        Cond::ErrorRatio { kind: kind @ (Kind::McpClient | Kind::McpServer), name, .. } => {
+            let (mut fail, mut total) = (0u64, 0u64);
+            for (labels, v) in
+                s.series(kind.histogram(), &[("mcp_method_name", "tools/call"), ("gen_ai_tool_name", name)])
+            {
+                if let Value::Histogram(h) = v {
+                    total += h.count;
+                    let error = labels.iter().find(|(k, _)| k == "error_type").map(|(_, v)| v.as_str());
+                    let failed = match (kind, error) {
+                        (_, None | Some("")) => false,
+                        (Kind::McpServer, Some(code)) => !code.parse::<i32>().is_ok_and(super::mcp_caller_error),
+                        _ => true,
+                    };
+                    if failed {
+                        fail += h.count;
+                    }
+                }
+            }
+            Sample::Counts { fail, total }
+        }
         Cond::ErrorRatio { kind, name, .. } => {
             let (mut fail, mut total) = (0u64, 0u64);
             for (labels, v) in s.series(kind.counter(), &[(kind.label(), name)]) {

@@ -139,7 +139,7 @@ pub(super) fn render(opts: &RuleOptions) -> String {
         p("Uptime", "s", vec![(format!("time() - {}", m(names::PROCESS_START_TIME.name)), "{{instance}}")]),
     ];
 
-    let rows: [(&str, Vec<Panel>); 6] = [
+    let mut rows: Vec<(&str, Vec<Panel>)> = vec![
         ("Agents", agents),
         ("Model calls", models),
         ("Tools", tools),
@@ -147,6 +147,10 @@ pub(super) fn render(opts: &RuleOptions) -> String {
         ("Health", health),
         ("Process", process),
     ];
+    if super::has_mcp() {
+        // After the tools: MCP tools are tools reached in another process.
+        rows.insert(3, ("MCP (Model Context Protocol)", mcp(opts)));
+    }
     let mut panels = Vec::new();
     let (mut id, mut y) = (1u32, 0u32);
     for (title, list) in rows {
@@ -207,4 +211,41 @@ pub(super) fn render(opts: &RuleOptions) -> String {
         "panels": panels,
     });
     serde_json::to_string_pretty(&dashboard).unwrap_or_default()
+}
+
+/// The MCP row: operations per second, the failing share per tool and the
+/// p95 per method and tool, on the client's side and the server's.
+fn mcp(opts: &RuleOptions) -> Vec<Panel> {
+    let by = "mcp_method_name, gen_ai_tool_name";
+    let legend = "{{mcp_method_name}} {{gen_ai_tool_name}}";
+    let mut panels = Vec::new();
+    for (side, b) in [("client", &names::MCP_CLIENT_DURATION), ("server", &names::MCP_SERVER_DURATION)] {
+        let h = opts.metric(b.name);
+        let failed = super::mcp_failed(side);
+        let (calls, errors, p95) = match side {
+            "client" => (
+                "MCP client: operations per second",
+                "MCP client: error ratio per tool",
+                "MCP client: p95 per method and tool",
+            ),
+            _ => (
+                "MCP server: operations per second",
+                "MCP server: error ratio per tool",
+                "MCP server: p95 per method and tool",
+            ),
+        };
+        panels.push(p(calls, "reqps", vec![(format!("sum by ({by}) (rate({h}_count[{W}]))"), legend)]));
+        panels.push(p(
+            errors,
+            "percentunit",
+            vec![(
+                format!(
+                    "sum by (gen_ai_tool_name) (rate({h}_count{{mcp_method_name=\"tools/call\",{failed}}}[{W}])) / sum by (gen_ai_tool_name) (rate({h}_count{{mcp_method_name=\"tools/call\"}}[{W}]))"
+                ),
+                "{{gen_ai_tool_name}}",
+            )],
+        ));
+        panels.push(p(p95, "s", vec![(quantile(0.95, &h, "", by, W), legend)]));
+    }
+    panels
 }

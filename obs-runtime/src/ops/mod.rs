@@ -170,6 +170,7 @@ pub struct RuleOptions {
     per: BTreeMap<(FnKind, String), Thresholds>,
     budget_fraction: f64,
     budgets: Vec<String>,
+    mcp: Thresholds,
 }
 
 impl Default for RuleOptions {
@@ -189,6 +190,7 @@ impl RuleOptions {
             per: BTreeMap::new(),
             budget_fraction: 0.8,
             budgets: Vec::new(),
+            mcp: Thresholds::new(),
         }
     }
     /// The metric prefix the application exports with (`OBS_NAMESPACE`); `""` for none.
@@ -231,6 +233,14 @@ impl RuleOptions {
     /// Thresholds of one tool (its `name = ".."`).
     pub fn tool(mut self, tool: impl Into<String>, t: Thresholds) -> RuleOptions {
         self.per.insert((FnKind::Tool, tool.into()), t);
+        self
+    }
+    /// Thresholds of the MCP tools' alerts (error ratio, p95, `for`; the
+    /// tools' defaults otherwise), on the client's side and the server's:
+    /// see [`crate::mcp`]. The MCP rows are generated when obs is built
+    /// with an `rmcp-*` feature.
+    pub fn mcp_tools(mut self, t: Thresholds) -> RuleOptions {
+        self.mcp = t;
         self
     }
     /// The fraction of a budget's limit at which its burn alert fires (0 < f <= 1).
@@ -285,6 +295,7 @@ impl RuleOptions {
         for ((k, name), t) in &self.per {
             t.check(&format!("{} `{name}`", kind_word(*k)))?;
         }
+        self.mcp.check("MCP tools")?;
         Ok(())
     }
 
@@ -374,6 +385,29 @@ fn prom_duration(d: Duration) -> String {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")
+    }
+}
+
+/// Whether the rules and dashboard have MCP rows: obs was built with an
+/// `rmcp-*` feature, so the process can be an MCP client or server.
+fn has_mcp() -> bool {
+    cfg!(any(feature = "rmcp-3", feature = "rmcp-2"))
+}
+
+/// The JSON-RPC codes of a caller's mistakes (parse error, invalid
+/// request, method not found, invalid params, resource not found): on a
+/// server they are not the server's errors (the MCP conventions).
+pub(crate) fn mcp_caller_error(code: i32) -> bool {
+    matches!(code, -32700 | -32600 | -32601 | -32602 | -32002)
+}
+
+/// The error-type selector of a failed MCP operation on `side`: any error
+/// on a client, on a server not the caller's mistakes (invalid params,
+/// unknown method...), which are not the server's failures.
+pub(crate) fn mcp_failed(side: &str) -> &'static str {
+    match side {
+        "server" => "error_type!~\"|-32700|-32600|-32601|-32602|-32002\"",
+        _ => "error_type!=\"\"",
     }
 }
 

@@ -209,6 +209,10 @@ pub(super) fn render(opts: &RuleOptions, inv: &Inventory) -> String {
         }
     }
 
+    if super::has_mcp() {
+        mcp(&mut out, opts, &w);
+    }
+
     if !inv.budgets.is_empty() {
         out.group("obs-budgets");
         let (spent, limit) = (m(names::BUDGET_SPENT.name), m(names::BUDGET_LIMIT.name));
@@ -236,4 +240,63 @@ pub(super) fn render(opts: &RuleOptions, inv: &Inventory) -> String {
         }
     }
     out.s
+}
+
+/// The MCP rows: per method and tool, the failing share and p95 of
+/// operations on each side (recorded), and one alert per side that fires
+/// for every MCP tool whose calls fail or slow down past the thresholds
+/// (the tool in its `gen_ai_tool_name` label). The tools are whatever the
+/// servers offer, so the alerts select by label rather than by name.
+fn mcp(out: &mut Out, opts: &RuleOptions, w: &str) {
+    let t = opts.mcp.over(&super::kind_default(FnKind::Tool));
+    let for_ = prom_duration(t.for_duration);
+    let by = "mcp_method_name, gen_ai_tool_name";
+    for (side, title, b) in
+        [("client", "Client", &names::MCP_CLIENT_DURATION), ("server", "Server", &names::MCP_SERVER_DURATION)]
+    {
+        let h = opts.metric(b.name);
+        let failed = super::mcp_failed(side);
+        let ratio = |sel: &str, by: &str| {
+            let inner = sel.trim_start_matches('{').trim_end_matches('}');
+            let (fail, all) = if inner.is_empty() {
+                (format!("{{{failed}}}"), String::new())
+            } else {
+                (format!("{{{inner},{failed}}}"), sel.to_string())
+            };
+            format!("sum by ({by}) (rate({h}_count{fail}[{w}])) / sum by ({by}) (rate({h}_count{all}[{w}]))")
+        };
+        out.group(&format!("obs-mcp-{side}"));
+        out.record(&format!("mcp_method_tool:{h}:error_ratio_rate{w}"), &ratio("", by));
+        out.record(&format!("mcp_method_tool:{h}:p95_rate{w}"), &quantile(0.95, &h, "", by, w));
+        let tools = "{mcp_method_name=\"tools/call\"}";
+        let which =
+            if side == "server" { "the server's own failures (not the caller's mistakes)" } else { "any error" };
+        out.alert(
+            &format!("ObsMcp{title}ToolErrorRatioHigh"),
+            &format!("({}) > {}", ratio(tools, "gen_ai_tool_name"), t.error_ratio),
+            &for_,
+            "warning",
+            ("side", side),
+            &format!(
+                "MCP tool {{{{ $labels.gen_ai_tool_name }}}} ({side} side): more than {}% of calls fail",
+                pct(t.error_ratio)
+            ),
+            &format!(
+                "The share of {h}{tools} of this tool with {which} over {w} has been above {} for {for_}.",
+                t.error_ratio
+            ),
+        );
+        out.alert(
+            &format!("ObsMcp{title}ToolLatencyP95High"),
+            &format!("{} > {}", quantile(0.95, &h, tools, "gen_ai_tool_name", w), secs(t.p95)),
+            &for_,
+            "warning",
+            ("side", side),
+            &format!("MCP tool {{{{ $labels.gen_ai_tool_name }}}} ({side} side): p95 latency above {}s", secs(t.p95)),
+            &format!(
+                "The 95th percentile of {h}{tools} of this tool over {w} has been above {} seconds for {for_}.",
+                secs(t.p95)
+            ),
+        );
+    }
 }
