@@ -52,7 +52,7 @@
 //!
 //! ```text
 //! L7  lib · init · testing
-//! L6  export · trace · tower · ops
+//! L6  export · trace · tower · ops · runs
 //! L5  catalog · redact · health · track · genai_bridge
 //! L4  llm
 //! L3  call
@@ -90,7 +90,9 @@
 //!   calls through `track`; part of [`layer()`], feature `logs`).
 //! * L6, what reads the layers below: `export` (Prometheus, logs), `trace`
 //!   (OpenTelemetry ids), `tower`, `ops` (Prometheus rules and a Grafana
-//!   dashboard generated from the catalog, in-process alert rules).
+//!   dashboard generated from the catalog, in-process alert rules), `runs`
+//!   (the live view's bounded store of recent runs, collected from obs's
+//!   own spans by a layer of [`layer()`]; feature `ui`).
 //! * L7: `init` (`Builder`), `testing`, and this root (`init()`, `__private`
 //!   for generated code).
 
@@ -122,6 +124,8 @@ pub mod pricing;
 mod process;
 mod provider;
 pub mod redact;
+#[cfg(feature = "ui")]
+mod runs;
 mod semconv;
 mod slot;
 mod status;

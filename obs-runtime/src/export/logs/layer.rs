@@ -187,12 +187,16 @@ pub fn layer<S>() -> impl Layer<S>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    crate::trace::layer()
+    let layer = crate::trace::layer()
         .with_filter(ObsFilter { spans_only: true })
         .and_then(LogLayer { dispatch: OnceLock::new() }.with_filter(ObsFilter { spans_only: false }))
         // GenAI spans of other libraries become obs calls, whatever the
         // filters above show (see `genai_bridge`).
-        .and_then(crate::genai_bridge::layer(log_level_hint))
+        .and_then(crate::genai_bridge::layer(log_level_hint));
+    // The live view's runs, from obs's own spans while it is on (see `runs`).
+    #[cfg(feature = "ui")]
+    let layer = layer.and_then(crate::runs::layer(log_level_hint));
+    layer
 }
 
 /// The level hint of obs's log filter (the configured `RUST_LOG` once
