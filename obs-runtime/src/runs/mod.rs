@@ -345,6 +345,9 @@ pub(crate) struct RunCell {
 
 #[derive(Default)]
 struct Building {
+    // Boxed: a node moves into the run's vector without copying its 200
+    // bytes, and a vector's spare capacity costs a pointer a slot.
+    #[allow(clippy::vec_box)]
     nodes: Vec<Box<Node>>,
     totals: Totals,
     cut: u64,
@@ -366,6 +369,7 @@ pub(crate) struct Run {
     pub(crate) duration_ns: u64,
     pub(crate) totals: Totals,
     /// Sorted by index.
+    #[allow(clippy::vec_box)]
     pub(crate) nodes: Vec<Box<Node>>,
     pub(crate) cut: u64,
     pub(crate) cut_reason: Option<CutReason>,
@@ -790,3 +794,6 @@ impl RunCell {
         });
     }
 }
+
+#[cfg(test)]
+mod tests;

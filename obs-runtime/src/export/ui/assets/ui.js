@@ -50,7 +50,8 @@ function fmtAgo(ms) {
   return Math.round(s / 3600) + ' h ago';
 }
 const fmtTime = (ms) => new Date(ms).toLocaleTimeString();
-const sumTokens = (t) => Object.values(t || {}).reduce((a, b) => a + b, 0);
+// Input counts its cached part, output its reasoning part: the total is the two.
+const sumTokens = (t) => ((t && t.input) || 0) + ((t && t.output) || 0);
 const badge = (status) => h('span', { class: 'badge s-' + status, text: status });
 const kindTag = (kind) => h('span', { class: 'kind k-' + kind, text: kind });
 
@@ -334,7 +335,7 @@ function detailRow(s, cols) {
   if (s.error_message) parts.push(h('div', { class: 'err' }, h('span', { class: 'muted', text: 'error: ' }), h('span', { 'data-k': 'error_message', text: s.error_message })));
   else if (s.status === 'error' || s.status === 'panic') parts.push(h('div', { class: 'muted small', text: 'no message: its failure line was not written (a repeat within the rate limit, a filtered level, or an error type without Display)' }));
   field('function', s.function);
-  field('provider', s.provider);
+  if (s.kind !== 'agent') field('provider', s.provider);
   field('response model', s.response_model);
   field('finish reasons', s.finish_reasons);
   field('usage', s.usage);
