@@ -602,9 +602,10 @@ impl Builder {
         self
     }
     #[cfg(feature = "prometheus")]
-    /// Requires `Authorization: Bearer {token}` on `/metrics`, `/summary` and
-    /// `/ready` (`OBS_PROMETHEUS_TOKEN`; default none; 16 to 4096 visible
-    /// ASCII characters). `/health` stays open for liveness probes.
+    /// Requires `Authorization: Bearer {token}` on `/metrics`, `/summary`,
+    /// `/ready` and the live view (`/`, `/api/...`; a browser signs in once
+    /// with `/?token=...`) (`OBS_PROMETHEUS_TOKEN`; default none; 16 to 4096
+    /// visible ASCII characters). `/health` stays open for liveness probes.
     pub fn prometheus_token(mut self, token: &str) -> Self {
         self.overrides("OBS_PROMETHEUS_TOKEN");
         match crate::export::prometheus::Token::new(token) {

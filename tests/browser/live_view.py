@@ -6,6 +6,7 @@ is given.
 
     python live_view.py view  URL SCREENSHOT_DIR FAILED_RUN_ID
     python live_view.py token URL SCREENSHOT_DIR TOKEN
+    python live_view.py readme URL SCREENSHOT_DIR AGENT   (the README's picture)
 
 `view`: loads each tab, records console messages, page errors and every
 request's origin; reads the overview's tables (each cell's data-v), the
@@ -196,10 +197,28 @@ def token(url, shots, tok):
     return out
 
 
+def readme(url, shots, agent):
+    """The newest run of `agent`, opened, and the overview: the README's pictures."""
+    with sync_playwright() as p:
+        ctx = launch(p)
+        page = ctx.new_page()
+        page.set_viewport_size({"width": 1280, "height": 820})
+        page.goto(url + "#runs")
+        page.wait_for_selector(f"#runs tbody tr[data-agent='{agent}']")
+        page.click(f"#runs tbody tr[data-agent='{agent}']")
+        page.wait_for_selector("#waterfall tbody tr[data-index]")
+        page.screenshot(path=os.path.join(shots, "live-view-run.png"))
+        page.goto(url + "#overview")
+        page.wait_for_selector("#agents tbody tr[data-name]")
+        page.screenshot(path=os.path.join(shots, "live-view-overview.png"))
+        ctx.close()
+    return {"saved": shots}
+
+
 def main():
     mode, url, shots, arg = sys.argv[1:5]
     os.makedirs(shots, exist_ok=True)
-    out = view(url, shots, arg) if mode == "view" else token(url, shots, arg)
+    out = {"view": view, "token": token, "readme": readme}[mode](url, shots, arg)
     print(json.dumps(out))
 
 

@@ -94,41 +94,53 @@ struct Open {
     place: Place,
     root: bool,
     start: quanta::Instant,
-    node: Node,
+    /// Boxed from the start: it moves into its run as it is.
+    node: Box<Node>,
 }
 
-/// The names a span's fields give, before its kind is known.
-#[derive(Default)]
-struct Names {
-    operation: Option<String>,
-    agent: Option<String>,
-    model: Option<String>,
-    tool: Option<String>,
-    function: Option<String>,
+/// The kind of a span, from its `gen_ai.operation.name` (a first pass over
+/// its fields, so the second keeps only its own name field, unallocated
+/// until then).
+struct KindOf(Kind);
+
+impl Visit for KindOf {
+    fn record_str(&mut self, f: &Field, v: &str) {
+        if f.name() == crate::semconv::GEN_AI_OPERATION_NAME {
+            self.0 = Kind::of_operation(v);
+        }
+    }
+    fn record_debug(&mut self, f: &Field, v: &dyn std::fmt::Debug) {
+        if f.name() == crate::semconv::GEN_AI_OPERATION_NAME {
+            self.0 = Kind::of_operation(&format!("{v:?}"));
+        }
+    }
+}
+
+/// The field that names a call of each kind.
+fn name_field(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Agent => crate::semconv::GEN_AI_AGENT_NAME,
+        Kind::Model => crate::semconv::GEN_AI_REQUEST_MODEL,
+        Kind::Tool => crate::semconv::GEN_AI_TOOL_NAME,
+        Kind::Function => crate::semconv::CODE_FUNCTION,
+    }
 }
 
 /// Receives a span's or an event's fields into a node.
 struct Fields<'a> {
     node: &'a mut Node,
-    names: Option<&'a mut Names>,
+    /// At creation: the field that names the call.
+    name_field: Option<&'static str>,
 }
 
 impl Fields<'_> {
     fn str(&mut self, name: &str, v: &str) {
         use crate::semconv as c;
-        if let Some(names) = self.names.as_deref_mut() {
-            let slot = match name {
-                c::GEN_AI_OPERATION_NAME => Some(&mut names.operation),
-                c::GEN_AI_AGENT_NAME => Some(&mut names.agent),
-                c::GEN_AI_REQUEST_MODEL => Some(&mut names.model),
-                c::GEN_AI_TOOL_NAME => Some(&mut names.tool),
-                c::CODE_FUNCTION => Some(&mut names.function),
-                _ => None,
-            };
-            if let Some(slot) = slot {
-                *slot = Some(crate::metrics::registry::cut(v, super::MAX_NAME).into_owned());
-                return;
+        if self.name_field == Some(name) {
+            if !v.is_empty() {
+                self.node.name = crate::metrics::registry::cut(v, super::MAX_NAME).into();
             }
+            return;
         }
         let n = &mut *self.node;
         match name {
@@ -233,17 +245,13 @@ where
         let Some(span) = ctx.span(id) else { return };
         let start = quanta::Instant::now();
         let meta = attrs.metadata();
-        let mut names = Names::default();
-        let mut node = Node::new(Kind::Function, meta.name(), meta.target());
-        attrs.record(&mut Fields { node: &mut node, names: Some(&mut names) });
-        node.kind = names.operation.as_deref().map_or(Kind::Function, Kind::of_operation);
-        let name = match node.kind {
-            Kind::Agent => names.agent,
-            Kind::Model => names.model,
-            Kind::Tool => names.tool,
-            Kind::Function => names.function,
-        };
-        node.name = name.filter(|n| !n.is_empty()).unwrap_or_else(|| meta.name().to_string()).into_boxed_str();
+        let mut kind = KindOf(Kind::Function);
+        attrs.record(&mut kind);
+        let mut node = Box::new(Node::new(kind.0, meta.name(), meta.target()));
+        attrs.record(&mut Fields { node: &mut node, name_field: Some(name_field(kind.0)) });
+        if node.name.is_empty() {
+            node.name = meta.name().into();
+        }
         // The nearest instrumented call this one runs inside (the filter
         // makes `parent` skip every other span).
         let parent = span.parent().and_then(|p| {
@@ -292,7 +300,7 @@ where
         let Some(span) = ctx.span(id) else { return };
         let mut ext = span.extensions_mut();
         if let Some(open) = ext.get_mut::<Open>() {
-            values.record(&mut Fields { node: &mut open.node, names: None });
+            values.record(&mut Fields { node: &mut open.node, name_field: None });
         }
     }
 
@@ -302,7 +310,7 @@ where
         let Some(span) = ctx.event_span(event) else { return };
         let mut ext = span.extensions_mut();
         if let Some(open) = ext.get_mut::<Open>() {
-            event.record(&mut Fields { node: &mut open.node, names: None });
+            event.record(&mut Fields { node: &mut open.node, name_field: None });
         }
     }
 

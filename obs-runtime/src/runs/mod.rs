@@ -739,7 +739,7 @@ impl RunCell {
 
     /// Hands over a call that ended: counted in the totals, kept when it is
     /// among the first `OBS_UI_RUN_CALLS` and fits.
-    fn add(&self, node: Node, index: u64) {
+    fn add(&self, node: Box<Node>, index: u64) {
         let keep = index < MAX_CALLS.load(Ordering::Relaxed) as u64;
         let bytes = node.bytes();
         let run_cap = MAX_BYTES.load(Ordering::Relaxed) / 4;
@@ -748,7 +748,7 @@ impl RunCell {
         b.totals.add(&node);
         if reserved && b.bytes + bytes <= run_cap {
             b.bytes += bytes;
-            b.nodes.push(Box::new(node));
+            b.nodes.push(node);
             return;
         }
         if reserved {
