@@ -1411,7 +1411,8 @@ fn live_view(
     }
     if !tracing::dispatcher::has_been_set() {
         use tracing_subscriber::layer::SubscriberExt as _;
-        let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry().with(crate::export::logs::layer()));
+        let _ =
+            tracing::subscriber::set_global_default(tracing_subscriber::registry().with(crate::export::logs::layer()));
     }
     ui.start();
     let url = format!("http://{}/", running.iter().find_map(|r| r.local_addr())?);

@@ -220,7 +220,8 @@ fn the_live_view_shows_the_programs_figures_runs_and_failures_as_text() {
     assert_eq!(o["alerts"], overview_before["alerts"]);
 
     // ---- The overview's figures, against /metrics and the ledger.
-    let agents: BTreeMap<String, &Value> = o["agents"].as_array().unwrap().iter().map(|a| (a["name"].as_str().unwrap().to_string(), a)).collect();
+    let agents: BTreeMap<String, &Value> =
+        o["agents"].as_array().unwrap().iter().map(|a| (a["name"].as_str().unwrap().to_string(), a)).collect();
     for name in ["planner", "researcher", "support"] {
         let a = agents[name];
         let f = [("agent", name)];
@@ -229,7 +230,11 @@ fn the_live_view_shows_the_programs_figures_runs_and_failures_as_text() {
         assert_eq!(u(&a["model_calls"]), count(&m, "llm_calls_total", &f), "{name}");
         assert_eq!(u(&a["tool_calls"]), count(&m, "tool_calls_total", &f), "{name}");
         for t in ["input", "output", "cache_read", "cache_creation", "reasoning"] {
-            assert_eq!(u(&a["tokens"][t]), count(&m, "llm_tokens_total", &[("agent", name), ("type", t)]), "{name} {t}");
+            assert_eq!(
+                u(&a["tokens"][t]),
+                count(&m, "llm_tokens_total", &[("agent", name), ("type", t)]),
+                "{name} {t}"
+            );
         }
         assert_eq!(u(&a["cost_pico"]), pico(&m, &f), "{name}");
         assert_eq!(a["cost_last_hour_pico"], a["cost_pico"], "a process younger than an hour: all of it");
@@ -240,7 +245,8 @@ fn the_live_view_shows_the_programs_figures_runs_and_failures_as_text() {
         }
     }
     assert_eq!((u(&agents["planner"]["calls"]), u(&agents["planner"]["failed"])), (2, 1));
-    let models: BTreeMap<String, &Value> = o["models"].as_array().unwrap().iter().map(|a| (a["name"].as_str().unwrap().to_string(), a)).collect();
+    let models: BTreeMap<String, &Value> =
+        o["models"].as_array().unwrap().iter().map(|a| (a["name"].as_str().unwrap().to_string(), a)).collect();
     for name in ["gpt-4o", "gpt-4o-mini", "claude-sonnet-4-5"] {
         let x = models[name];
         let f = [("model", name)];
@@ -248,8 +254,17 @@ fn the_live_view_shows_the_programs_figures_runs_and_failures_as_text() {
         assert_eq!(u(&x["calls"]), count(&m, "llm_calls_total", &f), "{name}");
         assert_eq!(u(&x["calls"]), u(&l["calls"]), "{name}: the ledger");
         assert_eq!(u(&x["failed"]), u(&l["failures"]), "{name}");
-        for (t, lk) in [("input", "input_tokens"), ("output", "output_tokens"), ("cache_read", "cache_read_tokens"), ("cache_creation", "cache_creation_tokens")] {
-            assert_eq!(u(&x["tokens"][t]), count(&m, "llm_tokens_total", &[("model", name), ("type", t)]), "{name} {t}");
+        for (t, lk) in [
+            ("input", "input_tokens"),
+            ("output", "output_tokens"),
+            ("cache_read", "cache_read_tokens"),
+            ("cache_creation", "cache_creation_tokens"),
+        ] {
+            assert_eq!(
+                u(&x["tokens"][t]),
+                count(&m, "llm_tokens_total", &[("model", name), ("type", t)]),
+                "{name} {t}"
+            );
             assert_eq!(u(&x["tokens"][t]), u(&l[lk]), "{name} {t}: the ledger");
         }
         assert_eq!(u(&x["cost_pico"]), pico(&m, &f), "{name}");
@@ -262,7 +277,13 @@ fn the_live_view_shows_the_programs_figures_runs_and_failures_as_text() {
     }
     let tool = o["tools"].as_array().unwrap().iter().find(|t| t["name"] == "web_search").unwrap();
     assert_eq!((u(&tool["calls"]), u(&tool["failed"])), (2, 1));
-    assert_eq!((u(&tool["calls"]), u(&tool["failed"])), (count(&m, "tool_calls_total", &[("tool", "web_search")]), failed(&m, "tool_calls_total", &[("tool", "web_search")])));
+    assert_eq!(
+        (u(&tool["calls"]), u(&tool["failed"])),
+        (
+            count(&m, "tool_calls_total", &[("tool", "web_search")]),
+            failed(&m, "tool_calls_total", &[("tool", "web_search")])
+        )
+    );
     let t = &o["totals"];
     assert_eq!(u(&t["agent_runs"]), count(&m, "agent_executions_total", &[]));
     assert_eq!(u(&t["model_calls"]), count(&m, "llm_calls_total", &[]));
@@ -272,7 +293,10 @@ fn the_live_view_shows_the_programs_figures_runs_and_failures_as_text() {
     let budget = &o["budgets"][0];
     assert_eq!((budget["name"].as_str(), budget["period"].as_str()), (Some("daily"), Some("day")));
     assert_eq!(u(&budget["spent_pico"]), u(&t["cost_pico"]), "a process-wide budget spent what every call cost");
-    assert_eq!(budget["spent_usd"].as_f64(), select(&m, "budget_spent_usd", &[("budget", "daily")]).next().map(|s| s.2));
+    assert_eq!(
+        budget["spent_usd"].as_f64(),
+        select(&m, "budget_spent_usd", &[("budget", "daily")]).next().map(|s| s.2)
+    );
     assert_eq!(o["health"]["checks"][0]["name"], "database");
     assert_eq!(o["health"]["checks"][0]["passed"], true);
     assert_eq!(o["alerts"][0]["rule"], "search-failing", "{}", o["alerts"]);
@@ -376,14 +400,24 @@ fn the_live_view_shows_the_programs_figures_runs_and_failures_as_text() {
     assert_eq!(b["run_meta"]["user"], "user-8");
 
     // The hostile error text is on the page, as text; nothing ran.
-    assert_eq!(b["error_messages"].as_array().unwrap().iter().filter(|m| m.as_str() == Some(HOSTILE)).count(), 3, "tool, researcher and planner: {}", b["error_messages"]);
+    assert_eq!(
+        b["error_messages"].as_array().unwrap().iter().filter(|m| m.as_str() == Some(HOSTILE)).count(),
+        3,
+        "tool, researcher and planner: {}",
+        b["error_messages"]
+    );
     assert_eq!(b["pwned"], Value::Null, "the markup ran");
     assert_eq!((b["img_in_run"].as_u64(), b["script_in_run"].as_u64()), (Some(0), Some(0)));
     // Captured content (OBS_CAPTURE_CONTENT=true), redacted as every sink sees it.
-    assert!(b["inputs"].as_array().unwrap().iter().any(|i| i.as_str().unwrap().contains("broken topic")), "{}", b["inputs"]);
+    assert!(
+        b["inputs"].as_array().unwrap().iter().any(|i| i.as_str().unwrap().contains("broken topic")),
+        "{}",
+        b["inputs"]
+    );
 
     // Failures, grouped and linked to their run.
-    let search = b["failures"].as_array().unwrap().iter().find(|f| f["function"] == "web_search").expect("web_search's group");
+    let search =
+        b["failures"].as_array().unwrap().iter().find(|f| f["function"] == "web_search").expect("web_search's group");
     assert_eq!(search["error_type"], "SearchError");
     assert_eq!(search["count"], "1");
     assert_eq!(search["messages"], serde_json::json!([HOSTILE]));
@@ -404,13 +438,23 @@ fn with_a_token_the_page_and_api_refuse_requests_without_it() {
     assert_eq!(get(addr, "/health", &[]).0, 200, "liveness stays open");
     // A DNS-rebinding page names its own host: refused even with the token.
     assert_eq!(get(addr, "/api/runs", &[("Host", "evil.example"), ("Authorization", &bearer)]).0, 403);
-    assert_eq!(get(addr, "/api/runs", &[("Host", &format!("localhost:{}", addr.port())), ("Authorization", &bearer)]).0, 200);
+    assert_eq!(
+        get(addr, "/api/runs", &[("Host", &format!("localhost:{}", addr.port())), ("Authorization", &bearer)]).0,
+        200
+    );
 
     let b = run_browser("token", addr, TOKEN);
-    assert_eq!((b["page_without"].as_u64(), b["api_without"].as_u64(), b["js_without"].as_u64()), (Some(401), Some(401), Some(401)));
+    assert_eq!(
+        (b["page_without"].as_u64(), b["api_without"].as_u64(), b["js_without"].as_u64()),
+        (Some(401), Some(401), Some(401))
+    );
     assert_eq!((b["page_with_header"].as_u64(), b["api_with_header"].as_u64()), (Some(200), Some(200)));
     assert_eq!(b["signed_in_status"], 200);
-    assert_eq!(b["signed_in_url"].as_str(), Some(format!("http://{addr}/").as_str()), "the token leaves the address bar");
+    assert_eq!(
+        b["signed_in_url"].as_str(),
+        Some(format!("http://{addr}/").as_str()),
+        "the token leaves the address bar"
+    );
     assert_eq!(b["api_with_cookie"], 200);
     assert_eq!(b["cookie_http_only"], true);
     assert_eq!(b["page_errors"], serde_json::json!([]));

@@ -151,6 +151,9 @@ fn the_run_store_stays_within_its_bound_under_100k_runs_and_a_50k_call_run() {
         serde_json::from_str(&obs_tests::http_get(addr, &format!("/api/runs/{id}")).unwrap().body).unwrap();
     assert_eq!(run["spans"].as_array().unwrap().len(), 2_000);
     assert_eq!(run["failed_calls"].as_u64(), Some((0..50_000u64).filter(|i| i % 7 == 0).count() as u64));
-    println!("a run of 50,000 calls: 2,000 kept, store {} bytes (peak {}), heap +{grown} bytes", s2["bytes"], s2["peak_bytes"]);
+    println!(
+        "a run of 50,000 calls: 2,000 kept, store {} bytes (peak {}), heap +{grown} bytes",
+        s2["bytes"], s2["peak_bytes"]
+    );
     drop(guard);
 }

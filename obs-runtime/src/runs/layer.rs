@@ -59,16 +59,13 @@ impl<S> Filter<S> for RunsFilter {
         }
     }
 
-    /// Off: `OFF`, so the layer raises no level. On: the log filter's hint
-    /// raised to `INFO` (the level of instrumented calls' spans), as the
-    /// GenAI bridge does, so a lower one would not disable the log lines and
-    /// a higher one would not cost every disabled `debug!` a check; a
-    /// `#[traced(level = "debug")]` call is then kept only when the log
-    /// filter enables debug.
+    /// The log filter's hint raised to `INFO` (the level of instrumented
+    /// calls' spans), on or off, as the GenAI bridge's: `tracing` combines
+    /// the per-layer hints so that a lower one (`OFF` while off) would
+    /// disable the log lines, and a higher one would cost every disabled
+    /// `debug!` a check. A `#[traced(level = "debug")]` call is then kept
+    /// only when the log filter enables debug.
     fn max_level_hint(&self) -> Option<LevelFilter> {
-        if !super::collecting() {
-            return Some(LevelFilter::OFF);
-        }
         Some((self.log_hint)().map_or(LevelFilter::INFO, |h| h.max(LevelFilter::INFO)))
     }
 }

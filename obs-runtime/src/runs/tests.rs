@@ -53,7 +53,12 @@ fn a_run_is_the_tree_of_calls_under_its_root_with_totals() {
     assert_eq!((run.totals.calls, run.totals.failed, run.totals.model_calls, run.totals.tool_calls), (4, 1, 1, 1));
     assert_eq!(run.totals.tokens.0, [Some(1000), Some(200), Some(10), None, None]);
     let price = crate::pricing::price_for("gpt-4o", Some("openai")).expect("priced");
-    let want = price.cost(&TokenUsage { cache_read: Some(10), ..TokenUsage::new(1000, 200) }, crate::pricing::CostOptions::default()).pico;
+    let want = price
+        .cost(
+            &TokenUsage { cache_read: Some(10), ..TokenUsage::new(1000, 200) },
+            crate::pricing::CostOptions::default(),
+        )
+        .pico;
     assert_eq!(run.totals.cost_pico, want);
     let shape: Vec<(u32, Option<u32>, Kind, &str, Option<Status>)> =
         run.nodes.iter().map(|n| (n.index, n.parent, n.kind, &*n.name, n.status)).collect();

@@ -81,11 +81,8 @@ fn main() {
         .init()
         .expect("obs");
     let mut c = config();
-    let cases: [(&str, fn(u64) -> u64); 3] = [
-        ("run of 12 calls", run),
-        ("tool alone", tool),
-        ("model call alone", |x| model(x).map_or(0, |_| 1)),
-    ];
+    let cases: [(&str, fn(u64) -> u64); 3] =
+        [("run of 12 calls", run), ("tool alone", tool), ("model call alone", |x| model(x).map_or(0, |_| 1))];
     for (name, f) in cases {
         let mut g = c.benchmark_group(format!("live_view/{name}"));
         for on in [false, true] {

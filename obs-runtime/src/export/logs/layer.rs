@@ -650,6 +650,21 @@ mod tests {
         assert_eq!(s, r#""a\"b\\c\nd\u0001é""#);
     }
 
+    /// The run store's layer, collecting or not, never lowers the level
+    /// hint of obs's layer: a lower one (it once said `OFF` while off)
+    /// made `tracing` drop obs's own log lines.
+    #[cfg(feature = "ui")]
+    #[test]
+    fn the_run_store_never_lowers_the_level_hint() {
+        use tracing::Subscriber as _;
+        use tracing_subscriber::layer::SubscriberExt as _;
+        for on in [false, true] {
+            crate::runs::set_collecting(on);
+            let sub = tracing_subscriber::registry().with(layer());
+            assert_eq!(sub.max_level_hint(), Some(LevelFilter::INFO), "collecting: {on}");
+        }
+    }
+
     #[test]
     fn long_values_are_cut_on_a_char_boundary() {
         let long = "é".repeat(MAX_VALUE_BYTES);
