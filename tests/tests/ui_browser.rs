@@ -367,7 +367,9 @@ fn the_live_view_shows_the_programs_figures_runs_and_failures_as_text() {
     assert_eq!(b["filtered_failed"], serde_json::json!([failed_id]));
 
     // The failed run's tree: parents, statuses, tokens, cost.
-    let rows: Vec<(u64, Option<u64>, &str, &str, &str, usize)> = b["run"]
+    /// index, parent, kind, name, status, depth in the tree.
+    type Row<'a> = (u64, Option<u64>, &'a str, &'a str, &'a str, usize);
+    let rows: Vec<Row<'_>> = b["run"]
         .as_array()
         .unwrap()
         .iter()

@@ -60,7 +60,7 @@ impl LlmUsage for Reply {
 
 #[track_tool(name = "mem_lookup")]
 fn lookup(i: u64) -> Result<u64, Failed> {
-    if i % 7 == 0 {
+    if i.is_multiple_of(7) {
         Err(Failed)
     } else {
         Ok(i)
@@ -132,7 +132,7 @@ fn the_run_store_stays_within_its_bound_under_100k_runs_and_a_50k_call_run() {
     println!("100,000 runs: {kept} kept, store {} bytes (peak {}), heap +{grown} bytes", s1["bytes"], s1["peak_bytes"]);
 
     // One run of 50,000 calls: cut at OBS_UI_RUN_CALLS (2,000), and says so.
-    assert_eq!(big_run(50_000), (0..50_000u64).filter(|i| i % 7 != 0).sum::<u64>());
+    assert_eq!(big_run(50_000), (0..50_000u64).filter(|i| !i.is_multiple_of(7)).sum::<u64>());
     let s2 = store(addr);
     let l2 = live();
     assert!(s2["peak_bytes"].as_u64().unwrap() <= MAX_BYTES as u64, "{s2}");
@@ -150,7 +150,7 @@ fn the_run_store_stays_within_its_bound_under_100k_runs_and_a_50k_call_run() {
     let run: Value =
         serde_json::from_str(&obs_tests::http_get(addr, &format!("/api/runs/{id}")).unwrap().body).unwrap();
     assert_eq!(run["spans"].as_array().unwrap().len(), 2_000);
-    assert_eq!(run["failed_calls"].as_u64(), Some((0..50_000u64).filter(|i| i % 7 == 0).count() as u64));
+    assert_eq!(run["failed_calls"].as_u64(), Some((0..50_000u64).filter(|i| i.is_multiple_of(7)).count() as u64));
     println!(
         "a run of 50,000 calls: 2,000 kept, store {} bytes (peak {}), heap +{grown} bytes",
         s2["bytes"], s2["peak_bytes"]

@@ -60,8 +60,8 @@ fn a_run_is_the_tree_of_calls_under_its_root_with_totals() {
         )
         .pico;
     assert_eq!(run.totals.cost_pico, want);
-    let shape: Vec<(u32, Option<u32>, Kind, &str, Option<Status>)> =
-        run.nodes.iter().map(|n| (n.index, n.parent, n.kind, &*n.name, n.status)).collect();
+    type Shape<'a> = (u32, Option<u32>, Kind, &'a str, Option<Status>);
+    let shape: Vec<Shape<'_>> = run.nodes.iter().map(|n| (n.index, n.parent, n.kind, &*n.name, n.status)).collect();
     assert_eq!(
         shape,
         vec![

@@ -63,6 +63,9 @@ fn run(x: u64) -> u64 {
     s
 }
 
+/// A measured function and its name.
+type Case = (&'static str, fn(u64) -> u64);
+
 fn config() -> Criterion {
     let quick = std::env::var_os("OBS_BENCH_QUICK").is_some_and(|v| v != "0");
     let (warm, measure) = if quick { (300, 1000) } else { (1000, 3000) };
@@ -81,7 +84,7 @@ fn main() {
         .init()
         .expect("obs");
     let mut c = config();
-    let cases: [(&str, fn(u64) -> u64); 3] =
+    let cases: [Case; 3] =
         [("run of 12 calls", run), ("tool alone", tool), ("model call alone", |x| model(x).map_or(0, |_| 1))];
     for (name, f) in cases {
         let mut g = c.benchmark_group(format!("live_view/{name}"));
