@@ -224,9 +224,7 @@ impl Visit for Fields<'_> {
 
 impl RunsLayer {
     fn trace_id(&self, id: &Id) -> Option<Box<str>> {
-        let dispatch = self.dispatch.get()?.upgrade()?;
-        let cx = tracing_opentelemetry::get_otel_context(id, &dispatch)?;
-        crate::trace::TraceIds::of_context(&cx).map(|t| t.trace_id.to_string().into_boxed_str())
+        crate::trace::ids_of_id(&self.dispatch, id).map(|t| t.trace_id.to_string().into_boxed_str())
     }
 }
 

@@ -372,9 +372,7 @@ impl LogLayer {
     }
 
     fn ids_of(&self, id: &Id) -> Option<TraceIds> {
-        let dispatch = self.dispatch.get()?.upgrade()?;
-        let cx = tracing_opentelemetry::get_otel_context(id, &dispatch)?;
-        TraceIds::of_context(&cx)
+        crate::trace::ids_of_id(&self.dispatch, id)
     }
 }
 

@@ -11,10 +11,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 const PICO: f64 = crate::pricing::PICO_PER_USD as f64;
 
-fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
-}
-
 fn ms(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
@@ -97,31 +93,37 @@ fn cost_json(m: &mut Map<String, Json>, pico: u64, hour_ago: u64) {
     m.insert("cost_last_hour_usd".into(), num(usd(last_hour)));
 }
 
+/// The part every row has: the calls of `(key, name)` in counter family
+/// `calls`, how many failed, and p50/p95 of histogram family `duration`.
+fn row(s: &Snapshot, key: &str, name: &str, calls: &str, duration: &str) -> Map<String, Json> {
+    let f = [(key, name)];
+    let (n, failed) = (sum(s, calls, &f, false), sum(s, calls, &f, true));
+    let (p50, p95) = quantiles(s, duration, &f);
+    let mut m = Map::new();
+    m.insert("name".into(), name.into());
+    m.insert("calls".into(), n.into());
+    m.insert("failed".into(), failed.into());
+    m.insert("error_ratio".into(), ratio(failed, n));
+    m.insert("p50_seconds".into(), p50);
+    m.insert("p95_seconds".into(), p95);
+    m
+}
+
 fn agents(s: &Snapshot, now: u64) -> Vec<Json> {
-    let mut names_: Vec<String> = label_values(s, names::AGENT_EXECUTIONS.name, "agent");
-    names_.extend(label_values(s, names::LLM_COST.name, "agent"));
-    names_.sort();
-    names_.dedup();
-    names_
+    let mut agents = label_values(s, names::AGENT_EXECUTIONS.name, "agent");
+    agents.extend(label_values(s, names::LLM_COST.name, "agent"));
+    agents.sort();
+    agents.dedup();
+    agents
         .into_iter()
         .map(|a| {
             let f = [("agent", a.as_str())];
-            let runs = sum(s, names::AGENT_EXECUTIONS.name, &f, false);
-            let failed = sum(s, names::AGENT_EXECUTIONS.name, &f, true);
-            let (p50, p95) = quantiles(s, names::AGENT_DURATION.name, &f);
-            let cost = sum(s, names::LLM_COST.name, &f, false);
-            let in_flight = s.gauge(names::AGENT_IN_FLIGHT.name, &f).unwrap_or(0.0);
-            let mut m = Map::new();
-            m.insert("name".into(), a.clone().into());
-            m.insert("calls".into(), runs.into());
-            m.insert("failed".into(), failed.into());
-            m.insert("error_ratio".into(), ratio(failed, runs));
-            m.insert("p50_seconds".into(), p50);
-            m.insert("p95_seconds".into(), p95);
-            m.insert("in_flight".into(), num(in_flight));
+            let mut m = row(s, "agent", &a, names::AGENT_EXECUTIONS.name, names::AGENT_DURATION.name);
+            m.insert("in_flight".into(), num(s.gauge(names::AGENT_IN_FLIGHT.name, &f).unwrap_or(0.0)));
             m.insert("model_calls".into(), sum(s, names::LLM_CALLS.name, &f, false).into());
             m.insert("tool_calls".into(), sum(s, names::TOOL_CALLS.name, &f, false).into());
             m.insert("tokens".into(), tokens_json(s, &f));
+            let cost = sum(s, names::LLM_COST.name, &f, false);
             cost_json(&mut m, cost, history::entity_cost_hour_ago("agent", &a, now));
             Json::Object(m)
         })
@@ -133,30 +135,18 @@ fn models(s: &Snapshot, now: u64) -> Vec<Json> {
         .into_iter()
         .map(|model| {
             let f = [("model", model.as_str())];
-            let calls = sum(s, names::LLM_CALLS.name, &f, false);
-            let failed = sum(s, names::LLM_CALLS.name, &f, true);
-            let (p50, p95) = quantiles(s, names::LLM_DURATION.name, &f);
-            let (ttft50, ttft95) = quantiles(s, names::LLM_TTFT.name, &f);
-            let providers: Vec<Json> = s
+            let mut m = row(s, "model", &model, names::LLM_CALLS.name, names::LLM_DURATION.name);
+            let providers: std::collections::BTreeSet<&String> = s
                 .series(names::LLM_CALLS.name, &f)
                 .into_iter()
-                .filter_map(|(ls, _)| ls.iter().find(|(k, _)| k == "provider").map(|(_, v)| v.clone()))
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .map(Json::from)
+                .filter_map(|(ls, _)| ls.iter().find(|(k, _)| k == "provider").map(|(_, v)| v))
                 .collect();
-            let cost = sum(s, names::LLM_COST.name, &f, false);
-            let mut m = Map::new();
-            m.insert("name".into(), model.clone().into());
-            m.insert("providers".into(), providers.into());
-            m.insert("calls".into(), calls.into());
-            m.insert("failed".into(), failed.into());
-            m.insert("error_ratio".into(), ratio(failed, calls));
-            m.insert("p50_seconds".into(), p50);
-            m.insert("p95_seconds".into(), p95);
+            m.insert("providers".into(), providers.into_iter().map(|p| Json::from(p.as_str())).collect());
+            let (ttft50, ttft95) = quantiles(s, names::LLM_TTFT.name, &f);
             m.insert("ttft_p50_seconds".into(), ttft50);
             m.insert("ttft_p95_seconds".into(), ttft95);
             m.insert("tokens".into(), tokens_json(s, &f));
+            let cost = sum(s, names::LLM_COST.name, &f, false);
             cost_json(&mut m, cost, history::entity_cost_hour_ago("model", &model, now));
             Json::Object(m)
         })
@@ -166,27 +156,14 @@ fn models(s: &Snapshot, now: u64) -> Vec<Json> {
 fn tools(s: &Snapshot) -> Vec<Json> {
     label_values(s, names::TOOL_CALLS.name, "tool")
         .into_iter()
-        .map(|tool| {
-            let f = [("tool", tool.as_str())];
-            let calls = sum(s, names::TOOL_CALLS.name, &f, false);
-            let failed = sum(s, names::TOOL_CALLS.name, &f, true);
-            let (p50, p95) = quantiles(s, names::TOOL_DURATION.name, &f);
-            json!({
-                "name": tool,
-                "calls": calls,
-                "failed": failed,
-                "error_ratio": ratio(failed, calls),
-                "p50_seconds": p50,
-                "p95_seconds": p95,
-            })
-        })
+        .map(|tool| Json::Object(row(s, "tool", &tool, names::TOOL_CALLS.name, names::TOOL_DURATION.name)))
         .collect()
 }
 
 /// `/api/overview`.
 pub(super) fn overview(health: Option<std::sync::Arc<crate::health::Report>>) -> String {
     let s = crate::metrics::snapshot();
-    let now = now_ms();
+    let now = ms(SystemTime::now());
     let total = history::point(&s, now);
     let mut totals = Map::new();
     totals.insert("agent_runs".into(), total.agent_runs.into());

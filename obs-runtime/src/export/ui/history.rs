@@ -45,10 +45,6 @@ struct History {
 
 static HISTORY: Mutex<Option<History>> = Mutex::new(None);
 
-fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
-}
-
 /// Sums a counter family's series (raw integers: picodollars for cost).
 pub(crate) fn sum(s: &Snapshot, family: &str, filter: &[(&str, &str)], failed_only: bool) -> u64 {
     s.series(family, filter)
@@ -95,7 +91,7 @@ fn costs(s: &Snapshot) -> Vec<((&'static str, String), u64)> {
 /// Takes one reading (and, once a minute, the per-name costs).
 pub(crate) fn sample() {
     let s = crate::metrics::snapshot();
-    let t = now_ms();
+    let t = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
     let p = point(&s, t);
     let mut g = HISTORY.lock().unwrap_or_else(|e| e.into_inner());
     let h = g.get_or_insert_with(History::default);
