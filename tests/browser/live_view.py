@@ -22,7 +22,7 @@ import json
 import os
 import sys
 import tempfile
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from playwright.sync_api import sync_playwright
 
@@ -179,7 +179,7 @@ def token(url, shots, tok):
         page = ctx.new_page()
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        r = page.goto(url + "?token=" + tok)
+        r = page.goto(url + "?token=" + quote(tok, safe=""))
         out["signed_in_status"] = r.status
         out["signed_in_url"] = page.url
         page.wait_for_selector("#agents tbody tr[data-name]")

@@ -31,7 +31,8 @@ use std::time::{Duration, Instant};
 
 /// The failed search's error text (the program's `HOSTILE`).
 const HOSTILE: &str = r#"<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> backend said no"#;
-const TOKEN: &str = "ui-test-token-0123456789abcdef";
+/// With `;`, `,` and `=`, which a cookie value cannot hold as they are.
+const TOKEN: &str = "ui;test,token=0123456789abcdef";
 
 fn python() -> PathBuf {
     let dir = obs_tests::backends::backends_dir().join("playwright");

@@ -58,8 +58,46 @@ const _: () = assert!(PAGE_BYTES < 48 * 1024, "the live view's page must stay un
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
 connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// The cookie a browser gets from `/?token=...`.
+/// The cookie a browser gets from `/?token=...`: the token in hex, so any
+/// visible character of it (`;`, `,`, `"`) survives the cookie syntax.
 const COOKIE: &str = "obs_token";
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &[u8]) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    s.chunks(2).map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok()).collect()
+}
+
+/// How often the page's overview may run the health checks: every open
+/// page polls every 2 s, the checks (a database ping...) run at most this
+/// often for all of them.
+const HEALTH_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The health report the overview shows: the last one when fresh enough,
+/// else a new run (joined with a `/ready` under way, or its cache).
+async fn health() -> Option<std::sync::Arc<crate::health::Report>> {
+    type Last = Option<(std::time::Instant, std::sync::Arc<crate::health::Report>)>;
+    static LAST: std::sync::Mutex<Last> = std::sync::Mutex::new(None);
+    if !crate::call::enabled() || crate::health::checks().is_empty() {
+        return None;
+    }
+    let cached = LAST
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .and_then(|(at, r)| (at.elapsed() < HEALTH_EVERY).then(|| r.clone()));
+    if cached.is_some() {
+        return cached;
+    }
+    let report = crate::health::run().await;
+    *LAST.lock().unwrap_or_else(|e| e.into_inner()) = Some((std::time::Instant::now(), report.clone()));
+    Some(report)
+}
 
 /// The live view's settings (`OBS_UI`, `OBS_UI_RUNS`, `OBS_UI_RUN_CALLS`,
 /// `OBS_UI_MAX_BYTES`), set by `init()`.
@@ -220,7 +258,7 @@ where
     }
     if let Some(t) = token {
         let auth = req.headers.get(hyper::header::AUTHORIZATION).map(|v| v.as_bytes());
-        let signed_in = t.admits(auth) || cookie(req.headers, COOKIE).is_some_and(|c| t.is(c));
+        let signed_in = t.admits(auth) || cookie(req.headers, COOKIE).and_then(unhex).is_some_and(|c| t.is(&c));
         if !signed_in {
             // `/?token=...`: a browser signs in once; the token leaves the
             // address bar at once (303 to `./`).
@@ -229,7 +267,8 @@ where
                 let mut r = text(StatusCode::SEE_OTHER, "signed in\n");
                 let h = r.headers_mut();
                 h.insert(hyper::header::LOCATION, HeaderValue::from_static("./"));
-                if let Ok(v) = HeaderValue::from_str(&format!("{COOKIE}={given}; HttpOnly; SameSite=Strict; Path=/")) {
+                let value = format!("{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/", hex(given.as_bytes()));
+                if let Ok(v) = HeaderValue::from_str(&value) {
                     h.insert(hyper::header::SET_COOKIE, v);
                 }
                 return r;
@@ -251,13 +290,8 @@ where
     }
     let work: Work = match req.path {
         "/api/overview" => {
-            // Health checks run (or are joined, or come from the cache) on
-            // the server's runtime, as `/ready` runs them.
-            let health = if crate::call::enabled() && !crate::health::checks().is_empty() {
-                Some(crate::health::run().await)
-            } else {
-                None
-            };
+            // Health checks run on the server's runtime, as `/ready` runs them.
+            let health = health().await;
             Box::new(move || api::overview(health))
         }
         "/api/runs" => {
@@ -312,6 +346,15 @@ mod tests {
         assert_eq!(query_param(Some("q=%zz"), "q"), None);
         assert_eq!(query_param(Some("q=%e9"), "q"), None, "not UTF-8");
         assert_eq!(query_param(Some("q=%"), "q"), None);
+    }
+
+    #[test]
+    fn the_cookie_holds_the_token_in_hex() {
+        let t = "a;b,c\"d=e\\f0123456789";
+        assert_eq!(unhex(hex(t.as_bytes()).as_bytes()).as_deref(), Some(t.as_bytes()));
+        assert_eq!(unhex(b"abc"), None);
+        assert_eq!(unhex(b"zz"), None);
+        assert_eq!(unhex(b""), Some(Vec::new()));
     }
 
     #[test]

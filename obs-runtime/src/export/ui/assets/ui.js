@@ -426,7 +426,13 @@ let busy = false;
 function route() {
   const hash = location.hash || '#overview';
   const [view, id] = hash.slice(1).split('/');
-  return { view: ['overview', 'runs', 'failures'].includes(view) ? view : 'overview', id: id ? decodeURIComponent(id) : null };
+  let run = null;
+  try {
+    run = id ? decodeURIComponent(id) : null;
+  } catch (e) {
+    run = id; // not percent-encoding: the API answers "no such run"
+  }
+  return { view: ['overview', 'runs', 'failures'].includes(view) ? view : 'overview', id: run };
 }
 
 async function refresh() {
