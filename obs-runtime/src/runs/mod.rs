@@ -462,20 +462,27 @@ static STORE: Mutex<Option<Store>> = Mutex::new(None);
 
 fn with_store<R>(f: impl FnOnce(&mut Store) -> R) -> R {
     let mut g = lock(&STORE);
-    f(g.get_or_insert_with(Store::default))
+    f(g.get_or_insert_with(Store::new))
 }
 
-/// Bytes of one `open` entry: a B-tree stores its entries in nodes of up to
-/// 11, each with spare room; 48 bytes an entry is above what std's layout takes.
+/// Bytes of one `open` entry, counted with its run: a B-tree stores its
+/// entries in nodes of up to 11, each with spare room; 48 bytes an entry is
+/// above what std's layout takes.
 const OPEN_ENTRY_BYTES: usize = 48;
 
 impl Store {
-    /// Recounts the collections' own allocations and adjusts `USED`.
+    /// The agent index is made for every agent name there can be, so it
+    /// never grows (and its bytes are counted once).
+    fn new() -> Store {
+        Store { per_agent: HashMap::with_capacity(crate::context::MAX_AGENTS + 1), ..Store::default() }
+    }
+
+    /// Recounts the indexes' own allocations and adjusts `USED` (growth is
+    /// made room for first, in `push_finished`).
     fn recount_index(&mut self) {
         let per_agent_slot = std::mem::size_of::<(&'static str, usize)>() + 1;
         let now = self.finished.capacity() * std::mem::size_of::<Arc<Run>>()
-            + (self.per_agent.capacity() + 16) * per_agent_slot
-            + self.open.len() * OPEN_ENTRY_BYTES;
+            + (self.per_agent.capacity() + 16) * per_agent_slot;
         if now > self.index_bytes {
             charge(now - self.index_bytes);
         } else {
@@ -513,6 +520,17 @@ impl Store {
     fn push_finished(&mut self, run: Arc<Run>) {
         let max = MAX_RUNS.load(Ordering::Relaxed);
         while self.finished.len() >= max && self.evict_one() {}
+        if self.finished.len() == self.finished.capacity() {
+            // Grows by half, within the run limit, and pays for it first:
+            // older runs make room (which may leave room in the queue).
+            let len = self.finished.len();
+            let add = (len / 2).max(16).min(max.saturating_sub(len).max(1));
+            let bytes = add * std::mem::size_of::<Arc<Run>>();
+            while USED.load(Ordering::Acquire) + bytes > MAX_BYTES.load(Ordering::Relaxed) && self.evict_one() {}
+            if self.finished.len() == self.finished.capacity() {
+                self.finished.reserve_exact(add);
+            }
+        }
         *self.per_agent.entry(run.header.agent).or_insert(0) += 1;
         self.finished.push_back(run);
         self.recount_index();
@@ -695,7 +713,7 @@ pub(crate) fn agents() -> Vec<&'static str> {
 
 /// Starts a run at its root call; `None` when it cannot be kept.
 fn open_run(header: Header, start: quanta::Instant) -> Option<Arc<RunCell>> {
-    let bytes = std::mem::size_of::<RunCell>() + 16 + header.bytes();
+    let bytes = std::mem::size_of::<RunCell>() + 16 + header.bytes() + OPEN_ENTRY_BYTES;
     if !reserve(bytes) {
         with_store(|s| {
             s.started += 1;
@@ -713,7 +731,6 @@ fn open_run(header: Header, start: quanta::Instant) -> Option<Arc<RunCell>> {
     with_store(|s| {
         s.started += 1;
         s.open.insert(id, cell.clone());
-        s.recount_index();
     });
     Some(cell)
 }
@@ -768,8 +785,9 @@ impl RunCell {
         let b = std::mem::take(&mut *lock(&self.state));
         let Building { mut nodes, totals, cut, cut_reason, bytes } = b;
         nodes.sort_by_key(|n| n.index);
-        // The cell's size was counted; the run's replaces it.
-        let (cell, run) = (std::mem::size_of::<RunCell>(), std::mem::size_of::<Run>());
+        // The cell's size and its `open` entry were counted; the run's
+        // size replaces them.
+        let (cell, run) = (std::mem::size_of::<RunCell>() + OPEN_ENTRY_BYTES, std::mem::size_of::<Run>());
         if run > cell {
             charge(run - cell);
         } else {

@@ -461,16 +461,18 @@ async function refresh() {
   }
 }
 
-function schedule() {
+/** Refreshes every POLL_MS, counting the time a refresh takes. */
+function schedule(delay) {
   clearTimeout(timer);
   timer = setTimeout(async () => {
+    const t0 = Date.now();
     // A finished run does not change: polled only while it runs.
     const r = route();
     const open = r.view === 'runs' && r.id;
     const running = open && document.querySelector('#view-run .badge.s-running');
     if (!document.hidden && (!open || running)) await refresh();
-    schedule();
-  }, POLL_MS);
+    schedule(Math.max(100, POLL_MS - (Date.now() - t0)));
+  }, delay);
 }
 
 let debounce = null;
@@ -487,5 +489,5 @@ window.addEventListener('hashchange', () => { window.scrollTo(0, 0); refresh(); 
 document.addEventListener('DOMContentLoaded', () => {
   wireFilters();
   refresh();
-  schedule();
+  schedule(POLL_MS);
 });
