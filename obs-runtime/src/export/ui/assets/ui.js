@@ -133,15 +133,15 @@ const callCols = (title) => [
 
 // ---- Overview ----
 function renderOverview(o) {
-  const t = o.totals;
+  const totals = o.totals;
   const cards = [
-    ['agent runs', fmtInt(t.agent_runs), 'agent_runs', t.agent_runs],
-    ['model calls', fmtInt(t.model_calls), 'model_calls', t.model_calls],
-    ['tool calls', fmtInt(t.tool_calls), 'tool_calls', t.tool_calls],
-    ['failed calls', fmtInt(t.failed), 'failed', t.failed],
-    ['tokens', fmtInt(sumTokens(t.tokens)), 'tokens', sumTokens(t.tokens)],
-    ['cost', fmtUsd(t.cost_usd), 'cost_pico', t.cost_pico],
-    ['cost, last hour', fmtUsd(t.cost_last_hour_usd), 'cost_last_hour_pico', t.cost_last_hour_pico],
+    ['agent runs', fmtInt(totals.agent_runs), 'agent_runs', totals.agent_runs],
+    ['model calls', fmtInt(totals.model_calls), 'model_calls', totals.model_calls],
+    ['tool calls', fmtInt(totals.tool_calls), 'tool_calls', totals.tool_calls],
+    ['failed calls', fmtInt(totals.failed), 'failed', totals.failed],
+    ['tokens', fmtInt(sumTokens(totals.tokens)), 'tokens', sumTokens(totals.tokens)],
+    ['cost', fmtUsd(totals.cost_usd), 'cost_pico', totals.cost_pico],
+    ['cost, last hour', fmtUsd(totals.cost_last_hour_usd), 'cost_last_hour_pico', totals.cost_last_hour_pico],
   ];
   const c = clear($('cards'));
   for (const [k, v, key, raw] of cards) c.appendChild(h('div', { class: 'card', 'data-k': key, 'data-v': raw }, h('div', { class: 'v', text: v }), h('div', { class: 'k', text: k })));
@@ -166,7 +166,10 @@ function renderOverview(o) {
   renderBudgets(o.budgets);
   renderHealth(o.health);
   renderAlerts(o.alerts);
-  renderChart(o.history);
+  // The readings every 10 s, then the figures of this moment.
+  const t = o.totals;
+  const now = [o.now_ms, t.agent_runs, t.model_calls, t.tool_calls, t.failed, t.cost_pico, 0];
+  renderChart({ step_seconds: o.history.step_seconds, points: o.history.points.concat([now]) });
   if (!o.collecting) setStatus('runs are not collected (OBS_UI=false)');
 }
 
@@ -217,7 +220,8 @@ function cssVar(name) {
 function renderChart(hist) {
   const canvas = $('chart');
   const pts = hist.points;
-  const now = Date.now();
+  // The server's clock, not the browser's: the last point is its "now".
+  const now = pts.length ? pts[pts.length - 1][0] : Date.now();
   const minutes = 60;
   const calls = new Array(minutes).fill(0), failed = new Array(minutes).fill(0), cost = new Array(minutes).fill(0);
   for (let i = 1; i < pts.length; i++) {
@@ -266,7 +270,7 @@ function renderChart(hist) {
   g.fillText(nowLabel, right - g.measureText(nowLabel).width, hgt - 4);
   const peak = 'peak ' + maxCalls + ' calls/min' + (maxCost > 0 ? ', ' + fmtUsd(maxCost) + '/min' : '');
   g.fillText(peak, right - g.measureText(peak).width, 11);
-  $('chart-note').textContent = pts.length < 2 ? 'the history fills in as the endpoint reads the metrics every ' + hist.step_seconds + ' s' : '';
+  $('chart-note').textContent = pts.length < 3 ? 'the history fills in as the endpoint reads the metrics every ' + hist.step_seconds + ' s' : '';
 }
 
 // ---- Runs ----
