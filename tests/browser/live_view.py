@@ -40,10 +40,16 @@ FLAGS = [
 TIMEOUT_MS = 120_000
 
 
+PROFILES = []
+
+
 def launch(p, **ctx_args):
-    # A fresh profile each time (--user-data-dir), headless (Playwright adds --headless).
+    # A fresh profile each time (--user-data-dir), headless (Playwright adds
+    # --headless); removed when the driver ends.
+    profile = tempfile.TemporaryDirectory(prefix="obs-ui-chromium-")
+    PROFILES.append(profile)
     ctx = p.chromium.launch_persistent_context(
-        tempfile.mkdtemp(prefix="obs-ui-chromium-"),
+        profile.name,
         executable_path=CHROMIUM,
         headless=True,
         args=FLAGS,
@@ -218,7 +224,11 @@ def readme(url, shots, agent):
 def main():
     mode, url, shots, arg = sys.argv[1:5]
     os.makedirs(shots, exist_ok=True)
-    out = {"view": view, "token": token, "readme": readme}[mode](url, shots, arg)
+    try:
+        out = {"view": view, "token": token, "readme": readme}[mode](url, shots, arg)
+    finally:
+        for profile in PROFILES:
+            profile.cleanup()
     print(json.dumps(out))
 
 
