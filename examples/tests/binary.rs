@@ -46,6 +46,7 @@ fn example_serves_a_promtool_clean_page_with_agent_labels() {
         .parse()
         .unwrap();
     assert!(out.contains(&format!("metrics: http://{addr}/metrics")), "{out}");
+    assert!(out.contains(&format!("live view: http://{addr}/ ")), "{out}");
     for heading in ["Agents", "Models", "Tools", "planner", "researcher", "writer", "gpt-5.4-mini", "fetch_page"] {
         assert!(out.contains(heading), "summary lacks {heading}:\n{out}");
     }
@@ -63,6 +64,14 @@ fn example_serves_a_promtool_clean_page_with_agent_labels() {
         "llm_call_duration_seconds_count{model=\"claude-sonnet-4-6\",provider=\"anthropic\",status=\"success\"}"
     ));
     assert!(!page.lines().any(|l| l.starts_with("tool_calls_total{agent=\"none\"") && !l.ends_with(" 0")), "{page}");
+    // The live view: the page, and the example's run (one planner) in its API.
+    let page = http_get(addr, "/").expect("the page");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<script src=\"ui.js\""), "{}", page.body);
+    let runs = http_get(addr, "/api/runs").expect("runs").body;
+    let runs: serde_json::Value = serde_json::from_str(&runs).expect("JSON");
+    let planner = runs["runs"].as_array().unwrap().iter().filter(|r| r["agent"] == "planner").count();
+    assert_eq!(planner, 1, "{runs}");
     assert_eq!(run.0.try_wait().unwrap(), None, "still serving");
 }
 

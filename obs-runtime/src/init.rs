@@ -180,6 +180,10 @@ impl fmt::Debug for SecretKey {
 /// | `OBS_PROMETHEUS_TIMEOUT_SECS` | [`prometheus_timeout_secs`](Builder::prometheus_timeout_secs) |
 /// | `OBS_ERROR_LOG_LEVEL` | [`error_log_level`](Builder::error_log_level) |
 /// | `OBS_HEALTH_CACHE_TTL` | [`health_cache_ttl`](Builder::health_cache_ttl) |
+/// | `OBS_UI` | `ui` (feature `ui`) |
+/// | `OBS_UI_RUNS` | `ui_runs` (feature `ui`) |
+/// | `OBS_UI_RUN_CALLS` | `ui_run_calls` (feature `ui`) |
+/// | `OBS_UI_MAX_BYTES` | `ui_max_bytes` (feature `ui`) |
 /// | `OTEL_EXPORTER_OTLP_ENDPOINT` | `otlp_endpoint` (feature `otlp`) |
 /// | `OTEL_EXPORTER_OTLP_PROTOCOL` | `otlp_protocol` (feature `otlp`) |
 /// | `OTEL_EXPORTER_OTLP_HEADERS` | `otlp_headers` (feature `otlp`) |
@@ -351,6 +355,10 @@ impl Builder {
     /// | `OBS_BUDGET_REDIS_PREFIX` | prefix of the store's keys | `obs:budget` |
     /// | `OBS_ALERT_INTERVAL` | time between evaluations of the alert rules ([`Builder::alert`]) | `15s` |
     /// | `OBS_ALERT_WINDOW` | window of the alert rules' ratios, latencies and costs | `5m` |
+    /// | `OBS_UI` | the live view at `/` of the Prometheus endpoint, and its run store: `true`, `false` (feature `ui`) | `true` |
+    /// | `OBS_UI_RUNS` | finished runs the live view keeps (1 to 100,000) | `500` |
+    /// | `OBS_UI_RUN_CALLS` | calls kept per run; past it the run is cut and says so (1 to 100,000) | `2000` |
+    /// | `OBS_UI_MAX_BYTES` | the run store's memory bound in bytes (1 MiB to 1 GiB) | 16 MiB |
     pub fn from_env() -> Builder {
         let mut b = Builder::new();
         if let Some(v) = b.var("OTEL_SERVICE_NAME") {
@@ -481,6 +489,7 @@ impl Builder {
             let d = parse_duration(&v).filter(|d| *d <= MAX_HEALTH_CACHE_TTL);
             b.health_cache_ttl = b.checked_env("OBS_HEALTH_CACHE_TTL", &v, d, EXPECT_HEALTH_CACHE_TTL);
         }
+        b.ui_from_env();
         b
     }
 
@@ -613,9 +622,10 @@ impl Builder {
         self
     }
     #[cfg(feature = "prometheus")]
-    /// Requires `Authorization: Bearer {token}` on `/metrics`, `/summary` and
-    /// `/ready` (`OBS_PROMETHEUS_TOKEN`; default none; 16 to 4096 visible
-    /// ASCII characters). `/health` stays open for liveness probes.
+    /// Requires `Authorization: Bearer {token}` on `/metrics`, `/summary`,
+    /// `/ready` and the live view (`/`, `/api/...`; a browser signs in once
+    /// with `/?token=...`) (`OBS_PROMETHEUS_TOKEN`; default none; 16 to 4096
+    /// visible ASCII characters). `/health` stays open for liveness probes.
     pub fn prometheus_token(mut self, token: &str) -> Self {
         self.overrides("OBS_PROMETHEUS_TOKEN");
         match crate::export::prometheus::Token::new(token) {
@@ -966,6 +976,9 @@ impl Builder {
             return Err(InitError::AlreadyInitialized);
         }
         let mut running: Vec<Box<dyn Running>> = Vec::new();
+        // The live view is served by the Prometheus endpoint.
+        #[cfg(feature = "ui")]
+        let serves_ui = chosen.iter().any(|e| e.name() == "prometheus");
         for e in chosen {
             match e.start(&self.cfg) {
                 Ok(r) => running.push(r),
@@ -1025,6 +1038,14 @@ impl Builder {
         for r in &mut running {
             r.commit();
         }
+        // The live view collects runs once the subscriber is in place.
+        #[cfg(feature = "ui")]
+        let ui_url = live_view(self.cfg.prometheus.ui, serves_ui, &running).map(|(view, url)| {
+            running.push(view);
+            url
+        });
+        #[cfg(not(feature = "ui"))]
+        let ui_url: Option<String> = None;
         #[cfg(feature = "redis")]
         if let Some(store) = self.budget_store.start() {
             running.push(store);
@@ -1063,7 +1084,7 @@ impl Builder {
             }
             None => warm_prices(self.cfg.service_name.clone()),
         };
-        Ok(ObsGuard { running, prices })
+        Ok(ObsGuard { running, prices, ui_url })
     }
 }
 
@@ -1129,6 +1150,10 @@ fn method_of(var: &str) -> &'static str {
         "OBS_BUDGET_REDIS_PREFIX" => "budget_redis_prefix",
         "OBS_ALERT_INTERVAL" => "alert_interval",
         "OBS_ALERT_WINDOW" => "alert_window",
+        "OBS_UI" => "ui",
+        "OBS_UI_RUNS" => "ui_runs",
+        "OBS_UI_RUN_CALLS" => "ui_run_calls",
+        "OBS_UI_MAX_BYTES" => "ui_max_bytes",
         _ => "",
     }
 }
@@ -1332,18 +1357,182 @@ impl Running for Alerts {
     }
 }
 
+// ---- The live view (issue 24, feature `ui`) ----
+
+#[cfg(feature = "ui")]
+const EXPECT_UI_RUNS: &str = "a number of runs from 1 to 100000";
+#[cfg(feature = "ui")]
+const EXPECT_UI_RUN_CALLS: &str = "a number of calls from 1 to 100000";
+#[cfg(feature = "ui")]
+const EXPECT_UI_BYTES: &str = "a number of bytes from 1048576 (1 MiB) to 1073741824 (1 GiB), e.g. 16777216";
+
+impl Builder {
+    /// `OBS_UI`, `OBS_UI_RUNS`, `OBS_UI_RUN_CALLS`, `OBS_UI_MAX_BYTES`.
+    fn ui_from_env(&mut self) {
+        #[cfg(feature = "ui")]
+        {
+            use crate::runs::{MAX_BYTES_RANGE, RUNS_RANGE, RUN_CALLS_RANGE};
+            if let Some(v) = self.var("OBS_UI") {
+                if let Some(on) = self.checked_env("OBS_UI", &v, parse_bool(&v), EXPECT_CAPTURE) {
+                    self.cfg.prometheus.ui.on = on;
+                }
+            }
+            if let Some(v) = self.var("OBS_UI_RUNS") {
+                if let Some(n) = self.checked_env("OBS_UI_RUNS", &v, within(&v, RUNS_RANGE), EXPECT_UI_RUNS) {
+                    self.cfg.prometheus.ui.runs = n;
+                }
+            }
+            if let Some(v) = self.var("OBS_UI_RUN_CALLS") {
+                let n = within(&v, RUN_CALLS_RANGE);
+                if let Some(n) = self.checked_env("OBS_UI_RUN_CALLS", &v, n, EXPECT_UI_RUN_CALLS) {
+                    self.cfg.prometheus.ui.run_calls = n;
+                }
+            }
+            if let Some(v) = self.var("OBS_UI_MAX_BYTES") {
+                if let Some(n) = self.checked_env("OBS_UI_MAX_BYTES", &v, within(&v, MAX_BYTES_RANGE), EXPECT_UI_BYTES)
+                {
+                    self.cfg.prometheus.ui.max_bytes = n;
+                }
+            }
+        }
+        // Without the feature, asking for the view is an error that names
+        // it (turning it off is what the build does already).
+        #[cfg(not(feature = "ui"))]
+        for var in ["OBS_UI", "OBS_UI_RUNS", "OBS_UI_RUN_CALLS", "OBS_UI_MAX_BYTES"] {
+            if let Some(v) = self.var(var) {
+                if var == "OBS_UI" && parse_bool(&v) == Some(false) {
+                    continue;
+                }
+                self.checked_env::<()>(
+                    var,
+                    &v,
+                    None,
+                    "a build of obs-runtime with the `ui` feature (the live view; on in the default features)",
+                );
+            }
+        }
+    }
+
+    #[cfg(feature = "ui")]
+    /// Serves the live view at `/` of the Prometheus endpoint (the page and
+    /// `/api/...`) and collects recent runs for it (`OBS_UI`; default on
+    /// when the Prometheus exporter runs). Off, instrumented calls pay
+    /// nothing for it and `/` answers 404.
+    pub fn ui(mut self, on: bool) -> Self {
+        self.overrides("OBS_UI");
+        self.cfg.prometheus.ui.on = on;
+        self
+    }
+    #[cfg(feature = "ui")]
+    /// Finished runs the live view keeps (`OBS_UI_RUNS`; default 500; 1 to
+    /// 100,000); the oldest go first, the last 10 of each agent last.
+    pub fn ui_runs(mut self, n: usize) -> Self {
+        let ok = crate::runs::RUNS_RANGE.contains(&n);
+        if let Some(n) = self.checked("OBS_UI_RUNS", n, ok, EXPECT_UI_RUNS) {
+            self.cfg.prometheus.ui.runs = n;
+        }
+        self
+    }
+    #[cfg(feature = "ui")]
+    /// Calls kept per run (`OBS_UI_RUN_CALLS`; default 2,000; 1 to 100,000);
+    /// a run with more is cut, says how many it left out, and still counts
+    /// every call in its totals.
+    pub fn ui_run_calls(mut self, n: usize) -> Self {
+        let ok = crate::runs::RUN_CALLS_RANGE.contains(&n);
+        if let Some(n) = self.checked("OBS_UI_RUN_CALLS", n, ok, EXPECT_UI_RUN_CALLS) {
+            self.cfg.prometheus.ui.run_calls = n;
+        }
+        self
+    }
+    #[cfg(feature = "ui")]
+    /// The run store's memory bound in bytes (`OBS_UI_MAX_BYTES`; default
+    /// 16 MiB; 1 MiB to 1 GiB): runs, calls, messages, captured content and
+    /// failure groups all count against it, whatever the load.
+    pub fn ui_max_bytes(mut self, n: usize) -> Self {
+        let ok = crate::runs::MAX_BYTES_RANGE.contains(&n);
+        if let Some(n) = self.checked("OBS_UI_MAX_BYTES", n, ok, EXPECT_UI_BYTES) {
+            self.cfg.prometheus.ui.max_bytes = n;
+        }
+        self
+    }
+}
+
+/// Starts collecting runs when the view is on and served, installing obs's
+/// layer as the subscriber when nothing installed one (no `logs` exporter):
+/// runs come from spans, which need a subscriber. The running part and the
+/// page's address.
+#[cfg(feature = "ui")]
+fn live_view(
+    ui: crate::export::ui::UiConfig,
+    serves_ui: bool,
+    running: &[Box<dyn Running>],
+) -> Option<(Box<dyn Running>, String)> {
+    if !(serves_ui && ui.on) {
+        return None;
+    }
+    if !tracing::dispatcher::has_been_set() {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        let _ =
+            tracing::subscriber::set_global_default(tracing_subscriber::registry().with(crate::export::logs::layer()));
+    }
+    ui.start();
+    let url = format!("http://{}/", running.iter().find_map(|r| r.local_addr())?);
+    Some((Box::new(LiveView { url: url.clone(), cfg: ui }), url))
+}
+
+/// `true`/`false`, `1`/`0` (and `on`/`off`).
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "on" => Some(true),
+        "false" | "0" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// The live view as one of the guard's running parts: stops collecting
+/// runs when the guard drops.
+#[cfg(feature = "ui")]
+struct LiveView {
+    url: String,
+    cfg: crate::export::ui::UiConfig,
+}
+
+#[cfg(feature = "ui")]
+impl Running for LiveView {
+    fn describe(&self) -> String {
+        format!(
+            "live view on {} (the last {} runs, {} calls each, within {} MiB)",
+            self.url,
+            self.cfg.runs,
+            self.cfg.run_calls,
+            self.cfg.max_bytes >> 20
+        )
+    }
+    fn shutdown(&mut self) {
+        crate::runs::set_collecting(false);
+    }
+}
+
 /// Keeps the exporters running; flushes and stops them when dropped.
 #[must_use = "exporters stop when the guard is dropped: bind it, e.g. `let _obs = obs_runtime::init()?;`"]
 pub struct ObsGuard {
     running: Vec<Box<dyn Running>>,
     /// The thread parsing the built-in price table, until it is joined.
     prices: Option<std::thread::JoinHandle<()>>,
+    ui_url: Option<String>,
 }
 
 impl ObsGuard {
     /// The address `/metrics` is served on, when the Prometheus exporter runs.
     pub fn prometheus_addr(&self) -> Option<SocketAddr> {
         self.running.iter().find_map(|r| r.local_addr())
+    }
+
+    /// The live view's address (`http://127.0.0.1:9464/`), when it is
+    /// served: feature `ui`, `OBS_UI` not `false`, and the Prometheus
+    /// exporter running.
+    pub fn ui_url(&self) -> Option<&str> {
+        self.ui_url.as_deref()
     }
 
     /// One line per running exporter.

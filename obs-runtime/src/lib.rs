@@ -52,7 +52,7 @@
 //!
 //! ```text
 //! L7  lib · init · testing
-//! L6  export · trace · tower · ops · mcp
+//! L6  export · trace · tower · ops · mcp · runs
 //! L5  catalog · redact · health · track · genai_bridge
 //! L4  llm
 //! L3  call
@@ -92,7 +92,9 @@
 //!   (OpenTelemetry ids), `tower`, `ops` (Prometheus rules and a Grafana
 //!   dashboard generated from the catalog, in-process alert rules), `mcp`
 //!   (Model Context Protocol clients and servers through rmcp, features
-//!   `rmcp-3` / `rmcp-2`).
+//!   `rmcp-3` / `rmcp-2`), `runs` (the live view's bounded store of recent
+//!   runs, collected from obs's own spans by a layer of [`layer()`]; feature
+//!   `ui`).
 //! * L7: `init` (`Builder`), `testing`, and this root (`init()`, `__private`
 //!   for generated code).
 
@@ -126,6 +128,8 @@ pub mod pricing;
 mod process;
 mod provider;
 pub mod redact;
+#[cfg(feature = "ui")]
+mod runs;
 mod semconv;
 mod slot;
 mod status;

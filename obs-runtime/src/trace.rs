@@ -124,6 +124,16 @@ impl TraceIds {
     }
 }
 
+/// The ids of span `id` of the subscriber `dispatch` (a layer's own,
+/// from `on_register_dispatch`), when the OpenTelemetry layer gave it some.
+pub(crate) fn ids_of_id(
+    dispatch: &std::sync::OnceLock<tracing::dispatcher::WeakDispatch>,
+    id: &tracing::span::Id,
+) -> Option<TraceIds> {
+    let dispatch = dispatch.get()?.upgrade()?;
+    TraceIds::of_context(&tracing_opentelemetry::get_otel_context(id, &dispatch)?)
+}
+
 /// The ids of the current `tracing` span, when it has them.
 ///
 /// ```

@@ -510,6 +510,42 @@ pub fn local_spent_pico(name: &str) -> Option<u64> {
     Some(s.current(window_of(s.def.period, now_secs())))
 }
 
+/// One registered budget and its spend now, as the live view shows it.
+#[cfg_attr(not(feature = "ui"), allow(dead_code))]
+#[derive(Clone, Debug)]
+pub(crate) struct BudgetView {
+    pub(crate) name: String,
+    /// `process`, `agent NAME` or `model NAME`.
+    pub(crate) scope: String,
+    pub(crate) period: &'static str,
+    pub(crate) limit_usd: f64,
+    /// The fleet's spend in the current period as this process sees it
+    /// ([`spent_pico`]).
+    pub(crate) spent_pico: u64,
+    pub(crate) hard: bool,
+}
+
+/// Every registered budget, in registration order.
+#[cfg_attr(not(feature = "ui"), allow(dead_code))]
+pub(crate) fn views() -> Vec<BudgetView> {
+    let secs = now_secs();
+    budgets()
+        .iter()
+        .map(|s| BudgetView {
+            name: s.def.name.clone(),
+            scope: match &s.def.scope {
+                Scope::Process => "process".to_string(),
+                Scope::Agent(a) => format!("agent {a}"),
+                Scope::Model(m) => format!("model {m}"),
+            },
+            period: s.def.period.as_str(),
+            limit_usd: s.def.limit_usd,
+            spent_pico: s.fleet(window_of(s.def.period, secs)).0,
+            hard: s.def.hard,
+        })
+        .collect()
+}
+
 /// Where budgets keep their spend, for `/summary`, `/ready` and logs.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]

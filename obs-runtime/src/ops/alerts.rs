@@ -619,6 +619,8 @@ struct RuleState {
     history: VecDeque<(Instant, Sample)>,
     pending_since: Option<(Instant, SystemTime)>,
     firing: bool,
+    /// The condition's value at the last evaluation.
+    last_value: f64,
     /// Whether the current firing was notified (not within the cooldown).
     notified: bool,
     last_notified: Option<Instant>,
@@ -631,6 +633,7 @@ impl RuleState {
             history: VecDeque::new(),
             pending_since: None,
             firing: false,
+            last_value: f64::NAN,
             notified: false,
             last_notified: None,
         }
@@ -650,6 +653,7 @@ fn step(st: &mut RuleState, snap: &Snapshot, now: Instant, wall: SystemTime, win
         None => (Duration::ZERO, None),
     };
     let v = value(cond, &sample, base, elapsed, window);
+    st.last_value = v;
     st.history.push_back((now, sample));
     // Bounded whatever the interval and window.
     while st.history.len() > 4096 {
@@ -695,6 +699,46 @@ fn step(st: &mut RuleState, snap: &Snapshot, now: Instant, wall: SystemTime, win
         }
         None
     }
+}
+
+/// A rule that is firing now, as the live view shows it.
+#[cfg_attr(not(feature = "ui"), allow(dead_code))]
+#[derive(Clone, Debug)]
+pub(crate) struct Firing {
+    pub(crate) rule: String,
+    pub(crate) severity: Severity,
+    pub(crate) subject: String,
+    pub(crate) description: String,
+    /// At the last evaluation.
+    pub(crate) value: f64,
+    pub(crate) threshold: f64,
+    pub(crate) since: SystemTime,
+}
+
+static FIRING: std::sync::Mutex<Vec<Firing>> = std::sync::Mutex::new(Vec::new());
+
+/// Publishes the rules firing after an evaluation.
+fn publish_firing(states: &[RuleState]) {
+    let now: Vec<Firing> = states
+        .iter()
+        .filter(|s| s.firing)
+        .map(|s| Firing {
+            rule: s.rule.name.clone(),
+            severity: s.rule.severity,
+            subject: s.rule.condition.subject(),
+            description: s.rule.description.clone(),
+            value: s.last_value,
+            threshold: s.rule.condition.threshold(),
+            since: s.pending_since.map_or(SystemTime::now(), |(_, wall)| wall),
+        })
+        .collect();
+    *FIRING.lock().unwrap_or_else(|e| e.into_inner()) = now;
+}
+
+/// The rules firing at the last evaluation.
+#[cfg_attr(not(feature = "ui"), allow(dead_code))]
+pub(crate) fn firing() -> Vec<Firing> {
+    FIRING.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 /// A notifier's queue and thread.
@@ -783,11 +827,13 @@ impl Evaluator {
                             }
                         }
                     }
+                    publish_firing(&states);
                     match stop_rx.recv_timeout(interval) {
                         Err(RecvTimeoutError::Timeout) => {}
                         _ => break,
                     }
                 }
+                publish_firing(&[]);
                 // The notifiers finish their queues within SHUTDOWN_WAIT in
                 // all; one that is still stuck after that is left behind
                 // (its thread ends with the process), never waited for.

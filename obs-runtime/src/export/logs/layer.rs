@@ -196,6 +196,9 @@ where
     // Open tool spans, for MCP clients (see `mcp::covering`).
     #[cfg(any(feature = "rmcp-3", feature = "rmcp-2"))]
     let layer = layer.and_then(crate::mcp::covering::layer());
+    // The live view's runs, from obs's own spans while it is on (see `runs`).
+    #[cfg(feature = "ui")]
+    let layer = layer.and_then(crate::runs::layer(log_level_hint));
     layer
 }
 
@@ -375,9 +378,7 @@ impl LogLayer {
     }
 
     fn ids_of(&self, id: &Id) -> Option<TraceIds> {
-        let dispatch = self.dispatch.get()?.upgrade()?;
-        let cx = tracing_opentelemetry::get_otel_context(id, &dispatch)?;
-        TraceIds::of_context(&cx)
+        crate::trace::ids_of_id(&self.dispatch, id)
     }
 }
 
@@ -655,6 +656,21 @@ mod tests {
         let mut s = String::new();
         write_json_str(&mut s, "a\"b\\c\nd\u{1}é");
         assert_eq!(s, r#""a\"b\\c\nd\u0001é""#);
+    }
+
+    /// The run store's layer, collecting or not, never lowers the level
+    /// hint of obs's layer: a lower one (it once said `OFF` while off)
+    /// made `tracing` drop obs's own log lines.
+    #[cfg(feature = "ui")]
+    #[test]
+    fn the_run_store_never_lowers_the_level_hint() {
+        use tracing::Subscriber as _;
+        use tracing_subscriber::layer::SubscriberExt as _;
+        for on in [false, true] {
+            crate::runs::set_collecting(on);
+            let sub = tracing_subscriber::registry().with(layer());
+            assert_eq!(sub.max_level_hint(), Some(LevelFilter::INFO), "collecting: {on}");
+        }
     }
 
     #[test]
