@@ -51,6 +51,8 @@ pub fn enable() {
 /// ```
 pub fn advance_failure_clock(by: std::time::Duration) {
     crate::failure::advance_clock(by);
+}
+
 /// Turns the live view's collection of runs off or back on, for spans
 /// created from then on: what a benchmark compares in one process (the
 /// view's cost per call, on against off). `init()` turns it on with the view.
