@@ -52,7 +52,7 @@ impl LlmUsage for CreateChatCompletionResponse {
         self.choices.iter().filter_map(|c| c.finish_reason.as_ref()).map(finish).collect()
     }
     fn response_id(&self) -> Option<&str> {
-        Some(&self.id).filter(|id| !id.is_empty())
+        Some(self.id.as_str()).filter(|id| !id.is_empty())
     }
 }
 
@@ -73,7 +73,7 @@ impl LlmChunk for CreateChatCompletionStreamResponse {
         self.choices.iter().find_map(|c| c.finish_reason.as_ref()).map(finish)
     }
     fn response_id(&self) -> Option<&str> {
-        Some(&self.id).filter(|id| !id.is_empty())
+        Some(self.id.as_str()).filter(|id| !id.is_empty())
     }
 }
 
@@ -96,7 +96,7 @@ impl LlmUsage for Response {
         Some(&self.model)
     }
     fn response_id(&self) -> Option<&str> {
-        Some(&self.id).filter(|id| !id.is_empty())
+        Some(self.id.as_str()).filter(|id| !id.is_empty())
     }
 }
 
