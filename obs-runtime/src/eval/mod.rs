@@ -156,6 +156,7 @@ struct Judged {
     response_id: Option<String>,
     span: Option<SpanRef>,
     /// The span itself, when it is still open (an evaluation inside the call).
+    #[cfg_attr(not(feature = "logs"), allow(dead_code))]
     open: Option<tracing::Span>,
 }
 
