@@ -241,10 +241,11 @@ impl FeedbackToken {
 
     fn new(agent: &str, model: &str, response_id: Option<&str>, span: Option<SpanRef>) -> FeedbackToken {
         // Names past 255 bytes are cut like label values (a label that long
-        // is already cut by the registry); a response id that long is left
-        // out, since a cut one names nothing.
-        let fit = |s: &str| {
-            crate::metrics::registry::cut(s, MAX_FIELD - crate::metrics::registry::CUT_MARKER.len()).into_owned()
+        // is already cut by the registry), an empty one is `none`; a
+        // response id that long is left out, since a cut one names nothing.
+        let fit = |s: &str| match s {
+            "" => super::NO_MODEL.to_string(),
+            s => crate::metrics::registry::cut(s, MAX_FIELD - crate::metrics::registry::CUT_MARKER.len()).into_owned(),
         };
         FeedbackToken {
             agent: fit(agent),

@@ -327,6 +327,13 @@ impl RuleOptions {
         }
         self.evaluation_defaults.check("evaluation defaults")?;
         for (name, t) in &self.evaluations {
+            // Written into YAML scalars and alert templates.
+            if name.is_empty() || name.contains(char::is_control) || name.contains("{{") || name.contains("}}") {
+                let shown = crate::redact::scan(&crate::metrics::registry::cut(name, 80)).escape_debug().to_string();
+                return Err(OpsError(format!(
+                    "evaluation `{shown}`: a name without control characters, `{{{{` or `}}}}`, as Evaluation::new gave it"
+                )));
+            }
             t.check(&format!("evaluation `{name}`"))?;
         }
         if !(self.conversation_cost_usd.is_finite() && self.conversation_cost_usd > 0.0) {
