@@ -260,6 +260,7 @@ pub(crate) fn sweep() {
 
 /// One conversation, as `/summary` shows it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Conversation {
     /// The conversation id (cut to [`crate::context::MAX_CONTEXT_ID_BYTES`]).
     pub id: String,
@@ -283,6 +284,7 @@ pub struct Conversation {
 
 /// The conversations obs follows, for `/summary` and [`crate::ledger::stats`].
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Summary {
     /// Conversations active now.
     pub active: usize,
