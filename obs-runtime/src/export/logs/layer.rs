@@ -449,8 +449,13 @@ where
                 }
             }
         }
-        if let Some(about) = ev.take_about() {
-            ids = Some(about);
+        // Only a named event (`name: ".."`, an obs event such as an
+        // evaluation) can name the span it is about; a plain event's
+        // `trace_id` field stays a field.
+        if !event.metadata().name().starts_with("event ") {
+            if let Some(about) = ev.take_about() {
+                ids = Some(about);
+            }
         }
         // The current agent first: it is the same whichever spans this
         // format shows (console hides obs's agent spans, so a foreign agent
