@@ -31,6 +31,9 @@ pub struct Completion {
     pub input_tokens: u64,
     /// Completion tokens.
     pub output_tokens: u64,
+    /// The provider's response id, when it gives one (the HTTP service's
+    /// model does: feedback names the call by it).
+    pub id: Option<String>,
 }
 
 impl obs_runtime::LlmUsage for Completion {
@@ -42,6 +45,9 @@ impl obs_runtime::LlmUsage for Completion {
     }
     fn finish_reasons(&self) -> Vec<&str> {
         vec!["stop"]
+    }
+    fn response_id(&self) -> Option<&str> {
+        self.id.as_deref()
     }
 }
 
@@ -123,6 +129,7 @@ async fn simulate(p: &Profile, sim: Sim, ask: Ask<'_>) -> Result<Completion, Llm
         text: format!("[{}] {} of {}", p.model, ask.task, ask.subject),
         input_tokens: rng.range(p.input_tokens.0, p.input_tokens.1),
         output_tokens: rng.range(p.output_tokens.0, p.output_tokens.1),
+        id: None,
     })
 }
 

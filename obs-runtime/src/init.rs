@@ -184,6 +184,8 @@ impl fmt::Debug for SecretKey {
 /// | `OBS_UI_RUNS` | `ui_runs` (feature `ui`) |
 /// | `OBS_UI_RUN_CALLS` | `ui_run_calls` (feature `ui`) |
 /// | `OBS_UI_MAX_BYTES` | `ui_max_bytes` (feature `ui`) |
+/// | `OBS_CONVERSATION_IDLE_TIMEOUT` | [`conversation_idle_timeout`](Builder::conversation_idle_timeout) |
+/// | `OBS_FEEDBACK_KEY` | `feedback_key` (feature `redact-hash`) |
 /// | `OTEL_EXPORTER_OTLP_ENDPOINT` | `otlp_endpoint` (feature `otlp`) |
 /// | `OTEL_EXPORTER_OTLP_PROTOCOL` | `otlp_protocol` (feature `otlp`) |
 /// | `OTEL_EXPORTER_OTLP_HEADERS` | `otlp_headers` (feature `otlp`) |
@@ -228,6 +230,11 @@ pub struct Builder {
     health_cache_ttl: Option<std::time::Duration>,
     /// In-process alert rules and their notifiers (`alert*` methods).
     alerts: crate::ops::alerts::Config,
+    /// Quality and conversations (issue 25): the conversation idle timeout
+    /// and the key of feedback tokens.
+    conversation_idle_timeout: Option<std::time::Duration>,
+    #[cfg(feature = "redact-hash")]
+    feedback_key: Option<SecretKey>,
     errors: Vec<ConfigError>,
 }
 
@@ -327,6 +334,9 @@ impl Builder {
             error_log_level: None,
             health_cache_ttl: None,
             alerts: crate::ops::alerts::Config::default(),
+            conversation_idle_timeout: None,
+            #[cfg(feature = "redact-hash")]
+            feedback_key: None,
             errors: Vec::new(),
         }
     }
@@ -359,6 +369,8 @@ impl Builder {
     /// | `OBS_UI_RUNS` | finished runs the live view keeps (1 to 100,000) | `500` |
     /// | `OBS_UI_RUN_CALLS` | calls kept per run; past it the run is cut and says so (1 to 100,000) | `2000` |
     /// | `OBS_UI_MAX_BYTES` | the run store's memory bound in bytes (1 MiB to 1 GiB) | 16 MiB |
+    /// | `OBS_CONVERSATION_IDLE_TIMEOUT` | time without a model call after which a conversation ends: `90s`, `30m` | `30m` |
+    /// | `OBS_FEEDBACK_KEY` | key that signs feedback tokens ([`crate::eval`]), at least 16 bytes, the same in every process | random per process |
     pub fn from_env() -> Builder {
         let mut b = Builder::new();
         if let Some(v) = b.var("OTEL_SERVICE_NAME") {
@@ -490,6 +502,7 @@ impl Builder {
             b.health_cache_ttl = b.checked_env("OBS_HEALTH_CACHE_TTL", &v, d, EXPECT_HEALTH_CACHE_TTL);
         }
         b.ui_from_env();
+        b.quality_from_env();
         b
     }
 
@@ -1027,6 +1040,15 @@ impl Builder {
         if let Some(n) = self.capture_max_bytes {
             crate::redact::set_capture_max_bytes(n);
         }
+        if let Some(d) = self.conversation_idle_timeout {
+            crate::conversation::set_idle_timeout(d);
+        }
+        #[cfg(feature = "redact-hash")]
+        if let Some(SecretKey(key)) = &self.feedback_key {
+            if let Err(e) = crate::eval::set_feedback_key(key) {
+                tracing::warn!(target: "obs_runtime", "OBS_FEEDBACK_KEY not applied: {e}");
+            }
+        }
         #[cfg(feature = "redact-hash")]
         if let Some((SecretKey(key), source)) = &self.redact_key {
             // Checked when it was given; only a key installed since then by
@@ -1116,6 +1138,8 @@ fn warm_prices(service: String) -> Option<std::thread::JoinHandle<()>> {
 /// The builder method of each variable (the table on [`Builder`]).
 fn method_of(var: &str) -> &'static str {
     match var {
+        "OBS_CONVERSATION_IDLE_TIMEOUT" => "conversation_idle_timeout",
+        "OBS_FEEDBACK_KEY" => "feedback_key",
         "OTEL_SERVICE_NAME" => "service_name",
         "OBS_EXPORTERS" => "exporters",
         "OBS_PROMETHEUS_ADDR" => "prometheus_addr",
@@ -1155,6 +1179,90 @@ fn method_of(var: &str) -> &'static str {
         "OBS_UI_RUN_CALLS" => "ui_run_calls",
         "OBS_UI_MAX_BYTES" => "ui_max_bytes",
         _ => "",
+    }
+}
+
+// ---- Quality and conversations (issue 25) ----
+
+const EXPECT_IDLE_TIMEOUT: &str = "a duration from 1s to 7 days, such as 90s or 30m (units ms, s, m)";
+
+fn idle_timeout_ok(d: std::time::Duration) -> bool {
+    crate::conversation::IDLE_TIMEOUT_RANGE.contains(&d)
+}
+
+#[cfg(feature = "redact-hash")]
+fn feedback_key_problem(key: &[u8]) -> Option<String> {
+    match crate::eval::check_feedback_key(key) {
+        Ok(()) => None,
+        Err(crate::eval::FeedbackKeyError::TooShort { .. }) => {
+            Some("at least 16 bytes, random and kept secret (e.g. `openssl rand -hex 32`)".to_string())
+        }
+        Err(e) => Some(format!("the key already in use: {e}")),
+    }
+}
+
+impl Builder {
+    /// `OBS_CONVERSATION_IDLE_TIMEOUT` and `OBS_FEEDBACK_KEY`, read by [`Builder::from_env`].
+    fn quality_from_env(&mut self) {
+        if let Some(v) = self.var("OBS_CONVERSATION_IDLE_TIMEOUT") {
+            let d = parse_duration(&v).filter(|d| idle_timeout_ok(*d));
+            self.conversation_idle_timeout =
+                self.checked_env("OBS_CONVERSATION_IDLE_TIMEOUT", &v, d, EXPECT_IDLE_TIMEOUT);
+        }
+        // Read raw, as OBS_REDACT_KEY: shown by its length only.
+        if let Some(v) = std::env::var_os("OBS_FEEDBACK_KEY").filter(|v| !v.is_empty()) {
+            let key = v.into_encoded_bytes();
+            #[cfg(feature = "redact-hash")]
+            match feedback_key_problem(&key) {
+                None => self.feedback_key = Some(SecretKey(key)),
+                Some(expected) => self.feedback_key_error(ConfigOrigin::Env, key.len(), expected),
+            }
+            #[cfg(not(feature = "redact-hash"))]
+            self.feedback_key_error(
+                ConfigOrigin::Env,
+                key.len(),
+                "a build of obs-runtime with the `redact-hash` feature (HMAC-SHA256 signs feedback tokens)".into(),
+            );
+        }
+    }
+
+    fn feedback_key_error(&mut self, origin: ConfigOrigin, len: usize, expected: String) {
+        self.errors.push(ConfigError {
+            var: "OBS_FEEDBACK_KEY",
+            method: "feedback_key",
+            origin,
+            value: format!("<{len} bytes, not shown>"),
+            expected,
+        });
+    }
+
+    /// How long a conversation may go without a model call before it ends
+    /// and its turns, duration and cost are recorded
+    /// (`OBS_CONVERSATION_IDLE_TIMEOUT`; default 30 minutes; 1 s to 7 days).
+    /// See [`crate::conversation`].
+    pub fn conversation_idle_timeout(mut self, idle: std::time::Duration) -> Self {
+        let ok = idle_timeout_ok(idle);
+        self.conversation_idle_timeout =
+            self.checked("OBS_CONVERSATION_IDLE_TIMEOUT", DebugDuration(idle), ok, EXPECT_IDLE_TIMEOUT).map(|d| d.0);
+        self
+    }
+
+    #[cfg(feature = "redact-hash")]
+    /// The key that signs and checks feedback tokens (`OBS_FEEDBACK_KEY`):
+    /// at least 16 bytes, kept secret, the same in every process that hands
+    /// out or takes tokens. The same as [`crate::eval::set_feedback_key`],
+    /// applied by `init()`.
+    pub fn feedback_key(mut self, key: impl AsRef<[u8]>) -> Self {
+        self.overrides("OBS_FEEDBACK_KEY");
+        let key = key.as_ref().to_vec();
+        match feedback_key_problem(&key) {
+            None => self.feedback_key = Some(SecretKey(key)),
+            Some(expected) => {
+                self.feedback_key = None;
+                self.feedback_key_error(ConfigOrigin::Builder, key.len(), expected);
+            }
+        }
+        self
     }
 }
 

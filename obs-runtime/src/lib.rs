@@ -52,11 +52,11 @@
 //!
 //! ```text
 //! L7  lib · init · testing
-//! L6  export · trace · tower · ops · mcp · runs
+//! L6  export · trace · tower · ops · mcp · runs · eval
 //! L5  catalog · redact · health · track · genai_bridge
 //! L4  llm
 //! L3  call
-//! L2  pricing · ledger · budget · process · failure
+//! L2  pricing · ledger · budget · process · failure · conversation
 //! L1  metrics · context · clients
 //! L0  descriptor · status · provider · semconv · usage · labels · slot · time · json · events
 //! ```
@@ -76,7 +76,9 @@
 //!   `ledger` (recent model calls), `budget` (and `budget::shared`, spend
 //!   shared by a fleet through Redis, feature `redis`), `process` (the
 //!   `process_*` metrics and `build_info`, read when an exporter reads),
-//!   `failure` (the log line of a call that failed or panicked).
+//!   `failure` (the log line of a call that failed or panicked),
+//!   `conversation` (model calls grouped by the request context's
+//!   conversation id: turns, duration, cost, idle timeout).
 //! * L3, `call`: call sites, the call guard, `Tracked`, runtime label sets, the
 //!   slow-call warning. It knows no model call: a kind of call that records
 //!   more plugs in through `call::Extension`.
@@ -94,7 +96,8 @@
 //!   (Model Context Protocol clients and servers through rmcp, features
 //!   `rmcp-3` / `rmcp-2`), `runs` (the live view's bounded store of recent
 //!   runs, collected from obs's own spans by a layer of [`layer()`]; feature
-//!   `ui`).
+//!   `ui`), `eval` (evaluation scores and labels as
+//!   `gen_ai.evaluation.result` events and series; feedback tokens).
 //! * L7: `init` (`Builder`), `testing`, and this root (`init()`, `__private`
 //!   for generated code).
 
@@ -107,7 +110,9 @@ mod call;
 mod catalog;
 mod clients;
 pub mod context;
+pub mod conversation;
 mod descriptor;
+pub mod eval;
 pub mod events;
 pub mod export;
 mod failure;

@@ -456,3 +456,73 @@ fn mcp_tool_conditions_count_errors_per_side() {
         ]
     );
 }
+
+/// One model call of 1000 input tokens of gpt-4o (0.0025 USD) in a conversation.
+#[obs_runtime::track_execution(agent = "al_support")]
+fn support_turn() -> Result<(), E> {
+    ask().map(|_| ())
+}
+
+#[test]
+fn evaluation_and_conversation_conditions_fire_past_their_thresholds_only() {
+    use obs_runtime::eval::Evaluation;
+    let names = Arc::new(Mutex::new(Vec::new()));
+    struct Named(Arc<Mutex<Vec<String>>>);
+    impl Notifier for Named {
+        fn name(&self) -> &str {
+            "named"
+        }
+        fn notify(&self, n: &Notification) -> Result<(), NotifyError> {
+            // Firings only: on a loaded machine one may resolve (its window
+            // passed) before the last fires.
+            if n.state == obs_runtime::ops::alerts::AlertState::Firing {
+                self.0.lock().unwrap().push(format!("{} | {}", n.rule, n.text()));
+            }
+            Ok(())
+        }
+    }
+    let r = |name: &str, c: Condition| AlertRule::new(name, Severity::Warning, c).unwrap();
+    // An agent filter on a condition that names its own subject is refused.
+    let e = AlertRule::new("x", Severity::Info, Condition::tool_p95("t", Duration::from_secs(1)).for_agent("a"))
+        .unwrap_err();
+    assert!(e.to_string().contains("for_agent applies to evaluation and conversation conditions"), "{e}");
+    let e = AlertRule::new("x", Severity::Info, Condition::evaluation_failure_ratio("r", 0.0)).unwrap_err();
+    assert_eq!(e.to_string(), "alert rule `x`: evaluation failure ratio: a fraction, 0 < fraction <= 1, got 0");
+    let _obs = obs_runtime::Builder::new()
+        .exporters(&[])
+        .alert(r("relevance low", Condition::evaluation_score_below("al_relevance", 0.5)))
+        .alert(r("relevance low lax", Condition::evaluation_score_below("al_relevance", 0.1)))
+        .alert(r("relevance low elsewhere", Condition::evaluation_score_below("al_relevance", 0.5).for_agent("other")))
+        .alert(r("feedback failing", Condition::evaluation_failure_ratio("al_feedback", 0.5)))
+        .alert(r("feedback failing lax", Condition::evaluation_failure_ratio("al_feedback", 0.9)))
+        .alert(r("conversations pricey", Condition::conversation_cost_mean(0.001).for_agent("al_support")))
+        .alert(r("conversations pricey lax", Condition::conversation_cost_mean(1.0)))
+        .alert_notifier(Named(names.clone()))
+        .alert_interval(Duration::from_millis(20))
+        .alert_window(Duration::from_secs(2))
+        .init()
+        .unwrap();
+    // Mean score 0.3; two of three results fail; one conversation of 0.0025 USD.
+    Evaluation::new("al_relevance").score(0.2).record().unwrap();
+    Evaluation::new("al_relevance").score(0.4).record().unwrap();
+    for pass in [true, false, false] {
+        Evaluation::new("al_feedback").passed(pass).record().unwrap();
+    }
+    let t0 = std::time::SystemTime::now();
+    obs_runtime::testing::set_conversation_clock(Some(t0));
+    obs_runtime::RequestContext::new().with_conversation_id("al-conv").in_scope(support_turn).unwrap();
+    obs_runtime::testing::set_conversation_clock(Some(t0 + Duration::from_secs(3600)));
+    obs_runtime::testing::set_conversation_clock(None);
+    wait_until("three firings", Duration::from_secs(5), || names.lock().unwrap().len() == 3);
+    std::thread::sleep(Duration::from_millis(200));
+    let mut got = names.lock().unwrap().clone();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "conversations pricey | [FIRING] conversations pricey (warning): conversation of agent al_support mean cost (USD) 0.0025 > 0.001",
+            "feedback failing | [FIRING] feedback failing (warning): evaluation al_feedback failure ratio 0.6667 > 0.5",
+            "relevance low | [FIRING] relevance low (warning): evaluation al_relevance mean score 0.3 < 0.5",
+        ]
+    );
+}

@@ -89,6 +89,7 @@ fn labels_ok(ls: &[Label], histogram: bool) -> bool {
 /// `{namespace}_` when a namespace is given.
 pub fn render(namespace: Option<&str>) -> String {
     crate::process::refresh();
+    crate::conversation::sweep();
     let mut out = String::with_capacity(16 * 1024);
     for fam in registry().families() {
         let mut body = String::new();

@@ -416,10 +416,73 @@ pub static HEALTH_DURATION: Builtin = Builtin::new(
     &["check"],
 );
 
+// ---- Quality and conversations (issue 25). The GenAI conventions define no
+// evaluation or conversation metric: these names are obs's own.
+
+/// Bucket bounds of `evaluation_score`: scores from 0 to 1 in tenths, then
+/// ratings up to 5 and 10 and percentages.
+pub const SCORE_BUCKETS: &[f64] =
+    &[0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 2.0, 3.0, 4.0, 5.0, 10.0, 100.0];
+
+/// Bucket bounds of `conversation_turns`.
+pub const TURN_BUCKETS: &[f64] = &[1.0, 2.0, 3.0, 5.0, 8.0, 13.0, 21.0, 34.0, 55.0, 89.0];
+
+/// Bucket bounds (seconds) of `conversation_duration_seconds`: 10 s to a day.
+pub const CONVERSATION_DURATION_BUCKETS: &[f64] =
+    &[10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0, 86400.0];
+
+/// Bucket bounds (USD) of `conversation_cost_usd`.
+pub const CONVERSATION_COST_BUCKETS: &[f64] = &[0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 50.0];
+
+/// `evaluation_score{evaluation, agent, model}`: the scores of
+/// `gen_ai.evaluation.result` events ([`crate::eval`]).
+pub static EVAL_SCORE: Builtin = Builtin::new(
+    "evaluation_score",
+    "Scores of evaluations (gen_ai.evaluation.result) by evaluation, agent and model; obs's own metric, the GenAI conventions define none.",
+    MetricKind::Histogram { bounds: SCORE_BUCKETS, scale: 1.0, float_sum: true },
+    &["evaluation", "agent", "model"],
+);
+/// `evaluations_total{evaluation, agent, model, label}`: evaluations by
+/// label (`none` without one, `error` when the evaluation itself failed).
+pub static EVALUATIONS: Builtin = Builtin::new(
+    "evaluations_total",
+    "Evaluations (gen_ai.evaluation.result) by evaluation, agent, model and label (none without one; error when the evaluation failed; fail counts as a failure).",
+    MetricKind::Counter,
+    &["evaluation", "agent", "model", "label"],
+);
+/// `conversations_active{agent}`.
+pub static CONVERSATIONS_ACTIVE: Builtin = Builtin::new(
+    "conversations_active",
+    "Conversations (request contexts with a conversation id) with a model call within the idle timeout, by the agent of their first call.",
+    MetricKind::UpDown,
+    &["agent"],
+);
+/// `conversation_turns{agent}`: turns of each ended conversation.
+pub static CONVERSATION_TURNS: Builtin = Builtin::new(
+    "conversation_turns",
+    "Turns (requests with a model call) of each ended conversation.",
+    MetricKind::Histogram { bounds: TURN_BUCKETS, scale: 1.0, float_sum: false },
+    &["agent"],
+);
+/// `conversation_duration_seconds{agent}` (kept in milliseconds).
+pub static CONVERSATION_DURATION: Builtin = Builtin::new(
+    "conversation_duration_seconds",
+    "Duration of each ended conversation, from its first model call to its last, in seconds.",
+    MetricKind::Histogram { bounds: CONVERSATION_DURATION_BUCKETS, scale: 1e-3, float_sum: false },
+    &["agent"],
+);
+/// `conversation_cost_usd{agent}` (kept in picodollars, summed exactly).
+pub static CONVERSATION_COST: Builtin = Builtin::new(
+    "conversation_cost_usd",
+    "Cost of each ended conversation's priced model calls, USD.",
+    MetricKind::Histogram { bounds: CONVERSATION_COST_BUCKETS, scale: 1e-12, float_sum: false },
+    &["agent"],
+);
+
 /// obs's self-metrics: recorded outside the instrumented call path (overflow,
 /// redaction, log drops, budgets and their shared store, the HTTP layer,
-/// the MCP wrappers),
-/// but reserved like [`ALL`].
+/// the MCP wrappers, evaluations and conversations), but reserved like
+/// [`ALL`].
 pub static SELF_METRICS: &[&Builtin] = &[
     &CARDINALITY_OVERFLOW,
     &REDACTIONS,
@@ -449,6 +512,12 @@ pub static SELF_METRICS: &[&Builtin] = &[
     &MCP_SERVER_DURATION,
     &MCP_CLIENT_SESSION,
     &MCP_SERVER_SESSION,
+    &EVAL_SCORE,
+    &EVALUATIONS,
+    &CONVERSATIONS_ACTIVE,
+    &CONVERSATION_TURNS,
+    &CONVERSATION_DURATION,
+    &CONVERSATION_COST,
 ];
 
 /// Every metric obs records itself: [`ALL`], then [`SELF_METRICS`]. User code

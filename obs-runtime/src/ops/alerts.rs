@@ -2,7 +2,8 @@
 //! Prometheus server: each rule is a condition over a snapshot of the metric
 //! registry (an agent's, model's or tool's error ratio or p95 latency over a
 //! window, the spend per hour, a budget's used fraction, a failing health
-//! check), a `for` duration, a cooldown and a severity.
+//! check, an evaluation's mean score or failure share, the mean cost of a
+//! conversation), a `for` duration, a cooldown and a severity.
 //!
 //! A background thread takes one registry snapshot per interval, never on
 //! the call path. When a rule starts and stops firing, every notifier gets
@@ -129,11 +130,43 @@ impl Kind {
 
 #[derive(Clone, Debug, PartialEq)]
 enum Cond {
-    ErrorRatio { kind: Kind, name: String, above: f64 },
-    P95 { kind: Kind, name: String, above: Duration },
-    HourlyCost { model: Option<String>, above_usd: f64 },
-    BudgetFraction { budget: String, above: f64 },
-    HealthFailing { check: String },
+    ErrorRatio {
+        kind: Kind,
+        name: String,
+        above: f64,
+    },
+    P95 {
+        kind: Kind,
+        name: String,
+        above: Duration,
+    },
+    HourlyCost {
+        model: Option<String>,
+        above_usd: f64,
+    },
+    BudgetFraction {
+        budget: String,
+        above: f64,
+    },
+    HealthFailing {
+        check: String,
+    },
+    EvalScoreBelow {
+        evaluation: String,
+        agent: Option<String>,
+        below: f64,
+    },
+    /// `for_agent` on a condition that has no agent filter: refused by `check`.
+    ForAgentMisused(Box<Cond>),
+    EvalFailureRatio {
+        evaluation: String,
+        agent: Option<String>,
+        above: f64,
+    },
+    ConversationCost {
+        agent: Option<String>,
+        above_usd: f64,
+    },
 }
 
 /// What a rule watches. Ratios, latencies and costs are computed over the
@@ -198,6 +231,32 @@ impl Condition {
     pub fn health_check_failing(check: impl Into<String>) -> Condition {
         Condition(Cond::HealthFailing { check: check.into() })
     }
+    /// The mean score of the evaluation ([`crate::eval`]) within the
+    /// window, over every agent and model, is below `below`.
+    pub fn evaluation_score_below(evaluation: impl Into<String>, below: f64) -> Condition {
+        Condition(Cond::EvalScoreBelow { evaluation: evaluation.into(), agent: None, below })
+    }
+    /// More than `above` (0 < above <= 1) of the evaluation's results within
+    /// the window are labelled `fail`.
+    pub fn evaluation_failure_ratio(evaluation: impl Into<String>, above: f64) -> Condition {
+        Condition(Cond::EvalFailureRatio { evaluation: evaluation.into(), agent: None, above })
+    }
+    /// The mean cost of the conversations ([`crate::conversation`]) that
+    /// ended within the window is above `usd`.
+    pub fn conversation_cost_mean(usd: f64) -> Condition {
+        Condition(Cond::ConversationCost { agent: None, above_usd: usd })
+    }
+    /// Narrows an evaluation or conversation condition to one agent's series
+    /// (any other condition is refused by [`AlertRule::new`]).
+    pub fn for_agent(self, agent: impl Into<String>) -> Condition {
+        let agent = Some(agent.into());
+        Condition(match self.0 {
+            Cond::EvalScoreBelow { evaluation, below, .. } => Cond::EvalScoreBelow { evaluation, agent, below },
+            Cond::EvalFailureRatio { evaluation, above, .. } => Cond::EvalFailureRatio { evaluation, agent, above },
+            Cond::ConversationCost { above_usd, .. } => Cond::ConversationCost { agent, above_usd },
+            other => Cond::ForAgentMisused(Box::new(other)),
+        })
+    }
 
     fn check(&self) -> Result<(), AlertError> {
         let fraction = |what: &str, v: f64| {
@@ -214,6 +273,16 @@ impl Condition {
             Cond::HourlyCost { above_usd, .. } if !(above_usd.is_finite() && *above_usd > 0.0) => {
                 Err(AlertError(format!("hourly cost: a positive number of USD, got {above_usd}")))
             }
+            Cond::EvalFailureRatio { above, .. } => fraction("evaluation failure ratio", *above),
+            Cond::EvalScoreBelow { below, .. } if !below.is_finite() => {
+                Err(AlertError(format!("evaluation score: a finite number, got {below}")))
+            }
+            Cond::ConversationCost { above_usd, .. } if !(above_usd.is_finite() && *above_usd > 0.0) => {
+                Err(AlertError(format!("conversation cost: a positive number of USD, got {above_usd}")))
+            }
+            Cond::ForAgentMisused(_) => Err(AlertError(
+                "for_agent applies to evaluation and conversation conditions; the others name their agent, model or tool themselves".into(),
+            )),
             _ => Ok(()),
         }
     }
@@ -224,7 +293,10 @@ impl Condition {
             Cond::ErrorRatio { above, .. } | Cond::BudgetFraction { above, .. } => *above,
             Cond::P95 { above, .. } => above.as_secs_f64(),
             Cond::HourlyCost { above_usd, .. } => *above_usd,
-            Cond::HealthFailing { .. } => 0.0,
+            Cond::HealthFailing { .. } | Cond::ForAgentMisused(_) => 0.0,
+            Cond::EvalScoreBelow { below, .. } => *below,
+            Cond::EvalFailureRatio { above, .. } => *above,
+            Cond::ConversationCost { above_usd, .. } => *above_usd,
         }
     }
 
@@ -237,8 +309,21 @@ impl Condition {
             Cond::HourlyCost { model: None, .. } => "cost per hour (USD)".to_string(),
             Cond::BudgetFraction { budget, .. } => format!("budget {budget} used fraction"),
             Cond::HealthFailing { check } => format!("health check {check} status"),
+            Cond::EvalScoreBelow { evaluation, agent, .. } => {
+                format!("evaluation {evaluation}{} mean score", of_agent(agent))
+            }
+            Cond::EvalFailureRatio { evaluation, agent, .. } => {
+                format!("evaluation {evaluation}{} failure ratio", of_agent(agent))
+            }
+            Cond::ConversationCost { agent, .. } => format!("conversation{} mean cost (USD)", of_agent(agent)),
+            Cond::ForAgentMisused(c) => Condition((**c).clone()).subject(),
         }
     }
+}
+
+/// ` of agent x`, or nothing.
+fn of_agent(agent: &Option<String>) -> String {
+    agent.as_ref().map_or(String::new(), |a| format!(" of agent {a}"))
 }
 
 /// A rule or notifier setting that cannot be used, naming it and the fix.
@@ -357,7 +442,9 @@ impl Notification {
         let head = format!("[{}] {} ({})", self.state.as_str().to_uppercase(), self.rule, self.severity.as_str());
         match self.state {
             AlertState::Firing => {
-                format!("{head}: {} {} > {}", self.subject, fmt_num(self.value), fmt_num(self.threshold))
+                // Conditions that fire below their threshold (a mean score) read `<`.
+                let op = if self.value < self.threshold { "<" } else { ">" };
+                format!("{head}: {} {} {op} {}", self.subject, fmt_num(self.value), fmt_num(self.threshold))
             }
             AlertState::Resolved => format!("{head}: {} {}", self.subject, fmt_num(self.value)),
         }
@@ -472,10 +559,33 @@ pub const QUEUE_CAPACITY: usize = 64;
 /// One rule's view of a snapshot.
 #[derive(Clone, Debug)]
 enum Sample {
-    Counts { fail: u64, total: u64 },
-    Hist { bounds: Vec<f64>, buckets: Vec<u64> },
+    Counts {
+        fail: u64,
+        total: u64,
+    },
+    Hist {
+        bounds: Vec<f64>,
+        buckets: Vec<u64>,
+    },
     Pico(u64),
     Now(Option<f64>),
+    /// A histogram's sum and count (for a mean over the window).
+    SumCount {
+        sum: f64,
+        count: u64,
+    },
+}
+
+/// Sum and count of the histograms `name` whose labels include `filter`.
+fn sum_count(s: &Snapshot, name: &str, filter: &[(&str, &str)]) -> Sample {
+    let (mut sum, mut count) = (0.0, 0u64);
+    for (_, v) in s.series(name, filter) {
+        if let Value::Histogram(h) = v {
+            sum += h.sum;
+            count += h.count;
+        }
+    }
+    Sample::SumCount { sum, count }
 }
 
 fn read(cond: &Cond, s: &Snapshot) -> Sample {
@@ -551,6 +661,30 @@ fn read(cond: &Cond, s: &Snapshot) -> Sample {
             })
         }
         Cond::HealthFailing { check } => Sample::Now(s.value("health_check_status", &[("check", check.as_str())])),
+        Cond::EvalScoreBelow { evaluation, agent, .. } => {
+            let mut f = vec![("evaluation", evaluation.as_str())];
+            f.extend(agent.as_deref().map(|a| ("agent", a)));
+            sum_count(s, names::EVAL_SCORE.name, &f)
+        }
+        Cond::EvalFailureRatio { evaluation, agent, .. } => {
+            let mut f = vec![("evaluation", evaluation.as_str())];
+            f.extend(agent.as_deref().map(|a| ("agent", a)));
+            let (mut fail, mut total) = (0u64, 0u64);
+            for (labels, v) in s.series(names::EVALUATIONS.name, &f) {
+                if let Value::Counter(n) = v {
+                    total += n;
+                    if labels.iter().any(|(k, v)| k == "label" && v == "fail") {
+                        fail += n;
+                    }
+                }
+            }
+            Sample::Counts { fail, total }
+        }
+        Cond::ConversationCost { agent, .. } => {
+            let f: Vec<(&str, &str)> = agent.as_deref().map(|a| ("agent", a)).into_iter().collect();
+            sum_count(s, names::CONVERSATION_COST.name, &f)
+        }
+        Cond::ForAgentMisused(_) => Sample::Now(None),
     }
 }
 
@@ -596,6 +730,12 @@ fn value(cond: &Cond, now: &Sample, base: Option<&Sample>, elapsed: Duration, wi
             let secs = elapsed.max(window).as_secs_f64();
             p.saturating_sub(*p0) as f64 * 1e-12 / secs * 3600.0
         }
+        (Sample::SumCount { sum, count }, Some(Sample::SumCount { sum: s0, count: c0 })) => {
+            match count.saturating_sub(*c0) {
+                0 => f64::NAN,
+                n => (sum - s0) / n as f64,
+            }
+        }
         (Sample::Now(v), _) => match cond {
             Cond::HealthFailing { .. } => v.map_or(f64::NAN, |v| v),
             _ => v.unwrap_or(f64::NAN),
@@ -608,6 +748,8 @@ fn holds(cond: &Cond, v: f64) -> bool {
     match cond {
         // A check that has not run (no series) is not failing.
         Cond::HealthFailing { .. } => v == 0.0,
+        // NaN (nothing evaluated in the window) is not below anything.
+        Cond::EvalScoreBelow { below, .. } => v < *below,
         _ => v > Condition(cond.clone()).threshold(),
     }
 }

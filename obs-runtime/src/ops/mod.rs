@@ -53,6 +53,7 @@ pub struct Thresholds {
     p95: Option<Duration>,
     cost_per_hour_usd: Option<f64>,
     for_duration: Option<Duration>,
+    score_below: Option<f64>,
 }
 
 impl Thresholds {
@@ -80,6 +81,14 @@ impl Thresholds {
         self.for_duration = Some(d);
         self
     }
+    /// Evaluations ([`RuleOptions::evaluation`]): alert when the mean score
+    /// over the window falls below this (no score alert without it; for an
+    /// evaluation, [`Thresholds::error_ratio`] is the share of results
+    /// labelled `fail`, 0.2 by default).
+    pub fn score_below(mut self, score: f64) -> Thresholds {
+        self.score_below = Some(score);
+        self
+    }
 
     /// `self` over `base`, per threshold.
     fn over(&self, base: &Resolved) -> Resolved {
@@ -104,6 +113,9 @@ impl Thresholds {
         }
         if self.p95.is_some_and(|d| d < Duration::from_millis(1)) {
             return Err(OpsError(format!("{whose}: p95 must be at least 1ms")));
+        }
+        if let Some(v) = self.score_below.filter(|v| !v.is_finite()) {
+            return Err(OpsError(format!("{whose}: score_below must be a finite number, got {v}")));
         }
         Ok(())
     }
@@ -171,6 +183,10 @@ pub struct RuleOptions {
     budget_fraction: f64,
     budgets: Vec<String>,
     mcp: Thresholds,
+    /// Evaluations (issue 25): defaults, then per evaluation name.
+    evaluation_defaults: Thresholds,
+    evaluations: BTreeMap<String, Thresholds>,
+    conversation_cost_usd: f64,
 }
 
 impl Default for RuleOptions {
@@ -191,6 +207,9 @@ impl RuleOptions {
             budget_fraction: 0.8,
             budgets: Vec::new(),
             mcp: Thresholds::new(),
+            evaluation_defaults: Thresholds::new(),
+            evaluations: BTreeMap::new(),
+            conversation_cost_usd: 1.0,
         }
     }
     /// The metric prefix the application exports with (`OBS_NAMESPACE`); `""` for none.
@@ -256,6 +275,27 @@ impl RuleOptions {
         self
     }
 
+    /// Thresholds of every evaluation without its own: the failure share
+    /// ([`Thresholds::error_ratio`], share of results labelled `fail`; 0.2 by
+    /// default, alerted per evaluation and agent) and the `for` duration.
+    pub fn evaluations(mut self, t: Thresholds) -> RuleOptions {
+        self.evaluation_defaults = t;
+        self
+    }
+    /// Thresholds of one evaluation (its `Evaluation::new(name)`): its own
+    /// failure share, and a mean-score alert with [`Thresholds::score_below`]
+    /// (scores have no common scale, so there is none by default).
+    pub fn evaluation(mut self, name: impl Into<String>, t: Thresholds) -> RuleOptions {
+        self.evaluations.insert(name.into(), t);
+        self
+    }
+    /// Alert when the mean cost of an agent's conversations ended within the
+    /// window is above `usd` (default 1 USD).
+    pub fn conversation_cost(mut self, usd: f64) -> RuleOptions {
+        self.conversation_cost_usd = usd;
+        self
+    }
+
     /// The rules file (YAML, for Prometheus' `rule_files`).
     pub fn prometheus_rules(&self) -> Result<String, OpsError> {
         self.check()?;
@@ -296,6 +336,23 @@ impl RuleOptions {
             t.check(&format!("{} `{name}`", kind_word(*k)))?;
         }
         self.mcp.check("MCP tools")?;
+        self.evaluation_defaults.check("evaluation defaults")?;
+        for (name, t) in &self.evaluations {
+            // Written into YAML scalars and alert templates.
+            if name.is_empty() || name.contains(char::is_control) || name.contains("{{") || name.contains("}}") {
+                let shown = crate::redact::scan(&crate::metrics::registry::cut(name, 80)).escape_debug().to_string();
+                return Err(OpsError(format!(
+                    "evaluation `{shown}`: a name without control characters, `{{{{` or `}}}}`, as Evaluation::new gave it"
+                )));
+            }
+            t.check(&format!("evaluation `{name}`"))?;
+        }
+        if !(self.conversation_cost_usd.is_finite() && self.conversation_cost_usd > 0.0) {
+            return Err(OpsError(format!(
+                "conversation_cost: a positive number of USD, got {}",
+                self.conversation_cost_usd
+            )));
+        }
         Ok(())
     }
 
@@ -304,6 +361,16 @@ impl RuleOptions {
         let base = kind_default(kind);
         let base = self.kinds.get(&kind).map_or(base, |t| t.over(&base));
         self.per.get(&(kind, name.to_string())).map_or(base, |t| t.over(&base))
+    }
+
+    /// An evaluation's failure share, mean score floor and `for` duration.
+    fn evaluation_thresholds(&self, name: &str) -> (f64, Option<f64>, Duration) {
+        let base = (0.2, None, FIVE_MIN);
+        let over = |t: &Thresholds, b: (f64, Option<f64>, Duration)| {
+            (t.error_ratio.unwrap_or(b.0), t.score_below.or(b.1), t.for_duration.unwrap_or(b.2))
+        };
+        let d = over(&self.evaluation_defaults, base);
+        self.evaluations.get(name).map_or(d, |t| over(t, d))
     }
 
     /// `name` with the namespace prefix.

@@ -307,6 +307,25 @@ struct EventFields {
 }
 
 impl EventFields {
+    /// The ids of the span an event is about, when it names one with
+    /// `trace_id` and `span_id` fields (an evaluation of a past call): they
+    /// leave the fields and become the line's and the record's ids.
+    fn take_about(&mut self) -> Option<TraceIds> {
+        let hex = |key: &str| {
+            self.fields.iter().find_map(|(k, v)| match v {
+                Val::Str(s) if *k == key => Some(s.clone()),
+                _ => None,
+            })
+        };
+        let trace_id = opentelemetry::trace::TraceId::from_hex(&hex("trace_id")?).ok()?;
+        let span_id = opentelemetry::trace::SpanId::from_hex(&hex("span_id")?).ok()?;
+        if trace_id == opentelemetry::trace::TraceId::INVALID || span_id == opentelemetry::trace::SpanId::INVALID {
+            return None;
+        }
+        self.fields.retain(|(k, _)| *k != "trace_id" && *k != "span_id");
+        Some(TraceIds { trace_id, span_id, sampled: true })
+    }
+
     fn set(&mut self, f: &Field, v: Val) {
         if f.name() == "message" {
             self.message = match v {
@@ -438,6 +457,14 @@ where
                 }
             }
         }
+        // Only a named event (`name: ".."`, an obs event such as an
+        // evaluation) can name the span it is about; a plain event's
+        // `trace_id` field stays a field.
+        if !event.metadata().name().starts_with("event ") {
+            if let Some(about) = ev.take_about() {
+                ids = Some(about);
+            }
+        }
         // The current agent first: it is the same whichever spans this
         // format shows (console hides obs's agent spans, so a foreign agent
         // span around them would otherwise name the line in console only).
@@ -479,7 +506,11 @@ where
                 .chain(ev.fields.iter())
                 .chain(rest.clone().filter(|(k, _)| !event_keys.contains(k)))
                 .map(|(k, v)| (*k, v.to_otel()));
-            crate::export::otlp::logs::emit(meta.level(), meta.target(), &ev.message, now, attributes, ids);
+            // An event given a name (`name: "gen_ai.evaluation.result"`)
+            // keeps it as the record's event name; `tracing` names the
+            // others `event file:line`.
+            let event_name = Some(meta.name()).filter(|n| !n.starts_with("event "));
+            crate::export::otlp::logs::emit(meta.level(), meta.target(), &ev.message, now, attributes, ids, event_name);
         }
         let mut line = String::with_capacity(256);
         match sink.format {

@@ -164,6 +164,7 @@ impl Reader {
     /// Every family now, as one request.
     pub(crate) fn read(&mut self) -> ExportMetricsServiceRequest {
         crate::process::refresh();
+        crate::conversation::sweep();
         let now = SystemTime::now();
         let delta = self.temporality != Temporality::Cumulative;
         let (monotonic_temporality, start) = if delta {
