@@ -41,7 +41,9 @@ fn example_serves_a_promtool_clean_page_with_agent_labels() {
     }
     let addr: SocketAddr = out
         .lines()
-        .find_map(|l| l.strip_prefix("serving http://")?.strip_suffix("/metrics until Ctrl-C"))
+        .find_map(|l| {
+            l.strip_prefix("serving http://")?.strip_suffix("/metrics until Ctrl-C")?.rsplit("http://").next()
+        })
         .unwrap_or_else(|| panic!("no serving line:\n{out}"))
         .parse()
         .unwrap();

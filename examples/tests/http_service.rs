@@ -271,13 +271,13 @@ fn feedback_for_a_past_call_lands_on_its_series_and_trace_from_another_replica()
     assert_eq!(r.status, 200, "{r:?}");
     let token = feedback_token(&r.body);
     assert!(token.starts_with("obs1.") && token.len() < 200, "{token}");
-    rotel.wait_for(Duration::from_secs(30), |g| g.spans.iter().any(|s| s.name == "chat gpt-4o-mini"));
+    rotel.wait_for(Duration::from_secs(30), |g| g.spans.iter().any(|s| s.name == "chat gpt-5.4-mini"));
     drop(a); // A is gone: nothing of the call is left but the token.
 
     let b = replica("replica-b");
     let rating = |rating: &str, body: &str| request(b.http, "POST", &format!("/feedback/{rating}"), &[], body);
     let before = obs_tests::http_get(b.metrics, "/metrics").unwrap().body;
-    let series = r#"evaluation="user_rating",agent="support",model="gpt-4o-mini""#;
+    let series = r#"evaluation="user_rating",agent="support",model="gpt-5.4-mini""#;
     assert!(!before.contains("evaluations_total{"), "{before}");
     let r = rating("1", &token);
     assert_eq!((r.status, r.body.as_str()), (200, "thanks\n"), "{r:?}");
@@ -298,7 +298,7 @@ fn feedback_for_a_past_call_lands_on_its_series_and_trace_from_another_replica()
         metric(
             &page,
             "evaluations_total",
-            &[("evaluation", "user_rating"), ("agent", "support"), ("model", "gpt-4o-mini"), ("label", label)],
+            &[("evaluation", "user_rating"), ("agent", "support"), ("model", "gpt-5.4-mini"), ("label", label)],
         )
     };
     assert_eq!(labelled("fail"), Some(1.0), "{page}");
@@ -330,16 +330,16 @@ fn feedback_for_a_past_call_lands_on_its_series_and_trace_from_another_replica()
         }
     };
     assert_eq!(line["message"], "evaluation user_rating: score 1, label fail");
-    assert_eq!((line["agent"].as_str(), line["model"].as_str()), (Some("support"), Some("gpt-4o-mini")));
+    assert_eq!((line["agent"].as_str(), line["model"].as_str()), (Some("support"), Some("gpt-5.4-mini")));
     assert_eq!(line["gen_ai.evaluation.score.label"], "fail");
     let got = rotel.wait_for(Duration::from_secs(30), |g| {
         g.logs.iter().any(|l| l.event_name == "gen_ai.evaluation.result")
             && g.spans.iter().any(|s| s.name == "gen_ai.evaluation.result")
-            && g.spans.iter().any(|s| s.name == "chat gpt-4o-mini")
+            && g.spans.iter().any(|s| s.name == "chat gpt-5.4-mini")
     });
     let service =
         |s: &obs_tests::backends::rotel::Attributes| s.get("service.name").and_then(RValue::as_str).map(str::to_string);
-    let chat = got.spans.iter().find(|s| s.name == "chat gpt-4o-mini").unwrap();
+    let chat = got.spans.iter().find(|s| s.name == "chat gpt-5.4-mini").unwrap();
     assert_eq!(service(&chat.resource).as_deref(), Some("replica-a"));
     let record = got.logs.iter().find(|l| l.event_name == "gen_ai.evaluation.result").unwrap();
     assert_eq!(service(&record.resource).as_deref(), Some("replica-b"));

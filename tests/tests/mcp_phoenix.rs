@@ -48,8 +48,13 @@ fn wait_for(phoenix: &Phoenix, project: &str, done: impl Fn(&[PhoenixSpan]) -> b
             std::thread::sleep(Duration::from_secs(1));
             return phoenix.spans(project);
         }
-        let names: Vec<&str> = spans.iter().map(|s| s.name.as_str()).collect();
-        assert!(start.elapsed() < Duration::from_secs(90), "project {project} after 90 s: {names:?}");
+        if start.elapsed() > Duration::from_secs(90) {
+            let spans: Vec<String> = spans
+                .iter()
+                .map(|s| format!("{} (trace {}, span {}, parent {:?})", s.name, s.trace_id, s.span_id, s.parent_id))
+                .collect();
+            panic!("project {project} after 90 s:\n{}", spans.join("\n"));
+        }
         std::thread::sleep(Duration::from_millis(300));
     }
 }

@@ -134,17 +134,23 @@ static ACTIVE: AtomicBool = AtomicBool::new(false);
 
 /// An MCP client transport exists: tool spans are noted from now on.
 pub(crate) fn activate() {
-    ACTIVE.store(true, Ordering::Relaxed);
+    if !ACTIVE.swap(true, Ordering::AcqRel) {
+        // Tool callsites registered before were told `never`.
+        tracing::callsite::rebuild_interest_cache();
+    }
 }
 
 impl<S> Filter<S> for ToolSpanFilter {
     fn enabled(&self, meta: &Metadata<'_>, _: &Context<'_, S>) -> bool {
-        ACTIVE.load(Ordering::Relaxed) && is_tool_span(meta)
+        ACTIVE.load(Ordering::Acquire) && is_tool_span(meta)
     }
     fn callsite_enabled(&self, meta: &'static Metadata<'static>) -> Interest {
-        if is_tool_span(meta) {
-            // Asked per span: noted only while an MCP client exists.
-            Interest::sometimes()
+        // `always` once an MCP client exists, `never` before: not
+        // `sometimes`, which makes `tracing` ask every filter per span and
+        // leaves the span enabled (and built) even when every one of them
+        // says no (the live view off, the log filter at `warn`).
+        if ACTIVE.load(Ordering::Acquire) && is_tool_span(meta) {
+            Interest::always()
         } else {
             Interest::never()
         }

@@ -271,7 +271,8 @@ where
                 };
                 let header = Header {
                     id: next_run_id(),
-                    trace_id: self.trace_id(id),
+                    // Read when the root is entered (see `on_enter`).
+                    trace_id: None,
                     agent,
                     kind: node.kind,
                     name: node.name.clone(),
@@ -296,6 +297,20 @@ where
         let mut ext = span.extensions_mut();
         if let Some(open) = ext.get_mut::<Open>() {
             values.record(&mut Fields { node: &mut open.node, name_field: None });
+        }
+    }
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let run = match span.extensions().get::<Open>() {
+            Some(Open { place: Place::Run { run, .. }, root: true, .. }) if !run.has_trace_id() => run.clone(),
+            _ => return,
+        };
+        drop(span);
+        // The OpenTelemetry layer (before this one) started the span as it
+        // was entered: its ids are final.
+        if let Some(t) = self.trace_id(id) {
+            run.set_trace_id(t);
         }
     }
 

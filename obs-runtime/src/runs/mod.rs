@@ -310,6 +310,7 @@ pub(crate) enum CutReason {
 #[derive(Clone, Debug)]
 pub(crate) struct Header {
     pub(crate) id: u64,
+    /// Known once the root starts (see [`RunCell::set_trace_id`]).
     pub(crate) trace_id: Option<Box<str>>,
     /// The root's agent (the calling agent for a model or tool root; `none`
     /// outside any).
@@ -324,7 +325,9 @@ pub(crate) struct Header {
 
 impl Header {
     fn bytes(&self) -> usize {
-        self.trace_id.as_ref().map_or(0, |t| t.len())
+        // The trace id's 32 hex digits, counted from the start: a run in
+        // progress learns it later.
+        TRACE_ID_BYTES
             + self.name.len()
             + self.request.as_ref().map_or(0, |r| {
                 // The context is shared with the program; counted as if it
@@ -334,9 +337,14 @@ impl Header {
     }
 }
 
+/// Length of a trace id in hex.
+const TRACE_ID_BYTES: usize = 32;
+
 /// A run in progress: its calls so far, behind its own lock.
 pub(crate) struct RunCell {
+    /// Without its trace id, which is `trace_id`.
     header: Header,
+    trace_id: std::sync::OnceLock<Box<str>>,
     start: quanta::Instant,
     /// The next call's index (also the calls started so far).
     next: AtomicU64,
@@ -415,7 +423,7 @@ impl View {
             if with_nodes { b.nodes.iter().map(|n| (**n).clone()).collect() } else { Vec::new() };
         nodes.sort_by_key(|n| n.index);
         View {
-            header: c.header.clone(),
+            header: c.header(),
             status: None,
             duration_ns: elapsed_ns(c.start, quanta::Instant::now()),
             totals: b.totals,
@@ -688,9 +696,9 @@ pub(crate) fn list(f: &Filter) -> Vec<View> {
 pub(crate) fn get(id: &str) -> Option<View> {
     let by_run = u64::from_str_radix(id, 16).ok().filter(|_| id.len() == 16);
     let (cell, run) = with_store(|s| {
-        let matches = |h: &Header| Some(h.id) == by_run || h.trace_id.as_deref() == Some(id);
-        let cell = s.open.values().rev().find(|c| matches(&c.header)).cloned();
-        let run = s.finished.iter().rev().find(|r| matches(&r.header)).cloned();
+        let matches = |run: u64, trace: Option<&str>| Some(run) == by_run || trace == Some(id);
+        let cell = s.open.values().rev().find(|c| matches(c.header.id, c.trace_id.get().map(|t| &**t))).cloned();
+        let run = s.finished.iter().rev().find(|r| matches(r.header.id, r.header.trace_id.as_deref())).cloned();
         (cell, run)
     });
     match (cell, run) {
@@ -724,6 +732,7 @@ fn open_run(header: Header, start: quanta::Instant) -> Option<Arc<RunCell>> {
     let id = header.id;
     let cell = Arc::new(RunCell {
         header,
+        trace_id: std::sync::OnceLock::new(),
         start,
         next: AtomicU64::new(0),
         state: Mutex::new(Building { bytes, ..Building::default() }),
@@ -749,6 +758,24 @@ fn next_run_id() -> u64 {
 }
 
 impl RunCell {
+    /// The header with the trace id, once known.
+    fn header(&self) -> Header {
+        Header { trace_id: self.trace_id.get().cloned(), ..self.header.clone() }
+    }
+
+    /// Whether the trace id is known.
+    pub(crate) fn has_trace_id(&self) -> bool {
+        self.trace_id.get().is_some()
+    }
+
+    /// The run's trace id, read when its root starts: reading it sooner
+    /// would start the root's OpenTelemetry span, after which a remote
+    /// parent set on it (`trace::continue_trace`, an MCP request's
+    /// `_meta`) is refused.
+    pub(crate) fn set_trace_id(&self, id: Box<str>) {
+        let _ = self.trace_id.set(id);
+    }
+
     /// The index of a call started in this run.
     fn next_index(&self) -> u64 {
         self.next.fetch_add(1, Ordering::Relaxed)
@@ -795,7 +822,7 @@ impl RunCell {
         }
         let bytes = bytes - cell + run;
         let run = Arc::new(Run {
-            header: self.header.clone(),
+            header: self.header(),
             status,
             duration_ns,
             totals,

@@ -164,3 +164,40 @@ fn off_the_spans_of_calls_stay_disabled() {
     });
     assert!(runs_of("off_agent").is_empty());
 }
+
+/// The run store must not start a root's OpenTelemetry span when it opens
+/// the run: a remote parent set after creation (an HTTP request's or MCP
+/// request's `traceparent`) would be refused, and the call would start a
+/// trace of its own. The run learns the trace id as the root is entered.
+#[test]
+fn a_root_continues_a_remote_trace_and_its_run_has_that_trace_id() {
+    use std::collections::HashMap;
+    crate::call::enable();
+    start(Config::default());
+    // The OpenTelemetry layer first, as in `crate::layer()`.
+    let subscriber = tracing_subscriber::registry().with(crate::trace::layer()).with(layer(|| None));
+    tracing::subscriber::with_default(subscriber, || {
+        let root = tracing::info_span!(
+            "invoke_agent remote_root",
+            gen_ai.operation.name = "invoke_agent",
+            gen_ai.agent.name = "remote_root",
+            obs.status = tracing::field::Empty,
+        );
+        let carrier: HashMap<String, String> =
+            [("traceparent".to_string(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_string())].into();
+        let open = runs_of("remote_root");
+        assert_eq!(open.len(), 1, "the run is open before the root is entered");
+        assert_eq!(open[0].header.trace_id, None, "not known before the root starts");
+        assert!(crate::trace::continue_trace(&root, &carrier), "the remote parent is taken");
+        root.in_scope(|| {
+            let ids = crate::trace::current().expect("ids");
+            assert_eq!(ids.trace_id.to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        });
+        root.record("obs.status", "success");
+    });
+    let runs = runs_of("remote_root");
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].header.trace_id.as_deref(), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
+    let run = get("4bf92f3577b34da6a3ce929d0e0e4736").expect("found by its trace id");
+    assert_eq!(run.id(), runs[0].id());
+}
