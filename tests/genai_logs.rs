@@ -37,7 +37,7 @@ pub fn run(format: LogFormat, filter: &str) -> LogBuffer {
 
 /// The line containing `needle`, waiting for the writer thread.
 pub fn line(buf: &LogBuffer, needle: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if let Some(l) = buf.lines().into_iter().find(|l| l.contains(needle)) {
             return l;

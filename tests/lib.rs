@@ -4,6 +4,7 @@ pub mod backends;
 pub mod budget_call;
 pub mod genai_emitter;
 pub mod genai_logs;
+pub mod mcp;
 pub mod openai_server;
 
 use std::io::{Read, Write};
@@ -24,10 +25,10 @@ impl HttpResponse {
     }
 }
 
-/// `GET path` over a fresh connection, with a 10 s timeout.
+/// `GET path` over a fresh connection, with a 60 s timeout.
 pub fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<HttpResponse> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(10))?;
-    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    s.set_read_timeout(Some(Duration::from_secs(60)))?;
     write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;

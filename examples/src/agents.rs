@@ -1,7 +1,7 @@
 //! The three agents: `planner` fans out to concurrent `researcher`s, then
 //! hands their findings to the `writer`.
 
-use crate::llm::{claude_sonnet, gpt_4o, gpt_4o_mini, Ask, Completion, LlmError};
+use crate::llm::{claude_sonnet, gpt_5_4, gpt_5_4_mini, Ask, Completion, LlmError};
 use crate::tools::{fetch_page, rank, web_search, Page, ToolError};
 use crate::Sim;
 use obs_runtime::track_execution;
@@ -134,12 +134,12 @@ pub fn topics(n: usize) -> Vec<String> {
         .collect()
 }
 
-/// The planner: plans `n` topics with one `gpt-4o` call, runs one researcher
+/// The planner: plans `n` topics with one `gpt-5.4` call, runs one researcher
 /// per topic concurrently, then asks the writer for the report.
 #[track_execution(agent = "planner")]
 pub async fn planner(sim: Sim, n: usize) -> Result<Report, AgentError> {
     let mut usage = Usage::default();
-    let plan = gpt_4o(sim, Ask { task: "plan", subject: &format!("{n} research topics"), attempt: 0 }).await?;
+    let plan = gpt_5_4(sim, Ask { task: "plan", subject: &format!("{n} research topics"), attempt: 0 }).await?;
     usage.add(&plan);
 
     // `obs_runtime::spawn` keeps the planner's context (agent and parent span)
@@ -167,8 +167,8 @@ pub async fn planner(sim: Sim, n: usize) -> Result<Report, AgentError> {
 }
 
 /// A researcher: searches (retrying once), reads the best pages concurrently,
-/// gives up with fewer than two, summarises each with `gpt-4o-mini`
-/// (retrying once) and synthesises with `claude-sonnet-4-5`.
+/// gives up with fewer than two, summarises each with `gpt-5.4-mini`
+/// (retrying once) and synthesises with `claude-sonnet-4-6`.
 #[track_execution(agent = "researcher")]
 pub async fn researcher(sim: Sim, topic: String) -> Result<Findings, AgentError> {
     let hits = match web_search(sim, &topic, 0).await {
@@ -191,10 +191,10 @@ pub async fn researcher(sim: Sim, topic: String) -> Result<Findings, AgentError>
     let mut usage = Usage::default();
     for page in &pages {
         let ask = Ask { task: "summarise", subject: &page.url, attempt: 0 };
-        let summary = match gpt_4o_mini(sim, ask).await {
+        let summary = match gpt_5_4_mini(sim, ask).await {
             Ok(c) => Ok(c),
             // Rate limited: one retry.
-            Err(_) => gpt_4o_mini(sim, Ask { attempt: 1, ..ask }).await,
+            Err(_) => gpt_5_4_mini(sim, Ask { attempt: 1, ..ask }).await,
         };
         if let Ok(c) = summary {
             usage.add(&c);
@@ -205,11 +205,11 @@ pub async fn researcher(sim: Sim, topic: String) -> Result<Findings, AgentError>
     Ok(Findings { topic, pages: pages.len(), summary: synthesis.text, usage })
 }
 
-/// The writer: one `gpt-4o` call over every finding.
+/// The writer: one `gpt-5.4` call over every finding.
 #[track_execution(agent = "writer")]
 pub async fn writer(sim: Sim, findings: &[Findings]) -> Result<(String, Usage), AgentError> {
     let subject = findings.iter().map(|f| f.topic.as_str()).collect::<Vec<_>>().join(", ");
-    let c = gpt_4o(sim, Ask { task: "write", subject: &subject, attempt: 0 }).await?;
+    let c = gpt_5_4(sim, Ask { task: "write", subject: &subject, attempt: 0 }).await?;
     let mut usage = Usage::default();
     usage.add(&c);
     Ok((c.text, usage))

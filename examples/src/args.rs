@@ -10,7 +10,8 @@ a summary of the metrics it recorded.
 
   --topics N   topics to research, one researcher each (default 4, max 64)
   --quick      latencies divided by 10 (the run takes well under a second)
-  --serve      keep serving /metrics after the run, until Ctrl-C
+  --serve      keep serving the live view (/) and /metrics after the run,
+               until Ctrl-C
   --prometheus-rules PATH   write Prometheus alerting and recording rules for
                             this program's agents, models and tools, and exit
   --grafana-dashboard PATH  write a Grafana dashboard (JSON) for them, and exit

@@ -1,7 +1,7 @@
 //! A simulated multi-agent research run, instrumented with obs.
 //!
 //! A `planner` agent plans topics and fans out to concurrent `researcher`
-//! agents, which call models (`gpt-4o`, `gpt-4o-mini`, `claude-sonnet-4-5`)
+//! agents, which call models (`gpt-5.4`, `gpt-5.4-mini`, `claude-sonnet-4-6`)
 //! and tools (`web_search`, `fetch_page`); a `writer` agent writes the report.
 //! Nothing touches the network: latencies, token counts and failures come from
 //! a deterministic generator, so every run records the same calls.

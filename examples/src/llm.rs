@@ -31,6 +31,9 @@ pub struct Completion {
     pub input_tokens: u64,
     /// Completion tokens.
     pub output_tokens: u64,
+    /// The provider's response id, when it gives one (the HTTP service's
+    /// model does: feedback names the call by it).
+    pub id: Option<String>,
 }
 
 impl obs_runtime::LlmUsage for Completion {
@@ -42,6 +45,9 @@ impl obs_runtime::LlmUsage for Completion {
     }
     fn finish_reasons(&self) -> Vec<&str> {
         vec!["stop"]
+    }
+    fn response_id(&self) -> Option<&str> {
+        self.id.as_deref()
     }
 }
 
@@ -83,8 +89,8 @@ struct Profile {
     output_tokens: (u64, u64),
 }
 
-const GPT_4O: Profile = Profile {
-    model: "gpt-4o",
+const GPT_5_4: Profile = Profile {
+    model: "gpt-5.4",
     latency_ms: (550, 900),
     failure_rate: 0.0,
     failure: |model| LlmError::RateLimited { model },
@@ -92,8 +98,8 @@ const GPT_4O: Profile = Profile {
     output_tokens: (300, 1_200),
 };
 
-const GPT_4O_MINI: Profile = Profile {
-    model: "gpt-4o-mini",
+const GPT_5_4_MINI: Profile = Profile {
+    model: "gpt-5.4-mini",
     latency_ms: (120, 400),
     failure_rate: 0.15,
     failure: |model| LlmError::RateLimited { model },
@@ -102,7 +108,7 @@ const GPT_4O_MINI: Profile = Profile {
 };
 
 const CLAUDE_SONNET: Profile = Profile {
-    model: "claude-sonnet-4-5",
+    model: "claude-sonnet-4-6",
     latency_ms: (450, 900),
     failure_rate: 0.1,
     failure: |model| LlmError::Overloaded { model },
@@ -123,23 +129,24 @@ async fn simulate(p: &Profile, sim: Sim, ask: Ask<'_>) -> Result<Completion, Llm
         text: format!("[{}] {} of {}", p.model, ask.task, ask.subject),
         input_tokens: rng.range(p.input_tokens.0, p.input_tokens.1),
         output_tokens: rng.range(p.output_tokens.0, p.output_tokens.1),
+        id: None,
     })
 }
 
-/// OpenAI `gpt-4o`: planning and writing.
-#[track_llm_call(model = "gpt-4o", provider = "openai")]
-pub async fn gpt_4o(sim: Sim, ask: Ask<'_>) -> Result<Completion, LlmError> {
-    simulate(&GPT_4O, sim, ask).await
+/// OpenAI `gpt-5.4`: planning and writing.
+#[track_llm_call(model = "gpt-5.4", provider = "openai")]
+pub async fn gpt_5_4(sim: Sim, ask: Ask<'_>) -> Result<Completion, LlmError> {
+    simulate(&GPT_5_4, sim, ask).await
 }
 
-/// OpenAI `gpt-4o-mini`: cheap page summaries (provider inferred: `openai`).
-#[track_llm_call(model = "gpt-4o-mini")]
-pub async fn gpt_4o_mini(sim: Sim, ask: Ask<'_>) -> Result<Completion, LlmError> {
-    simulate(&GPT_4O_MINI, sim, ask).await
+/// OpenAI `gpt-5.4-mini`: cheap page summaries (provider inferred: `openai`).
+#[track_llm_call(model = "gpt-5.4-mini")]
+pub async fn gpt_5_4_mini(sim: Sim, ask: Ask<'_>) -> Result<Completion, LlmError> {
+    simulate(&GPT_5_4_MINI, sim, ask).await
 }
 
-/// Anthropic `claude-sonnet-4-5`: synthesis (provider inferred: `anthropic`).
-#[track_llm_call(model = "claude-sonnet-4-5")]
+/// Anthropic `claude-sonnet-4-6`: synthesis (provider inferred: `anthropic`).
+#[track_llm_call(model = "claude-sonnet-4-6")]
 pub async fn claude_sonnet(sim: Sim, ask: Ask<'_>) -> Result<Completion, LlmError> {
     simulate(&CLAUDE_SONNET, sim, ask).await
 }

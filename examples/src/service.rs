@@ -9,7 +9,14 @@
 //!   question): `support` is the only agent (any other name is a 404); a
 //!   question containing `fail` makes the simulated model fail (a 500); an
 //!   `Authorization: Bearer invalid` header is refused (a 401, with an `audit`
-//!   event that logs the token's hash, never the token).
+//!   event that logs the token's hash, never the token). The answer ends with
+//!   a `feedback_token:` line: the client keeps it beside the answer.
+//! - `POST /feedback/{rating}` takes a user's rating (1 to 5) of a past
+//!   answer, with its feedback token as the body, at any time later and in
+//!   any replica sharing `OBS_FEEDBACK_KEY`: it becomes the evaluation
+//!   `user_rating` of that model call (score = rating, label `pass` for 4
+//!   and 5, `fail` for 1 and 2, `neutral` for 3), on the call's series and
+//!   trace. A bad rating or token is a 400 that says why.
 //! - `GET /health` answers `ok`.
 //! - Anything else is axum's 404, counted under `route="unmatched"`.
 //!
@@ -20,6 +27,7 @@ use axum::extract::{Extension, Path};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
+use obs_runtime::eval::{Evaluation, FeedbackToken};
 use obs_runtime::{events, track_execution, track_llm_call, track_tool, RequestContext};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,6 +41,7 @@ pub fn router() -> Router {
     Router::new()
         .route("/health", get(|| async { "ok" }))
         .route("/agents/{agent}/run", post(run))
+        .route("/feedback/{rating}", post(feedback))
         .layer(obs_runtime::tower::ObsLayer::new())
 }
 
@@ -96,7 +105,12 @@ async fn run(
         return Err((StatusCode::TOO_MANY_REQUESTS, "too many runs\n".into()));
     }
     match support(question).await {
-        Ok(answer) => Ok(format!("{answer}\nrequest_id: {}\n", request.request_id())),
+        Ok(answer) => Ok(format!(
+            "{}\nrequest_id: {}\nfeedback_token: {}\n",
+            answer.text,
+            request.request_id(),
+            answer.feedback_token
+        )),
         Err(e) => {
             tracing::error!(error = %e, "agent run failed");
             Err((StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")))
@@ -104,14 +118,43 @@ async fn run(
     }
 }
 
+/// The agent's answer, and the token its feedback will come back with.
+pub struct Answer {
+    /// What the model said.
+    pub text: String,
+    /// Names the model call (agent, model, trace), signed: kept by the client.
+    pub feedback_token: String,
+}
+
 /// The `support` agent: searches the knowledge base, then asks the model.
 #[track_execution(agent = "support")]
-pub async fn support(question: String) -> Result<String, AgentError> {
+pub async fn support(question: String) -> Result<Answer, AgentError> {
     tracing::info!(question_chars = question.chars().count() as u64, "answering");
     let docs = kb_search(&question).await;
     let reply = chat(&question, &docs).await?;
     tracing::info!(answer_chars = reply.text.chars().count() as u64, "answered");
-    Ok(reply.text)
+    // The model call, from the ledger by its response id (without obs
+    // running the ledger is empty: the token then names this agent run).
+    let token = reply.id.as_deref().and_then(|id| FeedbackToken::for_response(id).ok());
+    let feedback_token = token.unwrap_or_else(FeedbackToken::current).to_string();
+    Ok(Answer { text: reply.text, feedback_token })
+}
+
+/// A user's rating (1 to 5) of a past answer, its feedback token as the body.
+async fn feedback(Path(rating): Path<u8>, token: String) -> Result<&'static str, (StatusCode, String)> {
+    let label = match rating {
+        1 | 2 => "fail",
+        3 => "neutral",
+        4 | 5 => "pass",
+        _ => return Err((StatusCode::BAD_REQUEST, format!("rating {rating}: rate from 1 to 5\n"))),
+    };
+    Evaluation::new("user_rating")
+        .score(f64::from(rating))
+        .label(label)
+        .evaluator("user")
+        .record_with_token(token.trim())
+        .map_err(|e| (StatusCode::BAD_REQUEST, format!("{e}\n")))?;
+    Ok("thanks\n")
 }
 
 /// Searches the knowledge base (simulated).
@@ -129,18 +172,19 @@ pub async fn kb_search(query: &str) -> Vec<String> {
 }
 
 /// Asks the model (simulated): fails when the question contains `fail`.
-#[track_llm_call(model = "gpt-4o-mini", provider = "openai")]
+#[track_llm_call(model = "gpt-5.4-mini", provider = "openai")]
 pub async fn chat(question: &str, docs: &[String]) -> Result<Completion, LlmError> {
     tokio::time::sleep(Duration::from_millis(5)).await;
     if question.contains("fail") {
         tracing::warn!("the model is overloaded");
-        return Err(LlmError::Overloaded { model: "gpt-4o-mini" });
+        return Err(LlmError::Overloaded { model: "gpt-5.4-mini" });
     }
     tracing::info!(documents = docs.len() as u64, "model answered");
     Ok(Completion {
-        model: "gpt-4o-mini",
+        model: "gpt-5.4-mini",
         text: format!("Here is what {} documents say about {question:?}.", docs.len()),
         input_tokens: 200 + question.len() as u64,
         output_tokens: 40,
+        id: Some(format!("chatcmpl-{}", obs_runtime::context::new_request_id())),
     })
 }

@@ -28,6 +28,11 @@ impl Drop for Service {
 }
 
 fn start() -> Service {
+    start_with(&[])
+}
+
+/// The service with extra environment variables.
+fn start_with(env: &[(&str, &str)]) -> Service {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!("obs-http-service-{}-{n}", std::process::id()));
@@ -38,6 +43,7 @@ fn start() -> Service {
         .env("OBS_LOG_FORMAT", "json")
         .env("OBS_LOG_OUTPUT", &log)
         .env("RUST_LOG", "info")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -73,7 +79,7 @@ impl Response {
 /// One HTTP/1.1 request over a fresh connection.
 fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Response {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
@@ -113,7 +119,7 @@ fn metric(page: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
 
 /// The JSON log lines whose `request_id` is `id` (waits for the writer thread).
 fn lines_of(svc: &Service, id: &str, at_least: usize) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let text = std::fs::read_to_string(&svc.log).unwrap_or_default();
         let lines: Vec<Value> = text
@@ -202,7 +208,7 @@ fn the_service_propagates_ids_and_counts_requests_by_route_template() {
     assert_eq!((tool["agent"].as_str(), tool["tool"].as_str()), (Some("support"), Some("kb_search")));
     assert_eq!(tool["http.route"], ROUTE);
     let llm = by_message("model answered");
-    assert_eq!((llm["agent"].as_str(), llm["model"].as_str()), (Some("support"), Some("gpt-4o-mini")));
+    assert_eq!((llm["agent"].as_str(), llm["model"].as_str()), (Some("support"), Some("gpt-5.4-mini")));
     assert_ne!(tool["span_id"], llm["span_id"]);
     // The failed request logged its error with its own id.
     let failed = lines_of(&svc, "req-fail", 1);
@@ -230,4 +236,126 @@ fn an_invalid_token_is_refused_and_only_its_hash_is_logged() {
     assert_eq!(audit["token_sha256"].as_str().map(str::len), Some(64));
     let all = std::fs::read_to_string(&svc.log).unwrap();
     assert!(!all.contains("Bearer invalid") && !all.contains("\"invalid\""), "the token reached the log");
+}
+
+/// The feedback token line of an answer.
+fn feedback_token(body: &str) -> String {
+    body.lines().find_map(|l| l.strip_prefix("feedback_token: ")).expect("a feedback_token line").to_string()
+}
+
+/// The feedback endpoint, across two processes: replica A answers and hands
+/// out a token; replica B, sharing only the feedback key, takes a rating for
+/// that answer. The rating lands on B's series under A's agent and model, in
+/// B's JSON log line, and in the collector (Rotel) as a
+/// `gen_ai.evaluation.result` record and span parented to A's model span.
+#[test]
+fn feedback_for_a_past_call_lands_on_its_series_and_trace_from_another_replica() {
+    use obs_tests::backends::rotel::Value as RValue;
+    let rotel = obs_tests::backends::Rotel::start();
+    let endpoint = rotel.http_endpoint();
+    let key = "example-feedback-key-0123456789abcdef";
+    let replica = |name| {
+        start_with(&[
+            ("OBS_FEEDBACK_KEY", key),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("OTEL_SERVICE_NAME", name),
+            ("OTEL_METRICS_EXPORTER", "none"),
+            // Spans and log records go out within 100 ms: the replicas are
+            // killed, not shut down, so nothing waits for their last flush.
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+            ("OTEL_BLRP_SCHEDULE_DELAY", "100"),
+        ])
+    };
+    let a = replica("replica-a");
+    let r = request(a.http, "POST", "/agents/support/run", &[("X-Request-ID", "req-rated")], "how do I rotate my key?");
+    assert_eq!(r.status, 200, "{r:?}");
+    let token = feedback_token(&r.body);
+    assert!(token.starts_with("obs1.") && token.len() < 200, "{token}");
+    rotel.wait_for(Duration::from_secs(30), |g| g.spans.iter().any(|s| s.name == "chat gpt-5.4-mini"));
+    drop(a); // A is gone: nothing of the call is left but the token.
+
+    let b = replica("replica-b");
+    let rating = |rating: &str, body: &str| request(b.http, "POST", &format!("/feedback/{rating}"), &[], body);
+    let before = obs_tests::http_get(b.metrics, "/metrics").unwrap().body;
+    let series = r#"evaluation="user_rating",agent="support",model="gpt-5.4-mini""#;
+    assert!(!before.contains("evaluations_total{"), "{before}");
+    let r = rating("1", &token);
+    assert_eq!((r.status, r.body.as_str()), (200, "thanks\n"), "{r:?}");
+    // Bad ratings and tokens are refused with the reason, and count nowhere.
+    let r = rating("9", &token);
+    assert_eq!((r.status, r.body.as_str()), (400, "rating 9: rate from 1 to 5\n"));
+    // Another first byte (the version's, always `A` in base64): a token altered by hand.
+    let forged = token.replacen("obs1.A", "obs1.B", 1);
+    assert_ne!(forged, token);
+    let r = rating("5", &forged);
+    assert_eq!(r.status, 400, "{r:?}");
+    assert!(r.body.contains("feedback token"), "{}", r.body);
+    let r = rating("5", "hello");
+    assert_eq!((r.status, r.body.as_str()), (400, "not an obs feedback token: it does not start with `obs1.`\n"));
+
+    let page = obs_tests::http_get(b.metrics, "/metrics").unwrap().body;
+    let labelled = |label| {
+        metric(
+            &page,
+            "evaluations_total",
+            &[("evaluation", "user_rating"), ("agent", "support"), ("model", "gpt-5.4-mini"), ("label", label)],
+        )
+    };
+    assert_eq!(labelled("fail"), Some(1.0), "{page}");
+    assert_eq!(labelled("pass"), None);
+    let score = |suffix: &str| {
+        page.lines()
+            .find_map(|l| l.strip_prefix(&format!("evaluation_score_{suffix}{{{series}}} ")))
+            .map(str::to_string)
+    };
+    assert_eq!((score("count").as_deref(), score("sum").as_deref()), (Some("1"), Some("1")), "{page}");
+    assert_eq!(
+        page.lines().filter(|l| l.starts_with("evaluations_total{")).count(),
+        1,
+        "the refused ratings made no series: {page}"
+    );
+
+    // B's JSON line.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let line = loop {
+        let text = std::fs::read_to_string(&b.log).unwrap_or_default();
+        let found = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|v| v["target"] == "obs_runtime::eval");
+        match found {
+            Some(v) => break v,
+            None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            None => panic!("no evaluation line in {text}"),
+        }
+    };
+    assert_eq!(line["message"], "evaluation user_rating: score 1, label fail");
+    assert_eq!((line["agent"].as_str(), line["model"].as_str()), (Some("support"), Some("gpt-5.4-mini")));
+    assert_eq!(line["gen_ai.evaluation.score.label"], "fail");
+    let got = rotel.wait_for(Duration::from_secs(30), |g| {
+        g.logs.iter().any(|l| l.event_name == "gen_ai.evaluation.result")
+            && g.spans.iter().any(|s| s.name == "gen_ai.evaluation.result")
+            && g.spans.iter().any(|s| s.name == "chat gpt-5.4-mini")
+    });
+    let service =
+        |s: &obs_tests::backends::rotel::Attributes| s.get("service.name").and_then(RValue::as_str).map(str::to_string);
+    let chat = got.spans.iter().find(|s| s.name == "chat gpt-5.4-mini").unwrap();
+    assert_eq!(service(&chat.resource).as_deref(), Some("replica-a"));
+    let record = got.logs.iter().find(|l| l.event_name == "gen_ai.evaluation.result").unwrap();
+    assert_eq!(service(&record.resource).as_deref(), Some("replica-b"));
+    assert_eq!((record.trace_id.as_str(), record.span_id.as_str()), (chat.trace_id.as_str(), chat.span_id.as_str()));
+    let attr = |k: &str| record.attributes.get(k).cloned();
+    assert_eq!(attr("gen_ai.evaluation.name"), Some(RValue::Str("user_rating".into())));
+    assert_eq!(attr("gen_ai.evaluation.score.value"), Some(RValue::Double(1.0)));
+    assert_eq!(attr("gen_ai.evaluation.score.label"), Some(RValue::Str("fail".into())));
+    assert_eq!(attr("obs.evaluation.evaluator"), Some(RValue::Str("user".into())));
+    assert_eq!(attr("gen_ai.response.id"), chat.attributes.get("gen_ai.response.id").cloned());
+    assert_eq!(
+        (line["trace_id"].as_str(), line["span_id"].as_str()),
+        (Some(chat.trace_id.as_str()), Some(chat.span_id.as_str()))
+    );
+    let child = got.spans.iter().find(|s| s.name == "gen_ai.evaluation.result").unwrap();
+    assert_eq!(service(&child.resource).as_deref(), Some("replica-b"));
+    drop(b);
+    assert_eq!((child.trace_id.as_str(), child.parent_id.as_str()), (chat.trace_id.as_str(), chat.span_id.as_str()));
 }

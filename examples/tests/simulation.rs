@@ -25,7 +25,7 @@ async fn quick_run_records_every_call_under_its_agent() {
         report.failed.len() as u64
     );
     for agent in ["planner", "writer"] {
-        let labels = [("agent", agent), ("model", "gpt-4o"), ("provider", "openai"), ("status", "success")];
+        let labels = [("agent", agent), ("model", "gpt-5.4"), ("provider", "openai"), ("status", "success")];
         assert_eq!(snap.counter("llm_calls_total", &labels), Some(1), "{agent}");
     }
     assert!(total(&snap, "llm_calls_total", &[("agent", "researcher"), ("provider", "anthropic")]) >= 3);
@@ -39,7 +39,7 @@ async fn quick_run_records_every_call_under_its_agent() {
     let agents: Vec<String> = summary::agents(&snap).into_iter().map(|r| r.name).collect();
     assert_eq!(agents, ["planner", "researcher", "writer"]);
     let models: Vec<String> = summary::models(&snap).into_iter().map(|r| r.name).collect();
-    assert_eq!(models, ["claude-sonnet-4-5 (anthropic)", "gpt-4o (openai)", "gpt-4o-mini (openai)"]);
+    assert_eq!(models, ["claude-sonnet-4-6 (anthropic)", "gpt-5.4 (openai)", "gpt-5.4-mini (openai)"]);
     let table = summary::render(&snap);
     assert!(table.contains("fetch_page") && table.contains("web_search"), "{table}");
 

@@ -14,7 +14,7 @@
 //!   every ~500 bytes (`secrets`: replaced, counted).
 //!
 //! The text is `tests/tests/data/ordinary_prose.txt` (prose, numbers, dates, ids,
-//! hashes), repeated to 4 KiB and 64 KiB. Run with
+//! hashes, URLs), repeated to 4 KiB and 64 KiB. Run with
 //! `cargo bench -p obs-runtime --bench redact`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -35,6 +35,8 @@ const SECRETS: &[&str] = &[
     "xoxb-123456789012-abcdefABCDEF",
     "AIzaSyA-0123456789abcdefghijklmnopqrstu",
     "password=hunter2",
+    "postgres://app:hunter2-pass@db:5432/shop",
+    "Authorization: Basic dXNlcjpwYXNz",
 ];
 
 fn text(size: usize, with_secrets: bool) -> String {
@@ -75,6 +77,8 @@ fn regex_set() -> regex::RegexSet {
         r"\bAIza[A-Za-z0-9_-]{35,}",
         r"-----BEGIN [A-Z ]*PRIVATE KEY-----",
         r"(?i)(?:password|secret|token|api_?key)\s*=\s*\S+",
+        r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s@:]*:[^/?#\s@]+@",
+        r"(?i)\bbasic[ \t]+[A-Za-z0-9+/]{8,}=*",
     ])
     .expect("valid baseline patterns")
 }

@@ -296,6 +296,16 @@ pub const MAX_REQUEST_ID_LEN: usize = 128;
 /// log line of the request.
 pub const MAX_CONTEXT_ID_BYTES: usize = 256;
 
+/// Set once any request context got a conversation id: until then a model
+/// call does not look for one.
+static CONVERSATION_IDS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether any request context got a conversation id in this process.
+#[inline]
+pub(crate) fn conversation_ids_seen() -> bool {
+    CONVERSATION_IDS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 fn context_id(id: String) -> Box<str> {
     match crate::metrics::registry::cut(&id, MAX_CONTEXT_ID_BYTES) {
         std::borrow::Cow::Borrowed(_) => id.into_boxed_str(),
@@ -385,9 +395,11 @@ impl RequestContext {
         self.edit(|i| i.tenant_id = Some(id))
     }
 
-    /// Sets the conversation (`conversation_id` in log lines).
+    /// Sets the conversation (`conversation_id` in log lines); model calls
+    /// inside it count in the conversation series ([`crate::conversation`]).
     pub fn with_conversation_id(self, id: impl Into<String>) -> Self {
         let id = context_id(id.into());
+        CONVERSATION_IDS.store(true, std::sync::atomic::Ordering::Relaxed);
         self.edit(|i| i.conversation_id = Some(id))
     }
 

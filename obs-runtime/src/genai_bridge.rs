@@ -12,7 +12,9 @@
 //!   `gen_ai.request.model` (that name is the `model` label), with
 //!   `gen_ai.response.time_to_first_chunk` as the time to first token;
 //! * `execute_tool`: a tool call named by `gen_ai.tool.name`;
-//! * `invoke_agent`: an agent run named by `gen_ai.agent.name`; while such a
+//! * `invoke_agent`: an agent run named by `gen_ai.agent.name`, started as
+//!   soon as the span has that name (so it is in
+//!   `agent_executions_in_flight` while the span is open); while such a
 //!   span is entered, its agent is obs's current agent (the `agent` label of
 //!   the calls and log lines inside it).
 //!
@@ -172,6 +174,9 @@ struct GenAiSpan {
     innermost: u8,
     /// An obs call of its kind ran directly inside it.
     covered: bool,
+    /// An agent run, started as soon as its name is known (so it is in
+    /// `agent_executions_in_flight` while the span is open).
+    run: Option<crate::call::Call>,
 }
 
 fn number(v: &str) -> Option<u64> {
@@ -323,6 +328,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Bridge {
         rec.created = Some(quanta::Instant::now());
         rec.agent = Some(current_agent());
         rec.innermost = context::innermost_call();
+        start_agent_run(&mut rec);
         span.extensions_mut().insert(rec);
     }
 
@@ -331,6 +337,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Bridge {
         let mut ext = span.extensions_mut();
         if let Some(rec) = ext.get_mut::<GenAiSpan>() {
             values.record(rec);
+            start_agent_run(rec);
         }
     }
 
@@ -405,19 +412,44 @@ impl LlmUsage for Reported<'_> {
     }
 }
 
+/// Whether an obs call counts the foreign span `rec` (see the module's
+/// "No double counting").
+fn duplicate(rec: &GenAiSpan, kind: Kind) -> bool {
+    let agent = rec.agent.unwrap_or(Agent::NONE);
+    match kind {
+        Kind::Agent => rec.innermost == context::CALL_AGENT && rec.agent_name.as_deref() == Some(agent.name()),
+        _ => rec.innermost == call_kind(kind) || rec.covered,
+    }
+}
+
+/// Starts the agent run of an `invoke_agent` span once its name is known
+/// (at creation, or when recorded later), under the agent current at the
+/// span's creation: it is then in flight until the span closes.
+fn start_agent_run(rec: &mut GenAiSpan) {
+    if rec.run.is_some() || !crate::call::enabled() || kind_of(rec.operation.as_deref()) != Some(Kind::Agent) {
+        return;
+    }
+    let Some(name) = rec.agent_name.as_deref() else { return };
+    if duplicate(rec, Kind::Agent) {
+        return;
+    }
+    let _agent = AgentScope::enter(rec.agent.unwrap_or(Agent::NONE));
+    let mut call = track::start_agent(name, Some(tracing::Span::none()));
+    if let Some(start) = rec.created {
+        call.started_at(start);
+    }
+    rec.run = Some(call);
+}
+
 /// Turns a closed foreign span into an obs call, unless an obs call counts it.
-fn record(rec: GenAiSpan) {
-    if !crate::call::enabled() {
+fn record(mut rec: GenAiSpan) {
+    let run = rec.run.take();
+    if !crate::call::enabled() && run.is_none() {
         return;
     }
     let Some(kind) = kind_of(rec.operation.as_deref()) else { return };
-    let ck = call_kind(kind);
     let agent = rec.agent.unwrap_or(Agent::NONE);
-    let duplicate = match kind {
-        Kind::Agent => rec.innermost == ck && rec.agent_name.as_deref() == Some(agent.name()),
-        _ => rec.innermost == ck || rec.covered,
-    };
-    if duplicate {
+    if run.is_none() && duplicate(&rec, kind) {
         return;
     }
     // rig (0.44) marks a failed model call's span with nothing: it closes
@@ -468,11 +500,15 @@ fn record(rec: GenAiSpan) {
             call.finish(outcome);
         }
         Kind::Agent => {
-            let mut call =
-                track::start_agent(rec.agent_name.as_deref().unwrap_or("unknown"), Some(tracing::Span::none()));
-            if let Some(start) = rec.created {
-                call.started_at(start);
-            }
+            // Started when its name was known; a span that never named its
+            // agent is counted now, as `unknown`.
+            let call = run.unwrap_or_else(|| {
+                let mut call = track::start_agent("unknown", Some(tracing::Span::none()));
+                if let Some(start) = rec.created {
+                    call.started_at(start);
+                }
+                call
+            });
             call.finish(outcome);
         }
     }

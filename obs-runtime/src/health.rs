@@ -3,8 +3,9 @@
 //! `/ready` (feature `prometheus`) or by [`run`].
 //!
 //! A check returns `bool` or `Result<T, E>` (`T: Serialize`, shown as the
-//! check's `details`; `E: Display`, shown as its `error` after the secret
-//! detectors of [`crate::redact::scan`]). Every check runs concurrently with
+//! check's `details`; `E: Display`, shown as its `error`), both through the
+//! secret detectors of [`crate::redact::scan`] (details as captured content
+//! is: [`crate::redact::prepare_content`], cut to 16 KiB). Every check runs concurrently with
 //! its own timeout (5 s unless given); a check that times out or panics
 //! failed. The overall status is `healthy` (every check passed, HTTP 200),
 //! `degraded` (a non-critical check failed, 207) or `critical` (a critical
@@ -55,6 +56,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(1);
 /// Longest error text kept, in bytes (longer ones are cut).
 const MAX_ERROR_BYTES: usize = 1024;
+/// Longest details kept, in bytes of JSON (longer ones are cut, still JSON).
+const MAX_DETAILS_BYTES: usize = 16 * 1024;
 
 /// What a health check function returns: `bool` (`false` fails), or
 /// `Result<T, E>` with `T: Serialize` (its details) and `E: Display`.
@@ -403,6 +406,16 @@ fn shown_error(e: &str) -> String {
     crate::redact::scan(&cut).into_owned()
 }
 
+/// The details as reports show them: through the detectors like captured
+/// content (every string and key scanned, the values of secret-named keys
+/// masked), and cut to 16 KiB as valid JSON.
+#[cfg_attr(not(feature = "prometheus"), allow(dead_code))]
+fn shown_details(d: &serde_json::Value) -> serde_json::Value {
+    let json = d.to_string();
+    let shown = crate::redact::prepare_content(&json, MAX_DETAILS_BYTES);
+    serde_json::from_str(&shown).unwrap_or(serde_json::Value::String(shown))
+}
+
 #[cfg_attr(not(feature = "prometheus"), allow(dead_code))]
 fn record_metrics(c: &CheckReport) {
     use crate::metrics::{builtin_gauge, names};
@@ -550,7 +563,7 @@ mod runner {
                 critical: c.critical,
                 duration,
                 error: result.as_ref().err().map(|e| shown_error(e)),
-                details: result.ok().flatten(),
+                details: result.ok().flatten().map(|d| shown_details(&d)),
             };
             record_metrics(&report);
             reports.push(report);

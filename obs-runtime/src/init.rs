@@ -48,9 +48,14 @@ pub enum InitError {
     Invalid(Vec<ConfigError>),
     /// An exporter could not start.
     Exporter(ExportError),
-    /// The pricing file (`OBS_PRICING_FILE`) could not be loaded; the
-    /// built-in prices stay in force.
-    Pricing(crate::pricing::PricingError),
+    /// The pricing file (`OBS_PRICING_FILE` or [`Builder::pricing_file`])
+    /// could not be loaded; the built-in prices stay in force.
+    Pricing {
+        /// Which setting named the file.
+        origin: ConfigOrigin,
+        /// What is wrong with the file.
+        error: crate::pricing::PricingError,
+    },
 }
 
 impl fmt::Display for InitError {
@@ -70,7 +75,17 @@ impl fmt::Display for InitError {
                 Ok(())
             }
             InitError::Exporter(e) => write!(f, "{e}"),
-            InitError::Pricing(e) => write!(f, "{e}"),
+            InitError::Pricing { origin, error } => {
+                let (setting, point, unset) = match origin {
+                    ConfigOrigin::Env => ("OBS_PRICING_FILE", "point OBS_PRICING_FILE at", "unset it"),
+                    ConfigOrigin::Builder => ("Builder::pricing_file", "pass Builder::pricing_file", "drop the call"),
+                };
+                let (fix, file) = if error.unreadable() { ("", "a price file") } else { ("correct it or ", "another price file") };
+                write!(
+                    f,
+                    "{setting}: {error}; {fix}{point} {file} (obs's format or LiteLLM's JSON), or {unset} to keep the built-in prices"
+                )
+            }
         }
     }
 }
@@ -165,6 +180,12 @@ impl fmt::Debug for SecretKey {
 /// | `OBS_PROMETHEUS_TIMEOUT_SECS` | [`prometheus_timeout_secs`](Builder::prometheus_timeout_secs) |
 /// | `OBS_ERROR_LOG_LEVEL` | [`error_log_level`](Builder::error_log_level) |
 /// | `OBS_HEALTH_CACHE_TTL` | [`health_cache_ttl`](Builder::health_cache_ttl) |
+/// | `OBS_UI` | `ui` (feature `ui`) |
+/// | `OBS_UI_RUNS` | `ui_runs` (feature `ui`) |
+/// | `OBS_UI_RUN_CALLS` | `ui_run_calls` (feature `ui`) |
+/// | `OBS_UI_MAX_BYTES` | `ui_max_bytes` (feature `ui`) |
+/// | `OBS_CONVERSATION_IDLE_TIMEOUT` | [`conversation_idle_timeout`](Builder::conversation_idle_timeout) |
+/// | `OBS_FEEDBACK_KEY` | `feedback_key` (feature `redact-hash`) |
 /// | `OTEL_EXPORTER_OTLP_ENDPOINT` | `otlp_endpoint` (feature `otlp`) |
 /// | `OTEL_EXPORTER_OTLP_PROTOCOL` | `otlp_protocol` (feature `otlp`) |
 /// | `OTEL_EXPORTER_OTLP_HEADERS` | `otlp_headers` (feature `otlp`) |
@@ -191,6 +212,8 @@ pub struct Builder {
     exporters_origin: ConfigOrigin,
     cardinality_limit: Option<usize>,
     pricing_file: Option<std::path::PathBuf>,
+    /// Where `pricing_file` came from, for errors.
+    pricing_file_origin: ConfigOrigin,
     high_cost_usd: Option<f64>,
     ledger_capacity: Option<usize>,
     capture_content: Option<bool>,
@@ -207,6 +230,11 @@ pub struct Builder {
     health_cache_ttl: Option<std::time::Duration>,
     /// In-process alert rules and their notifiers (`alert*` methods).
     alerts: crate::ops::alerts::Config,
+    /// Quality and conversations (issue 25): the conversation idle timeout
+    /// and the key of feedback tokens.
+    conversation_idle_timeout: Option<std::time::Duration>,
+    #[cfg(feature = "redact-hash")]
+    feedback_key: Option<SecretKey>,
     errors: Vec<ConfigError>,
 }
 
@@ -227,9 +255,9 @@ const EXPECT_CARDINALITY: &str = "a positive number of series per metric, at mos
 #[cfg(feature = "logs")]
 const EXPECT_QUEUE: &str = "a positive number of lines, at most 1000000";
 #[cfg(feature = "logs")]
-const EXPECT_FILES: &str = "a number of files";
+const EXPECT_FILES: &str = "a whole number of rotated files to keep, e.g. 7";
 const EXPECT_CAPTURE: &str = "true or false (1 or 0)";
-const EXPECT_CAPTURE_BYTES: &str = "a positive number of bytes (at least 16 are kept)";
+const EXPECT_CAPTURE_BYTES: &str = "a positive number of bytes, at most 1048576 (1 MiB; at least 16 are kept)";
 
 // ---- Limits (issue 13): every size from the configuration has an upper
 // bound, checked here, so no value can make obs allocate without bound.
@@ -294,6 +322,7 @@ impl Builder {
             exporters_origin: ConfigOrigin::Builder,
             cardinality_limit: None,
             pricing_file: None,
+            pricing_file_origin: ConfigOrigin::Builder,
             high_cost_usd: None,
             ledger_capacity: None,
             capture_content: None,
@@ -305,6 +334,9 @@ impl Builder {
             error_log_level: None,
             health_cache_ttl: None,
             alerts: crate::ops::alerts::Config::default(),
+            conversation_idle_timeout: None,
+            #[cfg(feature = "redact-hash")]
+            feedback_key: None,
             errors: Vec::new(),
         }
     }
@@ -325,7 +357,7 @@ impl Builder {
     /// | `OBS_LOG_QUEUE` | lines queued for the writer before new ones are dropped (at most 1,000,000) | `8192` |
     /// | `OBS_LOG_QUEUE_BYTES` | bytes queued for the writer before new lines are dropped | 16 MiB |
     /// | `OBS_CAPTURE_CONTENT` | `true`, `false` (`1`, `0`) | `false` |
-    /// | `OBS_CAPTURE_MAX_BYTES` | bytes of captured content kept | `16384` |
+    /// | `OBS_CAPTURE_MAX_BYTES` | bytes of captured content kept (at most 1 MiB) | `16384` |
     /// | `OBS_REDACT_KEY` | key of `#[redact(hash)]`, at least 16 bytes | random per process |
     /// | `OBS_BUDGET_REDIS_URL` | `redis://[:password@]host:port[/db]`: budgets shared by every process using it (feature `redis`) | none: each process counts its own |
     /// | `OBS_BUDGET_REDIS_TIMEOUT` | longest round trip before the store counts as unreachable: `100ms`, `1s` | `100ms` |
@@ -333,6 +365,12 @@ impl Builder {
     /// | `OBS_BUDGET_REDIS_PREFIX` | prefix of the store's keys | `obs:budget` |
     /// | `OBS_ALERT_INTERVAL` | time between evaluations of the alert rules ([`Builder::alert`]) | `15s` |
     /// | `OBS_ALERT_WINDOW` | window of the alert rules' ratios, latencies and costs | `5m` |
+    /// | `OBS_UI` | the live view at `/` of the Prometheus endpoint, and its run store: `true`, `false` (feature `ui`) | `true` |
+    /// | `OBS_UI_RUNS` | finished runs the live view keeps (1 to 100,000) | `500` |
+    /// | `OBS_UI_RUN_CALLS` | calls kept per run; past it the run is cut and says so (1 to 100,000) | `2000` |
+    /// | `OBS_UI_MAX_BYTES` | the run store's memory bound in bytes (1 MiB to 1 GiB) | 16 MiB |
+    /// | `OBS_CONVERSATION_IDLE_TIMEOUT` | time without a model call after which a conversation ends: `90s`, `30m` | `30m` |
+    /// | `OBS_FEEDBACK_KEY` | key that signs feedback tokens ([`crate::eval`]), at least 16 bytes, the same in every process | random per process |
     pub fn from_env() -> Builder {
         let mut b = Builder::new();
         if let Some(v) = b.var("OTEL_SERVICE_NAME") {
@@ -418,6 +456,7 @@ impl Builder {
         }
         // A path need not be UTF-8.
         b.pricing_file = std::env::var_os("OBS_PRICING_FILE").filter(|v| !v.is_empty()).map(Into::into);
+        b.pricing_file_origin = ConfigOrigin::Env;
         if let Some(v) = b.var("OBS_HIGH_COST_USD") {
             b.high_cost_usd = b.checked_env("OBS_HIGH_COST_USD", &v, v.trim().parse().ok().and_then(usd), EXPECT_USD);
         }
@@ -434,7 +473,8 @@ impl Builder {
             b.capture_content = b.checked_env("OBS_CAPTURE_CONTENT", &v, on, EXPECT_CAPTURE);
         }
         if let Some(v) = b.var("OBS_CAPTURE_MAX_BYTES") {
-            b.capture_max_bytes = b.checked_env("OBS_CAPTURE_MAX_BYTES", &v, positive(&v), EXPECT_CAPTURE_BYTES);
+            let n = within(&v, 1..=crate::redact::capture::MAX_BYTES_LIMIT);
+            b.capture_max_bytes = b.checked_env("OBS_CAPTURE_MAX_BYTES", &v, n, EXPECT_CAPTURE_BYTES);
         }
         b.limits_from_env();
         // Read raw, not through `var()`: a key of spaces is still a key, and
@@ -461,6 +501,8 @@ impl Builder {
             let d = parse_duration(&v).filter(|d| *d <= MAX_HEALTH_CACHE_TTL);
             b.health_cache_ttl = b.checked_env("OBS_HEALTH_CACHE_TTL", &v, d, EXPECT_HEALTH_CACHE_TTL);
         }
+        b.ui_from_env();
+        b.quality_from_env();
         b
     }
 
@@ -593,9 +635,10 @@ impl Builder {
         self
     }
     #[cfg(feature = "prometheus")]
-    /// Requires `Authorization: Bearer {token}` on `/metrics`, `/summary` and
-    /// `/ready` (`OBS_PROMETHEUS_TOKEN`; default none; 16 to 4096 visible
-    /// ASCII characters). `/health` stays open for liveness probes.
+    /// Requires `Authorization: Bearer {token}` on `/metrics`, `/summary`,
+    /// `/ready` and the live view (`/`, `/api/...`; a browser signs in once
+    /// with `/?token=...`) (`OBS_PROMETHEUS_TOKEN`; default none; 16 to 4096
+    /// visible ASCII characters). `/health` stays open for liveness probes.
     pub fn prometheus_token(mut self, token: &str) -> Self {
         self.overrides("OBS_PROMETHEUS_TOKEN");
         match crate::export::prometheus::Token::new(token) {
@@ -743,6 +786,7 @@ impl Builder {
     pub fn pricing_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.overrides("OBS_PRICING_FILE");
         self.pricing_file = Some(path.into());
+        self.pricing_file_origin = ConfigOrigin::Builder;
         self
     }
     /// Calls costing more than this log a `high-cost model call` warning
@@ -767,10 +811,12 @@ impl Builder {
         self
     }
     /// Size limit of captured content in bytes (`OBS_CAPTURE_MAX_BYTES`;
-    /// default 16384; smaller than 16 is raised to 16). The same as
-    /// [`crate::redact::set_capture_max_bytes`], applied by `init()`.
+    /// default 16384; 1 to 1048576 (1 MiB), and smaller than 16 is raised
+    /// to 16). The same as [`crate::redact::set_capture_max_bytes`],
+    /// applied by `init()`.
     pub fn capture_max_bytes(mut self, n: usize) -> Self {
-        self.capture_max_bytes = self.checked("OBS_CAPTURE_MAX_BYTES", n, n > 0, EXPECT_CAPTURE_BYTES);
+        let ok = (1..=crate::redact::capture::MAX_BYTES_LIMIT).contains(&n);
+        self.capture_max_bytes = self.checked("OBS_CAPTURE_MAX_BYTES", n, ok, EXPECT_CAPTURE_BYTES);
         self
     }
     #[cfg(feature = "redact-hash")]
@@ -933,13 +979,19 @@ impl Builder {
         // Parsed now, so a bad file fails init() before anything starts; put
         // in force only after every exporter started.
         let prices = match &self.pricing_file {
-            Some(path) => Some(crate::pricing::read_file(path).map_err(InitError::Pricing)?),
+            Some(path) => Some(
+                crate::pricing::read_file(path)
+                    .map_err(|error| InitError::Pricing { origin: self.pricing_file_origin, error })?,
+            ),
             None => None,
         };
         if INITIALIZED.swap(true, Ordering::AcqRel) {
             return Err(InitError::AlreadyInitialized);
         }
         let mut running: Vec<Box<dyn Running>> = Vec::new();
+        // The live view is served by the Prometheus endpoint.
+        #[cfg(feature = "ui")]
+        let serves_ui = chosen.iter().any(|e| e.name() == "prometheus");
         for e in chosen {
             match e.start(&self.cfg) {
                 Ok(r) => running.push(r),
@@ -953,14 +1005,16 @@ impl Builder {
             }
         }
         // Every exporter runs: from here on nothing can fail, so the staged
-        // configuration goes in force.
-        let prices_line = match (prices, &self.pricing_file) {
+        // configuration goes in force. A file's prices are in force before
+        // init() returns (putting them in force parses the built-in table
+        // here); without one, the built-in table is parsed off this thread.
+        let file_prices_line = match (prices, &self.pricing_file) {
             (Some(p), Some(path)) => {
                 let file = p.describe(path);
                 p.commit();
-                format!("{file} over the built-in table; in force: {}", crate::pricing::describe_table())
+                Some(format!("{file} over the built-in table; in force: {}", crate::pricing::describe_table()))
             }
-            _ => format!("built-in table, {}", crate::pricing::describe_table()),
+            _ => None,
         };
         if let Some(usd) = self.high_cost_usd {
             crate::llm::set_high_cost_threshold_usd(usd);
@@ -986,6 +1040,15 @@ impl Builder {
         if let Some(n) = self.capture_max_bytes {
             crate::redact::set_capture_max_bytes(n);
         }
+        if let Some(d) = self.conversation_idle_timeout {
+            crate::conversation::set_idle_timeout(d);
+        }
+        #[cfg(feature = "redact-hash")]
+        if let Some(SecretKey(key)) = &self.feedback_key {
+            if let Err(e) = crate::eval::set_feedback_key(key) {
+                tracing::warn!(target: "obs_runtime", "OBS_FEEDBACK_KEY not applied: {e}");
+            }
+        }
         #[cfg(feature = "redact-hash")]
         if let Some((SecretKey(key), source)) = &self.redact_key {
             // Checked when it was given; only a key installed since then by
@@ -997,6 +1060,14 @@ impl Builder {
         for r in &mut running {
             r.commit();
         }
+        // The live view collects runs once the subscriber is in place.
+        #[cfg(feature = "ui")]
+        let ui_url = live_view(self.cfg.prometheus.ui, serves_ui, &running).map(|(view, url)| {
+            running.push(view);
+            url
+        });
+        #[cfg(not(feature = "ui"))]
+        let ui_url: Option<String> = None;
         #[cfg(feature = "redis")]
         if let Some(store) = self.budget_store.start() {
             running.push(store);
@@ -1014,6 +1085,8 @@ impl Builder {
         #[cfg(any(feature = "prometheus", feature = "otlp"))]
         crate::process::set_build_info(&self.cfg.service_name);
         crate::call::enable();
+        // A panic's message in its failure line, through the detectors.
+        crate::failure::install_panic_hook(|m| crate::redact::scan(m).into_owned());
         if env("OTEL_EXPORTER_OTLP_ENDPOINT").is_some() && export::find("otlp").is_none() {
             tracing::warn!(
                 target: "obs_runtime",
@@ -1026,14 +1099,47 @@ impl Builder {
         }
         // Which prices costs are computed with: a stale or wrong file shows
         // here, not months later in a bill.
-        tracing::info!(target: "obs_runtime", service = %self.cfg.service_name, "obs: prices: {prices_line}");
-        Ok(ObsGuard { running })
+        let prices = match file_prices_line {
+            Some(line) => {
+                tracing::info!(target: "obs_runtime", service = %self.cfg.service_name, "obs: prices: {line}");
+                None
+            }
+            None => warm_prices(self.cfg.service_name.clone()),
+        };
+        Ok(ObsGuard { running, prices, ui_url })
+    }
+}
+
+/// Parses the built-in price table (about 40 ms in a release build) on a
+/// thread of its own, then says which prices are in force, so neither
+/// `init()` nor the first priced call pays for it. No race: the table is
+/// built once, behind a lock; a price looked up meanwhile (at the end of a
+/// model call, so rarely this early) waits for it, and never sees it half
+/// built. The guard's `flush` and drop wait for the thread, so the line is
+/// written before the logs are flushed.
+fn warm_prices(service: String) -> Option<std::thread::JoinHandle<()>> {
+    // The thread logs through the subscriber init() was called under.
+    let dispatch = tracing::dispatcher::get_default(Clone::clone);
+    let announce = move || {
+        let line = crate::pricing::describe_table();
+        tracing::dispatcher::with_default(&dispatch, || {
+            tracing::info!(target: "obs_runtime", service = %service, "obs: prices: built-in table, {line}");
+        });
+    };
+    match std::thread::Builder::new().name("obs-prices".into()).spawn(announce.clone()) {
+        Ok(h) => Some(h),
+        Err(_) => {
+            announce();
+            None
+        }
     }
 }
 
 /// The builder method of each variable (the table on [`Builder`]).
 fn method_of(var: &str) -> &'static str {
     match var {
+        "OBS_CONVERSATION_IDLE_TIMEOUT" => "conversation_idle_timeout",
+        "OBS_FEEDBACK_KEY" => "feedback_key",
         "OTEL_SERVICE_NAME" => "service_name",
         "OBS_EXPORTERS" => "exporters",
         "OBS_PROMETHEUS_ADDR" => "prometheus_addr",
@@ -1068,7 +1174,95 @@ fn method_of(var: &str) -> &'static str {
         "OBS_BUDGET_REDIS_PREFIX" => "budget_redis_prefix",
         "OBS_ALERT_INTERVAL" => "alert_interval",
         "OBS_ALERT_WINDOW" => "alert_window",
+        "OBS_UI" => "ui",
+        "OBS_UI_RUNS" => "ui_runs",
+        "OBS_UI_RUN_CALLS" => "ui_run_calls",
+        "OBS_UI_MAX_BYTES" => "ui_max_bytes",
         _ => "",
+    }
+}
+
+// ---- Quality and conversations (issue 25) ----
+
+const EXPECT_IDLE_TIMEOUT: &str = "a duration from 1s to 7 days, such as 90s or 30m (units ms, s, m)";
+
+fn idle_timeout_ok(d: std::time::Duration) -> bool {
+    crate::conversation::IDLE_TIMEOUT_RANGE.contains(&d)
+}
+
+#[cfg(feature = "redact-hash")]
+fn feedback_key_problem(key: &[u8]) -> Option<String> {
+    match crate::eval::check_feedback_key(key) {
+        Ok(()) => None,
+        Err(crate::eval::FeedbackKeyError::TooShort { .. }) => {
+            Some("at least 16 bytes, random and kept secret (e.g. `openssl rand -hex 32`)".to_string())
+        }
+        Err(e) => Some(format!("the key already in use: {e}")),
+    }
+}
+
+impl Builder {
+    /// `OBS_CONVERSATION_IDLE_TIMEOUT` and `OBS_FEEDBACK_KEY`, read by [`Builder::from_env`].
+    fn quality_from_env(&mut self) {
+        if let Some(v) = self.var("OBS_CONVERSATION_IDLE_TIMEOUT") {
+            let d = parse_duration(&v).filter(|d| idle_timeout_ok(*d));
+            self.conversation_idle_timeout =
+                self.checked_env("OBS_CONVERSATION_IDLE_TIMEOUT", &v, d, EXPECT_IDLE_TIMEOUT);
+        }
+        // Read raw, as OBS_REDACT_KEY: shown by its length only.
+        if let Some(v) = std::env::var_os("OBS_FEEDBACK_KEY").filter(|v| !v.is_empty()) {
+            let key = v.into_encoded_bytes();
+            #[cfg(feature = "redact-hash")]
+            match feedback_key_problem(&key) {
+                None => self.feedback_key = Some(SecretKey(key)),
+                Some(expected) => self.feedback_key_error(ConfigOrigin::Env, key.len(), expected),
+            }
+            #[cfg(not(feature = "redact-hash"))]
+            self.feedback_key_error(
+                ConfigOrigin::Env,
+                key.len(),
+                "a build of obs-runtime with the `redact-hash` feature (HMAC-SHA256 signs feedback tokens)".into(),
+            );
+        }
+    }
+
+    fn feedback_key_error(&mut self, origin: ConfigOrigin, len: usize, expected: String) {
+        self.errors.push(ConfigError {
+            var: "OBS_FEEDBACK_KEY",
+            method: "feedback_key",
+            origin,
+            value: format!("<{len} bytes, not shown>"),
+            expected,
+        });
+    }
+
+    /// How long a conversation may go without a model call before it ends
+    /// and its turns, duration and cost are recorded
+    /// (`OBS_CONVERSATION_IDLE_TIMEOUT`; default 30 minutes; 1 s to 7 days).
+    /// See [`crate::conversation`].
+    pub fn conversation_idle_timeout(mut self, idle: std::time::Duration) -> Self {
+        let ok = idle_timeout_ok(idle);
+        self.conversation_idle_timeout =
+            self.checked("OBS_CONVERSATION_IDLE_TIMEOUT", DebugDuration(idle), ok, EXPECT_IDLE_TIMEOUT).map(|d| d.0);
+        self
+    }
+
+    #[cfg(feature = "redact-hash")]
+    /// The key that signs and checks feedback tokens (`OBS_FEEDBACK_KEY`):
+    /// at least 16 bytes, kept secret, the same in every process that hands
+    /// out or takes tokens. The same as [`crate::eval::set_feedback_key`],
+    /// applied by `init()`.
+    pub fn feedback_key(mut self, key: impl AsRef<[u8]>) -> Self {
+        self.overrides("OBS_FEEDBACK_KEY");
+        let key = key.as_ref().to_vec();
+        match feedback_key_problem(&key) {
+            None => self.feedback_key = Some(SecretKey(key)),
+            Some(expected) => {
+                self.feedback_key = None;
+                self.feedback_key_error(ConfigOrigin::Builder, key.len(), expected);
+            }
+        }
+        self
     }
 }
 
@@ -1271,10 +1465,169 @@ impl Running for Alerts {
     }
 }
 
+// ---- The live view (issue 24, feature `ui`) ----
+
+#[cfg(feature = "ui")]
+const EXPECT_UI_RUNS: &str = "a number of runs from 1 to 100000";
+#[cfg(feature = "ui")]
+const EXPECT_UI_RUN_CALLS: &str = "a number of calls from 1 to 100000";
+#[cfg(feature = "ui")]
+const EXPECT_UI_BYTES: &str = "a number of bytes from 1048576 (1 MiB) to 1073741824 (1 GiB), e.g. 16777216";
+
+impl Builder {
+    /// `OBS_UI`, `OBS_UI_RUNS`, `OBS_UI_RUN_CALLS`, `OBS_UI_MAX_BYTES`.
+    fn ui_from_env(&mut self) {
+        #[cfg(feature = "ui")]
+        {
+            use crate::runs::{MAX_BYTES_RANGE, RUNS_RANGE, RUN_CALLS_RANGE};
+            if let Some(v) = self.var("OBS_UI") {
+                if let Some(on) = self.checked_env("OBS_UI", &v, parse_bool(&v), EXPECT_CAPTURE) {
+                    self.cfg.prometheus.ui.on = on;
+                }
+            }
+            if let Some(v) = self.var("OBS_UI_RUNS") {
+                if let Some(n) = self.checked_env("OBS_UI_RUNS", &v, within(&v, RUNS_RANGE), EXPECT_UI_RUNS) {
+                    self.cfg.prometheus.ui.runs = n;
+                }
+            }
+            if let Some(v) = self.var("OBS_UI_RUN_CALLS") {
+                let n = within(&v, RUN_CALLS_RANGE);
+                if let Some(n) = self.checked_env("OBS_UI_RUN_CALLS", &v, n, EXPECT_UI_RUN_CALLS) {
+                    self.cfg.prometheus.ui.run_calls = n;
+                }
+            }
+            if let Some(v) = self.var("OBS_UI_MAX_BYTES") {
+                if let Some(n) = self.checked_env("OBS_UI_MAX_BYTES", &v, within(&v, MAX_BYTES_RANGE), EXPECT_UI_BYTES)
+                {
+                    self.cfg.prometheus.ui.max_bytes = n;
+                }
+            }
+        }
+        // Without the feature, asking for the view is an error that names
+        // it (turning it off is what the build does already).
+        #[cfg(not(feature = "ui"))]
+        for var in ["OBS_UI", "OBS_UI_RUNS", "OBS_UI_RUN_CALLS", "OBS_UI_MAX_BYTES"] {
+            if let Some(v) = self.var(var) {
+                if var == "OBS_UI" && parse_bool(&v) == Some(false) {
+                    continue;
+                }
+                self.checked_env::<()>(
+                    var,
+                    &v,
+                    None,
+                    "a build of obs-runtime with the `ui` feature (the live view; on in the default features)",
+                );
+            }
+        }
+    }
+
+    #[cfg(feature = "ui")]
+    /// Serves the live view at `/` of the Prometheus endpoint (the page and
+    /// `/api/...`) and collects recent runs for it (`OBS_UI`; default on
+    /// when the Prometheus exporter runs). Off, instrumented calls pay
+    /// nothing for it and `/` answers 404.
+    pub fn ui(mut self, on: bool) -> Self {
+        self.overrides("OBS_UI");
+        self.cfg.prometheus.ui.on = on;
+        self
+    }
+    #[cfg(feature = "ui")]
+    /// Finished runs the live view keeps (`OBS_UI_RUNS`; default 500; 1 to
+    /// 100,000); the oldest go first, the last 10 of each agent last.
+    pub fn ui_runs(mut self, n: usize) -> Self {
+        let ok = crate::runs::RUNS_RANGE.contains(&n);
+        if let Some(n) = self.checked("OBS_UI_RUNS", n, ok, EXPECT_UI_RUNS) {
+            self.cfg.prometheus.ui.runs = n;
+        }
+        self
+    }
+    #[cfg(feature = "ui")]
+    /// Calls kept per run (`OBS_UI_RUN_CALLS`; default 2,000; 1 to 100,000);
+    /// a run with more is cut, says how many it left out, and still counts
+    /// every call in its totals.
+    pub fn ui_run_calls(mut self, n: usize) -> Self {
+        let ok = crate::runs::RUN_CALLS_RANGE.contains(&n);
+        if let Some(n) = self.checked("OBS_UI_RUN_CALLS", n, ok, EXPECT_UI_RUN_CALLS) {
+            self.cfg.prometheus.ui.run_calls = n;
+        }
+        self
+    }
+    #[cfg(feature = "ui")]
+    /// The run store's memory bound in bytes (`OBS_UI_MAX_BYTES`; default
+    /// 16 MiB; 1 MiB to 1 GiB): runs, calls, messages, captured content and
+    /// failure groups all count against it, whatever the load.
+    pub fn ui_max_bytes(mut self, n: usize) -> Self {
+        let ok = crate::runs::MAX_BYTES_RANGE.contains(&n);
+        if let Some(n) = self.checked("OBS_UI_MAX_BYTES", n, ok, EXPECT_UI_BYTES) {
+            self.cfg.prometheus.ui.max_bytes = n;
+        }
+        self
+    }
+}
+
+/// Starts collecting runs when the view is on and served, installing obs's
+/// layer as the subscriber when nothing installed one (no `logs` exporter):
+/// runs come from spans, which need a subscriber. The running part and the
+/// page's address.
+#[cfg(feature = "ui")]
+fn live_view(
+    ui: crate::export::ui::UiConfig,
+    serves_ui: bool,
+    running: &[Box<dyn Running>],
+) -> Option<(Box<dyn Running>, String)> {
+    if !(serves_ui && ui.on) {
+        return None;
+    }
+    if !tracing::dispatcher::has_been_set() {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        let _ =
+            tracing::subscriber::set_global_default(tracing_subscriber::registry().with(crate::export::logs::layer()));
+    }
+    ui.start();
+    let url = format!("http://{}/", running.iter().find_map(|r| r.local_addr())?);
+    Some((Box::new(LiveView { url: url.clone(), cfg: ui }), url))
+}
+
+/// `true`/`false`, `1`/`0` (and `on`/`off`).
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "on" => Some(true),
+        "false" | "0" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// The live view as one of the guard's running parts: stops collecting
+/// runs when the guard drops.
+#[cfg(feature = "ui")]
+struct LiveView {
+    url: String,
+    cfg: crate::export::ui::UiConfig,
+}
+
+#[cfg(feature = "ui")]
+impl Running for LiveView {
+    fn describe(&self) -> String {
+        format!(
+            "live view on {} (the last {} runs, {} calls each, within {} MiB)",
+            self.url,
+            self.cfg.runs,
+            self.cfg.run_calls,
+            self.cfg.max_bytes >> 20
+        )
+    }
+    fn shutdown(&mut self) {
+        crate::runs::set_collecting(false);
+    }
+}
+
 /// Keeps the exporters running; flushes and stops them when dropped.
 #[must_use = "exporters stop when the guard is dropped: bind it, e.g. `let _obs = obs_runtime::init()?;`"]
 pub struct ObsGuard {
     running: Vec<Box<dyn Running>>,
+    /// The thread parsing the built-in price table, until it is joined.
+    prices: Option<std::thread::JoinHandle<()>>,
+    ui_url: Option<String>,
 }
 
 impl ObsGuard {
@@ -1283,21 +1636,43 @@ impl ObsGuard {
         self.running.iter().find_map(|r| r.local_addr())
     }
 
+    /// The live view's address (`http://127.0.0.1:9464/`), when it is
+    /// served: feature `ui`, `OBS_UI` not `false`, and the Prometheus
+    /// exporter running.
+    pub fn ui_url(&self) -> Option<&str> {
+        self.ui_url.as_deref()
+    }
+
     /// One line per running exporter.
     pub fn describe(&self) -> Vec<String> {
         self.running.iter().map(|r| r.describe()).collect()
     }
 
-    /// Flushes every exporter now.
+    /// Flushes every exporter now (after the start-up lines are all written,
+    /// the prices line coming from a thread of its own, and the count lines
+    /// of the groups of failures whose window is over).
     pub fn flush(&mut self) {
+        self.prices_announced();
+        crate::failure::flush_due();
         for r in &mut self.running {
             r.flush();
         }
     }
 }
 
+impl ObsGuard {
+    fn prices_announced(&mut self) {
+        if let Some(h) = self.prices.take() {
+            let _ = h.join();
+        }
+    }
+}
+
 impl Drop for ObsGuard {
     fn drop(&mut self) {
+        self.prices_announced();
+        // Failures counted since their group's last line would be lost.
+        crate::failure::flush_all();
         // Each exporter's shutdown flushes within its own bound; a flush
         // first would double the wait on a backend that does not answer.
         // Last started, first stopped: the log writer stays up for what the

@@ -94,8 +94,9 @@ pub(crate) fn names(model: &'static str, provider: &'static str) -> &'static Nam
     leaked
 }
 
-/// One model call as a ring keeps it: 80 bytes, ten words.
-#[derive(Clone, Copy)]
+/// One model call as a ring keeps it: ten words, the span's ids and the
+/// response id (allocated only when the call reported one).
+#[derive(Clone)]
 struct Entry {
     timestamp_ms: u64,
     duration_ns: u64,
@@ -107,6 +108,8 @@ struct Entry {
     /// Bits 0..2 the status, 2..7 which tokens were reported, 7 the cost is
     /// known, 8 the usage is incomplete.
     flags: u32,
+    span: Option<SpanRef>,
+    response_id: Option<Box<str>>,
 }
 
 const COST_KNOWN: u32 = 1 << 7;
@@ -132,6 +135,8 @@ impl Entry {
             duration_seconds: self.duration_ns as f64 * 1e-9,
             status: status.as_str(),
             usage_incomplete: self.flags & INCOMPLETE != 0,
+            response_id: self.response_id.clone(),
+            span: self.span,
         }
     }
 }
@@ -168,6 +173,118 @@ pub struct CallRecord {
     pub status: &'static str,
     /// A stream that ended before its usage chunk.
     pub usage_incomplete: bool,
+    /// The provider's response id (`gen_ai.response.id`), when the return
+    /// value reported one ([`crate::usage::LlmUsage::response_id`]) of at
+    /// most [`MAX_RESPONSE_ID_BYTES`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_id: Option<Box<str>>,
+    /// The W3C ids of the call's span, when it had them (spans exported or
+    /// logged): `trace_id` and `span_id` in JSON.
+    #[serde(flatten)]
+    pub span: Option<SpanRef>,
+}
+
+/// Longest response id the ledger keeps, in bytes: a longer one is not kept
+/// (a cut id would name no response).
+pub const MAX_RESPONSE_ID_BYTES: usize = 256;
+
+/// The W3C trace and span ids of a span: where an evaluation of the call
+/// lands in a trace backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SpanRef {
+    /// 16 bytes, not all zero.
+    pub trace_id: [u8; 16],
+    /// 8 bytes, not all zero.
+    pub span_id: [u8; 8],
+    /// The trace's sampled flag.
+    pub sampled: bool,
+}
+
+impl SpanRef {
+    /// Ids from their hex form (32 and 16 lowercase or uppercase hex digits,
+    /// not all zero, as W3C `traceparent` writes them); `None` otherwise.
+    ///
+    /// ```
+    /// use obs_runtime::ledger::SpanRef;
+    /// let s = SpanRef::parse("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7").unwrap();
+    /// assert_eq!(s.span_id_hex(), "00f067aa0ba902b7");
+    /// assert_eq!(SpanRef::parse("4bf92f3577b34da6a3ce929d0e0e4736", "00000000000000000"), None);
+    /// ```
+    pub fn parse(trace_id: &str, span_id: &str) -> Option<SpanRef> {
+        let mut t = [0u8; 16];
+        let mut s = [0u8; 8];
+        (unhex(trace_id, &mut t) && unhex(span_id, &mut s) && t != [0; 16] && s != [0; 8]).then_some(SpanRef {
+            trace_id: t,
+            span_id: s,
+            sampled: true,
+        })
+    }
+
+    /// The trace id as 32 lowercase hex digits.
+    pub fn trace_id_hex(&self) -> String {
+        hex(&self.trace_id)
+    }
+
+    /// The span id as 16 lowercase hex digits.
+    pub fn span_id_hex(&self) -> String {
+        hex(&self.span_id)
+    }
+
+    /// The ids of `span` when it has valid ones (it is enabled and obs's
+    /// layer gave it OpenTelemetry ids). Reads nothing of a disabled span,
+    /// which is what instrumented calls' spans are unless spans are
+    /// exported or logged.
+    #[cfg(feature = "logs")]
+    pub(crate) fn of(span: &tracing::Span) -> Option<SpanRef> {
+        use opentelemetry::trace::TraceContextExt as _;
+        use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+        if span.is_disabled() {
+            return None;
+        }
+        let cx = span.context();
+        let otel = cx.span();
+        let sc = otel.span_context();
+        sc.is_valid().then(|| SpanRef {
+            trace_id: sc.trace_id().to_bytes(),
+            span_id: sc.span_id().to_bytes(),
+            sampled: sc.is_sampled(),
+        })
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(HEX[usize::from(b >> 4)] as char);
+        s.push(HEX[usize::from(b & 0xf)] as char);
+    }
+    s
+}
+
+/// Fills `out` from exactly `2 * out.len()` hex digits.
+fn unhex(text: &str, out: &mut [u8]) -> bool {
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    if text.len() != out.len() * 2 {
+        return false;
+    }
+    for (i, pair) in text.as_bytes().chunks(2).enumerate() {
+        match (digit(pair[0]), digit(pair[1])) {
+            (Some(h), Some(l)) => out[i] = h << 4 | l,
+            _ => return false,
+        }
+    }
+    true
+}
+
+impl Serialize for SpanRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("trace_id", &self.trace_id_hex())?;
+        m.serialize_entry("span_id", &self.span_id_hex())?;
+        m.end()
+    }
 }
 
 impl CallRecord {
@@ -200,6 +317,8 @@ impl CallRecord {
             duration_seconds: duration_ns as f64 * 1e-9,
             status: status.as_str(),
             usage_incomplete,
+            response_id: None,
+            span: None,
         }
     }
 }
@@ -238,7 +357,7 @@ pub(crate) fn wall_ms(at: Option<quanta::Instant>) -> u64 {
 }
 
 /// One model call, as the model-call layer reports it when the call ends.
-pub(crate) struct Call {
+pub(crate) struct Call<'a> {
     /// When it ended (its own `quanta` clock read), when timed.
     pub(crate) ended: Option<quanta::Instant>,
     pub(crate) agent: crate::context::Agent,
@@ -248,9 +367,12 @@ pub(crate) struct Call {
     pub(crate) duration_ns: u64,
     pub(crate) status: Status,
     pub(crate) usage_incomplete: bool,
+    /// Kept when at most [`MAX_RESPONSE_ID_BYTES`].
+    pub(crate) response_id: Option<&'a str>,
+    pub(crate) span: Option<SpanRef>,
 }
 
-pub(crate) fn record(c: Call) {
+pub(crate) fn record(c: Call<'_>) {
     let u = c.usage.unwrap_or_default();
     let present = [u.input, u.output, u.cache_read, u.cache_creation, u.reasoning];
     let mut flags = c.status as u32;
@@ -275,6 +397,8 @@ pub(crate) fn record(c: Call) {
         names: c.names,
         agent: c.agent.id,
         flags,
+        span: c.span,
+        response_id: c.response_id.filter(|id| !id.is_empty() && id.len() <= MAX_RESPONSE_ID_BYTES).map(Box::from),
     });
 }
 
@@ -324,6 +448,30 @@ pub fn recent() -> Vec<CallRecord> {
     // a busy ring sent one of them to another ring).
     all.sort_by_key(|r| r.timestamp_ms);
     all
+}
+
+/// The most recent recorded call for which `pred` holds.
+fn find(pred: impl Fn(&Entry) -> bool) -> Option<CallRecord> {
+    let mut best: Option<CallRecord> = None;
+    for ring in rings() {
+        let ring = ring.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(e) = ring.iter().rev().find(|e| pred(e)) {
+            if best.as_ref().map_or(true, |b| e.timestamp_ms >= b.timestamp_ms) {
+                best = Some(e.record());
+            }
+        }
+    }
+    best
+}
+
+/// The most recent recorded call whose response id is `id`.
+pub fn find_response(id: &str) -> Option<CallRecord> {
+    find(|r| r.response_id.as_deref() == Some(id))
+}
+
+/// The recorded call whose span has these ids.
+pub fn find_span(trace_id: [u8; 16], span_id: [u8; 8]) -> Option<CallRecord> {
+    find(|r| r.span.is_some_and(|s| s.span_id == span_id && s.trace_id == trace_id))
 }
 
 /// Forgets every recorded call.
@@ -452,6 +600,9 @@ pub struct Stats {
     pub by_agent_model: BTreeMap<String, BTreeMap<String, Totals>>,
     /// By hour (UTC, `YYYY-MM-DDTHH:00Z`).
     pub by_hour: BTreeMap<String, Totals>,
+    /// By conversation (the request context's conversation id): the
+    /// conversations obs follows, bounded (see [`crate::conversation`]).
+    pub conversations: crate::conversation::Summary,
 }
 
 fn hour_label(ms: u64) -> String {
@@ -463,7 +614,12 @@ fn hour_label(ms: u64) -> String {
 /// Statistics of the calls in the ledger now.
 pub fn stats() -> Stats {
     let records = recent();
-    let mut s = Stats { window_calls: records.len(), quantile_method: QUANTILE_METHOD, ..Stats::default() };
+    let mut s = Stats {
+        window_calls: records.len(),
+        quantile_method: QUANTILE_METHOD,
+        conversations: crate::conversation::summary(),
+        ..Stats::default()
+    };
     for r in &records {
         s.totals.add(r);
         s.by_model.entry(r.model.to_string()).or_default().add(r);

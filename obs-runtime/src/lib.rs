@@ -52,11 +52,11 @@
 //!
 //! ```text
 //! L7  lib · init · testing
-//! L6  export · trace · tower · ops · expansion
+//! L6  export · trace · tower · ops · mcp · runs · eval · expansion
 //! L5  catalog · redact · health · track · genai_bridge
 //! L4  llm
 //! L3  call
-//! L2  pricing · ledger · budget · process · failure · span
+//! L2  pricing · ledger · budget · process · failure · conversation · span
 //! L1  metrics · context · clients
 //! L0  descriptor · status · provider · semconv · usage · labels · slot · time · json · events
 //! ```
@@ -76,8 +76,10 @@
 //!   `ledger` (recent model calls), `budget` (and `budget::shared`, spend
 //!   shared by a fleet through Redis, feature `redis`), `process` (the
 //!   `process_*` metrics and `build_info`, read when an exporter reads),
-//!   `failure` (the log line of a call that failed or panicked), `span`
-//!   (an instrumented call's span, built from its callsite's field list).
+//!   `failure` (the log line of a call that failed or panicked),
+//!   `conversation` (model calls grouped by the request context's
+//!   conversation id: turns, duration, cost, idle timeout), `span` (an
+//!   instrumented call's span, built from its callsite's field list).
 //! * L3, `call`: call sites, the call guard, `run` and `Instrumented`, runtime label sets, the
 //!   slow-call warning. It knows no model call: a kind of call that records
 //!   more plugs in through `call::Extension`.
@@ -91,7 +93,12 @@
 //!   calls through `track`; part of [`layer()`], feature `logs`).
 //! * L6, what reads the layers below: `export` (Prometheus, logs), `trace`
 //!   (OpenTelemetry ids), `tower`, `ops` (Prometheus rules and a Grafana
-//!   dashboard generated from the catalog, in-process alert rules),
+//!   dashboard generated from the catalog, in-process alert rules), `mcp`
+//!   (Model Context Protocol clients and servers through rmcp, features
+//!   `rmcp-3` / `rmcp-2`), `runs` (the live view's bounded store of recent
+//!   runs, collected from obs's own spans by a layer of [`layer()`]; feature
+//!   `ui`), `eval` (evaluation scores and labels as
+//!   `gen_ai.evaluation.result` events and series; feedback tokens),
 //!   `expansion` (the entry points the macros' generated code calls).
 //! * L7: `init` (`Builder`), `testing`, and this root (`init()`, `__private`
 //!   for generated code).
@@ -105,7 +112,9 @@ mod call;
 mod catalog;
 mod clients;
 pub mod context;
+pub mod conversation;
 mod descriptor;
+pub mod eval;
 pub mod events;
 mod expansion;
 pub mod export;
@@ -118,6 +127,8 @@ mod json;
 pub mod labels;
 pub mod ledger;
 mod llm;
+#[cfg(any(feature = "rmcp-3", feature = "rmcp-2"))]
+pub mod mcp;
 pub mod metrics;
 pub mod ops;
 pub mod pricing;
@@ -125,6 +136,8 @@ pub mod pricing;
 mod process;
 mod provider;
 pub mod redact;
+#[cfg(feature = "ui")]
+mod runs;
 mod semconv;
 mod slot;
 mod span;

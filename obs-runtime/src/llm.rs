@@ -279,6 +279,8 @@ struct LlmEnd<'a> {
     usage: UsageState,
     response_model: Option<&'a str>,
     finish_reasons: &'a dyn Fn() -> Vec<String>,
+    /// `gen_ai.response.id`, kept by the ledger for evaluations.
+    response_id: Option<&'a str>,
 }
 
 /// One warning per model whose provider has retired it (or announced the
@@ -349,6 +351,7 @@ impl Call<Llm> {
             usage,
             response_model: ret.response_model(),
             finish_reasons: &|| ret.finish_reasons().into_iter().map(str::to_string).collect(),
+            response_id: ret.response_id(),
         });
     }
 
@@ -374,6 +377,7 @@ impl Call<Llm> {
             usage: UsageState::NotApplicable,
             response_model: None,
             finish_reasons: &Vec::new,
+            response_id: None,
         });
     }
 
@@ -383,6 +387,7 @@ impl Call<Llm> {
         usage: UsageState,
         response_model: Option<&str>,
         finish_reasons: &dyn Fn() -> Vec<String>,
+        response_id: Option<&str>,
     ) {
         let elapsed = self.end(status, None);
         self.end_llm(LlmEnd {
@@ -393,6 +398,7 @@ impl Call<Llm> {
             usage,
             response_model,
             finish_reasons,
+            response_id,
         });
     }
 
@@ -525,6 +531,13 @@ fn record_end(llm: &LlmSeries, agent: Agent, span: &tracing::Span, end: LlmEnd<'
         if !reasons.is_empty() {
             span.record(crate::semconv::GEN_AI_RESPONSE_FINISH_REASONS, format!("{reasons:?}"));
         }
+        // Not a declared field of the macros' spans: set on the
+        // OpenTelemetry span, for backends that correlate evaluations by it.
+        #[cfg(feature = "logs")]
+        if let Some(id) = end.response_id {
+            use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+            span.set_attribute("gen_ai.response.id", id.to_string());
+        }
     }
     let usage = match end.usage {
         UsageState::Reported(u) => Some(u),
@@ -539,10 +552,16 @@ fn record_end(llm: &LlmSeries, agent: Agent, span: &tracing::Span, end: LlmEnd<'
         duration_ns: end.elapsed_ns,
         status: end.status,
         usage_incomplete: end.usage == UsageState::Incomplete,
+        response_id: end.response_id,
+        #[cfg(feature = "logs")]
+        span: crate::ledger::SpanRef::of(span),
+        #[cfg(not(feature = "logs"))]
+        span: None,
     });
     if let Some(c) = cost_pico {
         crate::budget::add_cost(agent.name(), llm.model, c);
     }
+    crate::conversation::on_model_call(agent, cost_pico);
 }
 
 pin_project_lite::pin_project! {
@@ -567,6 +586,7 @@ struct StreamState {
     response_model: Option<String>,
     finish_reasons: Vec<String>,
     errored: bool,
+    response_id: Option<String>,
 }
 
 impl<S> TrackedStream<S> {
@@ -588,6 +608,7 @@ impl<S> TrackedStream<S> {
                 response_model: None,
                 finish_reasons: Vec::new(),
                 errored: false,
+                response_id: None,
             },
         }
     }
@@ -609,7 +630,13 @@ impl StreamState {
             (true, false) => Status::Success,
             (false, false) => Status::Cancelled,
         };
-        call.finish_stream(status, usage, self.response_model.as_deref(), &move || reasons.clone());
+        call.finish_stream(
+            status,
+            usage,
+            self.response_model.as_deref(),
+            &move || reasons.clone(),
+            self.response_id.as_deref(),
+        );
     }
 
     fn observe<T: LlmChunk>(&mut self, item: &T) {
@@ -632,6 +659,9 @@ impl StreamState {
         }
         if item.is_error() {
             self.errored = true;
+        }
+        if self.response_id.is_none() {
+            self.response_id = item.response_id().map(str::to_string);
         }
     }
 }
@@ -699,7 +729,7 @@ impl<S: TrackReturn, E> TrackReturn for Result<S, E> {
         match self {
             Ok(s) => Ok(s.track(call)),
             Err(e) => {
-                call.finish_stream(Status::Error, UsageState::NotApplicable, None, &Vec::new);
+                call.finish_stream(Status::Error, UsageState::NotApplicable, None, &Vec::new, None);
                 Err(e)
             }
         }

@@ -12,8 +12,10 @@
 //!
 //! The shipped table is LiteLLM's whole catalogue of chat, completion,
 //! responses and embedding models (about 3,500 entries, each under its host's
-//! key), parsed once, on the first price lookup; every model-call site then
-//! keeps its price, so the hot path never looks anything up.
+//! key), parsed once: by `init()` on a thread of its own (so neither `init()`
+//! nor the first priced call waits for it), or else on the first price
+//! lookup; every model-call site then keeps its price, so the hot path never
+//! looks anything up.
 //!
 //! Model names resolve the way each provider's API names them
 //! ([`obs_shared::lookup_keys`], shared with the macros' compile-time check):
@@ -374,6 +376,17 @@ pub struct PricingError {
     pub field: Option<String>,
     /// What is wrong and what is expected.
     pub message: String,
+    /// The file could not be read at all (missing, a directory, no
+    /// permission), as opposed to read and found wrong.
+    unreadable: bool,
+}
+
+impl PricingError {
+    /// Whether the file could not be read at all (missing, a directory, not
+    /// readable), rather than read and found wrong: the fix differs.
+    pub(crate) fn unreadable(&self) -> bool {
+        self.unreadable
+    }
 }
 
 impl std::fmt::Display for PricingError {
@@ -503,7 +516,13 @@ const SHOWN_NAME_BYTES: usize = 64;
 fn err(file: &str, entry: Option<&str>, field: Option<&str>, message: impl Into<String>) -> PricingError {
     // Names come from the file: cut, so a hostile file cannot make a huge error.
     let shown = |s: &str| crate::metrics::registry::cut(s, SHOWN_NAME_BYTES).into_owned();
-    PricingError { file: file.into(), entry: entry.map(shown), field: field.map(shown), message: message.into() }
+    PricingError {
+        file: file.into(),
+        entry: entry.map(shown),
+        field: field.map(shown),
+        message: message.into(),
+        unreadable: false,
+    }
 }
 
 /// What a value that is not a price is, without repeating it: a price file
@@ -889,7 +908,14 @@ fn summarise<'a>(prices: impl Iterator<Item = &'a ModelPrice>) -> (usize, Option
 /// Reads and parses a price file without changing the table in force.
 pub(crate) fn read_file(path: &Path) -> Result<Staged, PricingError> {
     let name = path.display().to_string();
-    let json = std::fs::read_to_string(path).map_err(|e| err(&name, None, None, format!("cannot read it: {e}")))?;
+    let unreadable = |message: String| PricingError { unreadable: true, ..err(&name, None, None, message) };
+    if path.is_dir() {
+        return Err(unreadable("it is a directory, not a file".into()));
+    }
+    let json = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => unreadable("no such file".into()),
+        _ => unreadable(format!("cannot read it: {e}")),
+    })?;
     parse(&json, &name).map(Staged)
 }
 

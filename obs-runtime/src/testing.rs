@@ -40,6 +40,46 @@ pub fn enable() {
     crate::call::enable();
 }
 
+/// Takes over the clock of the failure lines' repeat window and moves it
+/// forward by `by`: from the first call on, that clock moves only when this
+/// function moves it, so a test sees a window end (a group's count line,
+/// the next line carrying `repeated`) without waiting it out, and never
+/// sees one end early on a slow machine. Only failure lines read this clock.
+///
+/// ```
+/// obs_runtime::testing::advance_failure_clock(std::time::Duration::from_secs(10));
+/// ```
+pub fn advance_failure_clock(by: std::time::Duration) {
+    crate::failure::advance_clock(by);
+}
+
+/// Turns the live view's collection of runs off or back on, for spans
+/// created from then on: what a benchmark compares in one process (the
+/// view's cost per call, on against off). `init()` turns it on with the view.
+#[cfg(feature = "ui")]
+#[doc(hidden)]
+pub fn set_live_view_collecting(on: bool) {
+    crate::runs::set_collecting(on);
+}
+
+/// Times conversations ([`crate::conversation`]) by a clock the test sets:
+/// `Some(t)` stops it at `t` (move it by calling again), `None` goes back to
+/// the system clock. Conversations idle at the new time end at once, so a
+/// test of the idle timeout never waits.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// let t0 = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+/// obs_runtime::testing::set_conversation_clock(Some(t0));
+/// // ... model calls in conversations ...
+/// obs_runtime::testing::set_conversation_clock(Some(t0 + Duration::from_secs(3600))); // they end
+/// obs_runtime::testing::set_conversation_clock(None);
+/// ```
+pub fn set_conversation_clock(at: Option<std::time::SystemTime>) {
+    let ms = at.map(|t| t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64));
+    crate::conversation::set_clock(ms);
+}
+
 #[cfg(feature = "logs")]
 /// A captured span.
 #[derive(Clone, Debug, PartialEq)]

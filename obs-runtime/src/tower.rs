@@ -166,6 +166,16 @@ where
             http.response.status_code = tracing::field::Empty,
         );
         continue_trace(&span, req.headers());
+        // For an MCP server behind this layer: the HTTP span to link.
+        #[cfg(any(feature = "rmcp-3", feature = "rmcp-2"))]
+        if !span.is_disabled() {
+            use opentelemetry::trace::TraceContextExt as _;
+            use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+            let sc = span.context().span().span_context().clone();
+            if sc.is_valid() {
+                req.extensions_mut().insert(crate::trace::HttpSpan(sc));
+            }
+        }
         let fut = {
             let _entered = span.enter();
             request.in_scope(|| self.inner.call(req))

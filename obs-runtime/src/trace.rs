@@ -93,6 +93,13 @@ where
         .with_target(false)
 }
 
+/// The span of the HTTP request an MCP message arrived in: obs's tower
+/// layer puts it in the request's extensions, and the MCP server links it
+/// (the caller's span from `_meta` is the parent).
+#[cfg(any(feature = "rmcp-3", feature = "rmcp-2"))]
+#[derive(Clone, Debug)]
+pub(crate) struct HttpSpan(pub(crate) opentelemetry::trace::SpanContext);
+
 /// The W3C ids of a span.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TraceIds {
@@ -115,6 +122,16 @@ impl TraceIds {
         let sc = span.span_context();
         sc.is_valid().then(|| TraceIds { trace_id: sc.trace_id(), span_id: sc.span_id(), sampled: sc.is_sampled() })
     }
+}
+
+/// The ids of span `id` of the subscriber `dispatch` (a layer's own,
+/// from `on_register_dispatch`), when the OpenTelemetry layer gave it some.
+pub(crate) fn ids_of_id(
+    dispatch: &std::sync::OnceLock<tracing::dispatcher::WeakDispatch>,
+    id: &tracing::span::Id,
+) -> Option<TraceIds> {
+    let dispatch = dispatch.get()?.upgrade()?;
+    TraceIds::of_context(&tracing_opentelemetry::get_otel_context(id, &dispatch)?)
 }
 
 /// The ids of the current `tracing` span, when it has them.
@@ -182,7 +199,10 @@ pub fn inject(carrier: &mut dyn Injector) {
 /// parent and the baggage, as an OpenTelemetry context (empty when absent or
 /// malformed).
 pub fn extract(carrier: &dyn Extractor) -> opentelemetry::Context {
-    propagator().extract(carrier)
+    // From an empty context: `extract` alone starts from the current one,
+    // which tracing-opentelemetry sets to the entered span's, so a carrier
+    // without `traceparent` would name that span as its remote parent.
+    propagator().extract_with_context(&opentelemetry::Context::new(), carrier)
 }
 
 /// Makes `span` continue the trace in `carrier` (`traceparent` from a caller).
@@ -221,6 +241,7 @@ impl SpanProcessor for RequestAttributes {
         if let Some(sink) = SPAN_SINK.get() {
             if span.span_context.is_sampled() && !suppressed() {
                 finish_reasons_as_array(&mut span);
+                cut_values(&mut span);
                 sink(span);
             }
         }
@@ -230,6 +251,42 @@ impl SpanProcessor for RequestAttributes {
     }
     fn shutdown_with_timeout(&self, _timeout: std::time::Duration) -> opentelemetry_sdk::error::OTelSdkResult {
         Ok(())
+    }
+}
+
+/// Longest text value of an exported span attribute: what a log line keeps
+/// of a value (`export::logs::MAX_VALUE_BYTES`, which checks they agree).
+pub(crate) const MAX_ATTRIBUTE_BYTES: usize = 16 * 1024;
+
+/// Cuts every text value of the span's attributes and events to
+/// [`MAX_ATTRIBUTE_BYTES`] (16 KiB), ending it with `…`: a user's `fields(..)`, or another
+/// library's span, may record a value of any size, and an exporter's request
+/// must stay bounded. Captured content (`gen_ai.input.messages`, ...) has
+/// its own bound, `OBS_CAPTURE_MAX_BYTES`, and valid JSON to keep: left as is.
+fn cut_values(span: &mut SpanData) {
+    use crate::semconv::{
+        GEN_AI_INPUT_MESSAGES, GEN_AI_OUTPUT_MESSAGES, GEN_AI_TOOL_CALL_ARGUMENTS, GEN_AI_TOOL_CALL_RESULT,
+    };
+    const MAX: usize = MAX_ATTRIBUTE_BYTES;
+    fn cut(s: &mut opentelemetry::StringValue) {
+        if s.as_str().len() > MAX {
+            let cut = crate::metrics::registry::cut(s.as_str(), MAX).into_owned();
+            *s = cut.into();
+        }
+    }
+    let events = span.events.events.iter_mut().flat_map(|e| e.attributes.iter_mut());
+    for kv in span.attributes.iter_mut().chain(events) {
+        if matches!(
+            kv.key.as_str(),
+            GEN_AI_INPUT_MESSAGES | GEN_AI_OUTPUT_MESSAGES | GEN_AI_TOOL_CALL_ARGUMENTS | GEN_AI_TOOL_CALL_RESULT
+        ) {
+            continue;
+        }
+        match &mut kv.value {
+            opentelemetry::Value::String(s) => cut(s),
+            opentelemetry::Value::Array(opentelemetry::Array::String(list)) => list.iter_mut().for_each(cut),
+            _ => {}
+        }
     }
 }
 

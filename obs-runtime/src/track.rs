@@ -188,7 +188,18 @@ pub(crate) fn start_llm(
 ) -> LlmCall {
     let span = span.unwrap_or_else(|| llm_span(op, model, provider));
     let sites = if batch { &LLM_BATCH_SITES } else { &LLM_SITES };
-    sites[op.index()].start_dynamic(span, &[Cow::Borrowed(model), Cow::Borrowed(provider)])
+    let site = sites[op.index()];
+    noted(site.info(), &[model, provider]);
+    site.start_dynamic(span, &[Cow::Borrowed(model), Cow::Borrowed(provider)])
+}
+
+/// A recorded call joins the catalog (once per name), so the rules and
+/// alerts generated from it cover the names given at run time.
+#[inline]
+fn noted(site: &'static FnInfo, values: &[&str]) {
+    if crate::call::enabled() {
+        crate::catalog::note_runtime(site, values);
+    }
 }
 
 /// Starts a tool call (see [`start_llm`] for `span`).
@@ -208,6 +219,7 @@ pub(crate) fn start_tool(name: &str, span: Option<tracing::Span>) -> Call {
             obs.status = tracing::field::Empty,
         )
     });
+    noted(&TOOL_INFO, &[name]);
     TOOL_SITE.start_dynamic(span, &[Cow::Borrowed(name)])
 }
 
@@ -227,6 +239,7 @@ pub(crate) fn start_agent(name: &str, span: Option<tracing::Span>) -> Call {
             obs.status = tracing::field::Empty,
         )
     });
+    noted(&AGENT_INFO, &[name]);
     AGENT_SITE.start_dynamic(span, &[Cow::Borrowed(name)])
 }
 

@@ -204,6 +204,12 @@ pub trait LlmUsage {
     fn finish_reasons(&self) -> Vec<&str> {
         Vec::new()
     }
+    /// The provider's id of the response (`gen_ai.response.id`), if
+    /// reported: the ledger keeps it, so an evaluation or a feedback token
+    /// can name the call later ([`crate::eval`]).
+    fn response_id(&self) -> Option<&str> {
+        None
+    }
 }
 
 impl LlmUsage for TokenUsage {
@@ -222,6 +228,9 @@ impl<T: LlmUsage, E> LlmUsage for Result<T, E> {
     fn finish_reasons(&self) -> Vec<&str> {
         self.as_ref().map(T::finish_reasons).unwrap_or_default()
     }
+    fn response_id(&self) -> Option<&str> {
+        self.as_ref().ok().and_then(T::response_id)
+    }
 }
 
 impl<T: LlmUsage> LlmUsage for Option<T> {
@@ -233,6 +242,9 @@ impl<T: LlmUsage> LlmUsage for Option<T> {
     }
     fn finish_reasons(&self) -> Vec<&str> {
         self.as_ref().map(T::finish_reasons).unwrap_or_default()
+    }
+    fn response_id(&self) -> Option<&str> {
+        self.as_ref().and_then(T::response_id)
     }
 }
 
@@ -247,6 +259,9 @@ macro_rules! forward_usage {
             }
             fn finish_reasons(&self) -> Vec<&str> {
                 (**self).finish_reasons()
+            }
+            fn response_id(&self) -> Option<&str> {
+                (**self).response_id()
             }
         }
     )*};
@@ -279,6 +294,10 @@ pub trait LlmChunk {
     fn is_error(&self) -> bool {
         false
     }
+    /// The provider's id of the response this chunk belongs to.
+    fn response_id(&self) -> Option<&str> {
+        None
+    }
 }
 
 impl<T: LlmChunk, E> LlmChunk for Result<T, E> {
@@ -296,6 +315,9 @@ impl<T: LlmChunk, E> LlmChunk for Result<T, E> {
     }
     fn is_error(&self) -> bool {
         self.is_err()
+    }
+    fn response_id(&self) -> Option<&str> {
+        self.as_ref().ok().and_then(T::response_id)
     }
 }
 

@@ -45,7 +45,7 @@ impl Rotel {
                 .env("NO_COLOR", "1");
             c
         });
-        process.wait_ready(Duration::from_secs(30), || {
+        process.wait_ready(Duration::from_secs(120), || {
             [http_port, grpc_port].iter().all(|p| std::net::TcpStream::connect(("127.0.0.1", *p)).is_ok())
         });
         Rotel { process, http_port, grpc_port }
@@ -224,6 +224,8 @@ pub struct LogRecord {
     pub scope: String,
     pub severity_text: String,
     pub severity_number: String,
+    /// The record's event name (`gen_ai.evaluation.result`); empty without one.
+    pub event_name: String,
     pub body: Option<Value>,
     pub attributes: Attributes,
     /// Empty when the record has none.
@@ -325,6 +327,7 @@ fn is_structural(line: &str) -> bool {
         "SeverityText:",
         "SeverityNumber:",
         "Body:",
+        "EventName:",
         "Flags:",
         "\u{1b}[",
     ];
@@ -535,6 +538,7 @@ fn field(out: &mut Received, metrics: bool, logs: bool, k: &str, v: &str) {
         match k {
             "SeverityText" => r.severity_text = v.to_string(),
             "SeverityNumber" => r.severity_number = v.to_string(),
+            "EventName" => r.event_name = v.to_string(),
             "Body" => r.body = Some(Value::parse(v)),
             _ => {}
         }

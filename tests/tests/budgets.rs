@@ -78,7 +78,8 @@ async fn hard_budget_stops_eight_concurrent_callers() {
 fn soft_budget_warns_at_80_percent_once() {
     let ev = events();
     obs_runtime::testing::enable();
-    budget::register(Budget::new("test-soft", 0.002, Period::Day).model("gpt-4.1-nano")).unwrap();
+    // `Total`, not `Day`: a run across midnight (UTC) must not split the count.
+    budget::register(Budget::new("test-soft", 0.002, Period::Total).model("gpt-4.1-nano")).unwrap();
     let warnings = || {
         ev.all().into_iter().filter(|(t, m)| t == "obs_runtime::budget" && m.contains("test-soft")).collect::<Vec<_>>()
     };

@@ -2,8 +2,10 @@
 //! a failing tool, model call and agent each write one line with exact
 //! fields (agent, model or tool, `error.type`, the error's `Display`
 //! through the secret detectors, duration, trace and request ids); a panic
-//! writes one too; `err = false` and `err = "info"`; identical failures are
-//! rate-limited; `OBS_ERROR_LOG_LEVEL` is checked like every variable.
+//! writes one too, with its message; `err = false` and `err = "info"`;
+//! identical failures (function, status and type) are grouped: one line,
+//! then their count when the window ends; `OBS_ERROR_LOG_LEVEL` is checked
+//! like every variable.
 
 use obs_runtime::export::logs::{LogBuffer, LogFormat, LogOutput};
 use obs_runtime::{traced, track_execution, track_llm_call, track_tool, RequestContext};
@@ -217,20 +219,84 @@ fn a_failing_tool_model_and_agent_each_write_one_line_with_their_context() {
 
 #[track_tool(name = "flaky")]
 fn flaky(n: u32) -> Result<u32, ToolError> {
-    Err(ToolError(format!("attempt {}", n % 2)))
+    Err(ToolError(format!("GET https://api.example.com/items/{n}: 503")))
 }
 
 #[test]
-fn identical_failures_are_rate_limited_distinct_ones_are_not() {
+fn a_flood_of_one_failure_writes_one_line_then_its_count_when_the_window_ends() {
     logs();
-    // Two distinct messages, 10 calls each, well within the 10 s window.
-    for n in 0..20 {
+    // The failure-line clock moves only when the test moves it: the window
+    // ends when the test says, however slow the machine.
+    obs_runtime::testing::advance_failure_clock(Duration::ZERO);
+    // One tool, one error type, 1,000 distinct messages within the window.
+    for n in 0..1000 {
         let _ = flaky(n);
     }
-    std::thread::sleep(Duration::from_millis(200));
+    // The group's count is not due yet: one line.
+    let lines = failures("flaky", 1);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["event"], "call_failed");
+    assert_eq!(lines[0]["error.message"], "search backend said: GET https://api.example.com/items/0: 503");
+    assert!(lines[0].get("repeated").is_none());
+
+    // The window ends: the log writer (it looks every second) writes the
+    // group's count, without waiting for another failure.
+    obs_runtime::testing::advance_failure_clock(Duration::from_secs(10));
     let lines = failures("flaky", 2);
-    let messages: Vec<&str> = lines.iter().map(|l| l["error.message"].as_str().unwrap()).collect();
-    assert_eq!(messages, ["search backend said: attempt 0", "search backend said: attempt 1"]);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let count = &lines[1];
+    assert_eq!(
+        keys(count),
+        sorted(&[
+            "timestamp",
+            "level",
+            "target",
+            "message",
+            "event",
+            "function",
+            "kind",
+            "tool",
+            "status",
+            "error.type",
+            "repeated",
+            "distinct_messages",
+        ])
+    );
+    assert_eq!(count["event"], "call_failed_repeated");
+    assert_eq!(count["level"], "WARN");
+    assert_eq!(
+        count["message"],
+        "tool `flaky` failed 999 more times since its last line (999 distinct messages): ToolError"
+    );
+    assert_eq!((count["repeated"].as_u64(), count["distinct_messages"].as_u64()), (Some(999), Some(999)));
+
+    // The group starts over: its next failure writes a line with its message.
+    let _ = flaky(1000);
+    let lines = failures("flaky", 3);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[2]["error.message"], "search backend said: GET https://api.example.com/items/1000: 503");
+    assert!(lines[2].get("repeated").is_none());
+}
+
+#[track_execution(agent = "inner_agent")]
+fn inner_agent() -> Result<u32, ToolError> {
+    Err(ToolError("no plan".into()))
+}
+
+#[track_execution(agent = "outer_agent")]
+fn outer_agent() -> Result<u32, ToolError> {
+    inner_agent()
+}
+
+#[test]
+fn an_agents_own_failure_line_names_it_once() {
+    logs();
+    let _ = outer_agent();
+    assert_eq!(failures("outer_agent", 1).len(), 1);
+    // The raw line: a parsed object would hide a repeated key.
+    let raw = logs().lines().into_iter().find(|l| l.contains("\"function\":\"inner_agent\"")).unwrap();
+    assert_eq!(raw.matches("\"agent\":").count(), 1, "{raw}");
+    assert!(raw.contains("\"agent\":\"inner_agent\""), "{raw}");
 }
 
 #[track_tool(name = "quiet", err = false)]
@@ -273,6 +339,7 @@ fn per_function_settings_traced_functions_and_panics() {
     assert_eq!(boom[0]["status"], "panic");
     assert_eq!(boom[0]["error.type"], "panic");
     assert_eq!(boom[0]["message"], "tool `boom` panicked: panic");
-    assert!(boom[0].get("error.message").is_none());
+    // The panic's message, through the detectors (init() installed the hook).
+    assert_eq!(boom[0]["error.message"], "boom with password=[REDACTED:secret]");
     assert!(failures("quiet", 0).is_empty(), "err = false writes nothing");
 }

@@ -186,6 +186,47 @@ fn nested_spans_are_not_counted_again_and_siblings_are() {
     assert_eq!(tokens("none", "gpt-4.1-nano", "input"), Some(2_157));
 }
 
+#[test]
+fn a_foreign_agent_run_is_in_flight_while_its_span_is_open() {
+    let _s = subscriber();
+    let in_flight = || testing::snapshot().gauge("agent_executions_in_flight", &[("agent", "em_flight")]);
+    let inside = emitter::agent("em_flight", in_flight);
+    assert_eq!(inside, Some(1.0), "in flight while its invoke_agent span is open");
+    assert_eq!(in_flight(), Some(0.0));
+    assert_eq!(
+        testing::snapshot().counter("agent_executions_total", &[("agent", "em_flight"), ("status", "success")]),
+        Some(1)
+    );
+
+    // Named after its creation (recorded later): in flight from then on.
+    let span = tracing::info_span!(
+        target: "genai_emitter",
+        "invoke_agent",
+        gen_ai.operation.name = "invoke_agent",
+        gen_ai.agent.name = tracing::field::Empty,
+        error.type = tracing::field::Empty,
+    );
+    let late = || testing::snapshot().gauge("agent_executions_in_flight", &[("agent", "em_late")]);
+    span.record("gen_ai.agent.name", "em_late");
+    assert_eq!(span.in_scope(late), Some(1.0));
+    span.record("error.type", "timeout");
+    drop(span);
+    assert_eq!(late(), Some(0.0));
+    assert_eq!(
+        testing::snapshot().counter("agent_executions_total", &[("agent", "em_late"), ("status", "error")]),
+        Some(1)
+    );
+
+    // Inside an obs agent of the same name it is that agent: not counted again.
+    let run = track::agent("em_same");
+    run.in_scope(|| emitter::agent("em_same", || ()));
+    run.finish();
+    assert_eq!(
+        testing::snapshot().counter("agent_executions_total", &[("agent", "em_same"), ("status", "success")]),
+        Some(1)
+    );
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn an_async_foreign_agent_labels_the_calls_made_inside_it() {
     let _s = subscriber();

@@ -74,7 +74,7 @@ fn every_invalid_value_is_reported_at_once() {
     assert_eq!(
         InitError::Invalid(errors).to_string(),
         "OBS_LEDGER_CAPACITY=`0` cannot be used: expected a positive number of model calls to keep, at most 1000000\n\
-         OBS_CAPTURE_MAX_BYTES=`abc` cannot be used: expected a positive number of bytes (at least 16 are kept)\n\
+         OBS_CAPTURE_MAX_BYTES=`abc` cannot be used: expected a positive number of bytes, at most 1048576 (1 MiB; at least 16 are kept)\n\
          OBS_REDACT_KEY=`<5 bytes, not shown>` cannot be used: expected at least 16 bytes, random and kept secret (e.g. `openssl rand -hex 32`)"
     );
     // The key itself never appears, not even in the builder's Debug.
@@ -137,8 +137,8 @@ fn a_redact_key_after_values_were_hashed_is_an_init_error() {
 fn bad_capture_values_are_errors_not_ignored() {
     for (var, value, expected) in [
         ("OBS_CAPTURE_CONTENT", "yes", "true or false (1 or 0)"),
-        ("OBS_CAPTURE_MAX_BYTES", "abc", "a positive number of bytes (at least 16 are kept)"),
-        ("OBS_CAPTURE_MAX_BYTES", "0", "a positive number of bytes (at least 16 are kept)"),
+        ("OBS_CAPTURE_MAX_BYTES", "abc", "a positive number of bytes, at most 1048576 (1 MiB; at least 16 are kept)"),
+        ("OBS_CAPTURE_MAX_BYTES", "0", "a positive number of bytes, at most 1048576 (1 MiB; at least 16 are kept)"),
         ("OBS_HIGH_COST_USD", "-1", "a cost in US dollars, e.g. 1.5"),
     ] {
         std::env::set_var(var, value);
@@ -203,4 +203,58 @@ fn init_announces_the_prices_in_force() {
     );
     assert_eq!(v["level"], "INFO");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `OBS_CAPTURE_MAX_BYTES` has an upper bound: 1 MiB is accepted, a byte
+/// more is an error naming the variable and the bound, and the setter
+/// without `init()` keeps within it too.
+#[test]
+fn capture_max_bytes_is_bounded() {
+    std::env::set_var("OBS_CAPTURE_MAX_BYTES", "1048577");
+    let errors = invalid(Builder::from_env().exporters(&[]).init().err());
+    assert_eq!(
+        errors.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["OBS_CAPTURE_MAX_BYTES=`1048577` cannot be used: expected a positive number of bytes, at most 1048576 (1 MiB; at least 16 are kept)"]
+    );
+    obs_runtime::redact::set_capture_max_bytes(usize::MAX);
+    assert_eq!(capture_max_bytes(), 1 << 20);
+    obs_runtime::redact::set_capture_max_bytes(1);
+    assert_eq!(capture_max_bytes(), 16);
+    std::env::set_var("OBS_CAPTURE_MAX_BYTES", "1048576");
+    let _obs = Builder::from_env().exporters(&[]).init().expect("1 MiB is within the bound");
+    assert_eq!(capture_max_bytes(), 1 << 20);
+}
+
+/// Without a price file, `init()` parses the built-in table on a thread of
+/// its own: a priced call made at once is still priced exactly (it waits
+/// for the table, never sees it half built), and the prices line is
+/// written by the time the guard's `flush` returns.
+#[test]
+fn the_built_in_prices_are_parsed_off_the_callers_thread_without_a_race() {
+    use obs_runtime::export::logs::{LogBuffer, LogFormat, LogOutput};
+    struct Reply;
+    impl obs_runtime::LlmUsage for Reply {
+        fn usage(&self) -> Option<obs_runtime::TokenUsage> {
+            Some(obs_runtime::TokenUsage::new(1_000_000, 0))
+        }
+    }
+    #[obs_runtime::track_llm_call(model = "gpt-4o", provider = "openai")]
+    fn ask() -> Result<Reply, std::io::Error> {
+        Ok(Reply)
+    }
+    let buf = LogBuffer::new();
+    let mut obs = Builder::new()
+        .exporters(&["logs"])
+        .log_format(LogFormat::Json)
+        .log_output(LogOutput::Buffer(buf.clone()))
+        .init()
+        .expect("init");
+    ask().unwrap();
+    let cost = obs_runtime::metrics::snapshot()
+        .value("llm_cost_usd_total", &[("agent", "none"), ("model", "gpt-4o"), ("provider", "openai")]);
+    assert_eq!(cost, Some(2.5), "1M input tokens of gpt-4o at the built-in $2.50");
+    obs.flush();
+    let lines = buf.lines();
+    let prices = lines.iter().filter(|l| l.contains("obs: prices: built-in table, ")).count();
+    assert_eq!(prices, 1, "{lines:#?}");
 }

@@ -24,7 +24,7 @@ fn logs() -> &'static LogBuffer {
 }
 
 fn line(needle: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if let Some(l) = logs().lines().into_iter().find(|l| l.contains(needle)) {
             return l;
@@ -70,4 +70,37 @@ fn line_breaks_in_values_cannot_forge_lines() {
     assert!(l.contains("forge attempt\\nERROR second"), "{l}");
     assert!(l.contains(r#"input="a\nFAKE  INFO forged""#), "{l}");
     assert!(!logs().lines().iter().any(|l| l.starts_with("FAKE") || l.starts_with("ERROR second")));
+}
+
+#[derive(Debug)]
+struct Refused;
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("refused")
+    }
+}
+
+#[track_execution(agent = "researcher")]
+fn research_step() -> Result<(), Refused> {
+    Err(Refused)
+}
+
+#[track_execution(agent = "planner")]
+fn plan() -> Result<(), Refused> {
+    research_step()
+}
+
+#[test]
+fn an_agents_own_failure_line_names_it_once() {
+    logs();
+    let _ = plan();
+    // The failure line's own `agent` (the agent that failed), not also the
+    // caller's from the context (`planner`, current when the line is written).
+    let l = line("agent `researcher` failed");
+    assert_eq!(l.matches("agent=").count(), 1, "{l}");
+    assert!(l.contains(" agent=researcher "), "{l}");
+    let l = line("agent `planner` failed");
+    assert_eq!(l.matches("agent=").count(), 1, "{l}");
+    assert!(l.contains(" agent=planner "), "{l}");
 }

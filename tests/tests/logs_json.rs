@@ -73,7 +73,7 @@ fn key_order(line: &str) -> Vec<String> {
 
 /// The line whose `marker` field is `marker`, parsed (waits for the writer thread).
 fn line(marker: &str) -> Line {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         for l in logs().lines() {
             let v: Value = serde_json::from_str(&l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"));

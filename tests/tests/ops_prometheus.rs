@@ -140,9 +140,27 @@ async fn prometheus_runs_the_generated_rules_and_dashboard_queries() {
     let ready = http_get(target, "/ready").unwrap();
     assert_eq!(ready.status, 200, "{}", ready.body);
     assert!(ready.body.contains("\"e2e_db\""), "{}", ready.body);
+    // Three turns of one conversation, ended by the idle timeout on the
+    // test's clock, and two evaluations: the Quality and Conversations rows' series.
+    let t0 = std::time::SystemTime::now();
+    obs_runtime::testing::set_conversation_clock(Some(t0));
     for _ in 0..3 {
-        agent().await.unwrap();
+        obs_runtime::RequestContext::new().with_conversation_id("e2e-conv").scope(agent()).await.unwrap();
     }
+    // MCP traffic, both sides in this process (the dashboard's MCP row):
+    // two calls that succeed, one that fails.
+    {
+        use obs_tests::mcp::in_process;
+        let client = in_process::connect(true).await;
+        in_process::echo(&client, "a").await;
+        in_process::echo(&client, "b").await;
+        in_process::broken(&client).await;
+        let _ = client.cancel().await;
+    }
+    obs_runtime::testing::set_conversation_clock(Some(t0 + Duration::from_secs(3600)));
+    obs_runtime::testing::set_conversation_clock(None);
+    obs_runtime::eval::Evaluation::new("e2e_relevance").score(0.9).passed(true).record().unwrap();
+    obs_runtime::eval::Evaluation::new("e2e_relevance").score(0.2).passed(false).record().unwrap();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let stop2 = stop.clone();
     let tick = std::thread::spawn(move || {
@@ -199,8 +217,10 @@ async fn prometheus_runs_the_generated_rules_and_dashboard_queries() {
         ("llm_cost_usd_total{job=\"obs-ops\",agent=\"e2e_agent\",model=\"gpt-4o\",provider=\"openai\"}".into(), cost),
         ("llm_unpriced_calls_total{job=\"obs-ops\",model=\"e2e-house-model\",provider=\"e2e\"}".into(), 3.0),
         ("budget_limit_usd{job=\"obs-ops\",budget=\"e2e_daily\"}".into(), 100.0),
+        ("conversation_turns_sum{job=\"obs-ops\",agent=\"e2e_agent\"}".into(), 3.0),
+        ("evaluations_total{job=\"obs-ops\",evaluation=\"e2e_relevance\",agent=\"none\",model=\"none\",label=\"fail\"}".into(), 1.0),
     ];
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(120);
     let mut missing: Vec<String>;
     loop {
         assert!(server.0.try_wait().unwrap().is_none(), "prometheus exited early (port clash?)");
@@ -227,7 +247,7 @@ async fn prometheus_runs_the_generated_rules_and_dashboard_queries() {
         if missing.is_empty() {
             break;
         }
-        assert!(Instant::now() < deadline, "within 30 s, still:\n{}", missing.join("\n"));
+        assert!(Instant::now() < deadline, "within 120 s, still:\n{}", missing.join("\n"));
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     // Values the dashboard shows: the tool's error ratio by name, and p95 is a number.
@@ -287,7 +307,20 @@ fn dashboard_has_what_grafana_import_requires() {
             other => panic!("unexpected panel type {other}"),
         }
     }
-    assert_eq!(rows, ["Agents", "Model calls", "Tools", "Budgets", "Health", "Process"]);
+    assert_eq!(
+        rows,
+        [
+            "Agents",
+            "Model calls",
+            "Tools",
+            "MCP (Model Context Protocol)",
+            "Budgets",
+            "Quality",
+            "Conversations",
+            "Health",
+            "Process"
+        ]
+    );
     // No two panels overlap.
     let boxes: Vec<(u64, u64, u64, u64)> = panels
         .iter()

@@ -73,9 +73,12 @@ fn generated_rules_pass_promtool_check() {
     let d = dir("check");
     std::fs::write(d.join("rules.yml"), &yaml).unwrap();
     let (ok, text) = promtool(&["check", "rules", "rules.yml"], &d);
-    // 14 recording rules; per agent 2 alerts, per model 3, per tool 2, per budget 2.
+    // 20 recording rules; per agent 2 alerts, per model 3, per tool 2, per
+    // budget 2; one for every evaluation's failure share, one for
+    // conversation cost; MCP (obs is built with `rmcp-*` here): per side 2
+    // recording rules and 2 alerts.
     assert!(ok, "{text}\n{yaml}");
-    assert!(text.contains("SUCCESS: 30 rules found"), "{text}");
+    assert!(text.contains("SUCCESS: 46 rules found"), "{text}");
     // Every catalog entry has its alerts, under its own label.
     for sel in [
         "agent: 'hot_agent'",
@@ -269,5 +272,205 @@ fn alerts_fire_on_crossing_series_and_stay_silent_otherwise() {
         text.contains("alertname: ObsAgentErrorRatioHigh") && text.contains("alertname: ObsAgentLatencyP95High"),
         "{text}"
     );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// MCP tools are whatever the servers offer: the alerts select by label.
+/// `flaky` fails half its calls on both sides; `get_forecast` only gets the
+/// caller's mistakes (-32602), which are the client's errors but not the
+/// server's; `get_weather` is slow as the client sees it.
+const MCP_TESTS: &str = r#"
+rule_files: [rules.yml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'mcp_client_operation_duration_seconds_count{mcp_method_name="tools/call",gen_ai_tool_name="flaky",error_type="tool_error"}'
+        values: '0+3x30'
+      - series: 'mcp_client_operation_duration_seconds_count{mcp_method_name="tools/call",gen_ai_tool_name="flaky"}'
+        values: '0+3x30'
+      - series: 'mcp_client_operation_duration_seconds_count{mcp_method_name="tools/call",gen_ai_tool_name="get_forecast",error_type="-32602",rpc_response_status_code="-32602"}'
+        values: '0+2x30'
+      - series: 'mcp_client_operation_duration_seconds_count{mcp_method_name="tools/call",gen_ai_tool_name="get_weather"}'
+        values: '0+10x30'
+      - series: 'mcp_client_operation_duration_seconds_bucket{mcp_method_name="tools/call",gen_ai_tool_name="get_weather",le="10"}'
+        values: '0+0x30'
+      - series: 'mcp_client_operation_duration_seconds_bucket{mcp_method_name="tools/call",gen_ai_tool_name="get_weather",le="30"}'
+        values: '0+10x30'
+      - series: 'mcp_client_operation_duration_seconds_bucket{mcp_method_name="tools/call",gen_ai_tool_name="get_weather",le="+Inf"}'
+        values: '0+10x30'
+      - series: 'mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call",gen_ai_tool_name="flaky",error_type="tool_error"}'
+        values: '0+3x30'
+      - series: 'mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call",gen_ai_tool_name="flaky"}'
+        values: '0+3x30'
+      - series: 'mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call",gen_ai_tool_name="get_forecast",error_type="-32602",rpc_response_status_code="-32602"}'
+        values: '0+2x30'
+    promql_expr_test:
+      - expr: mcp_method_tool:mcp_server_operation_duration_seconds:error_ratio_rate5m
+        eval_time: 10m
+        exp_samples:
+          - labels: 'mcp_method_tool:mcp_server_operation_duration_seconds:error_ratio_rate5m{mcp_method_name="tools/call",gen_ai_tool_name="flaky"}'
+            value: 0.5
+    alert_rule_test:
+      - eval_time: 10m
+        alertname: ObsMcpClientToolErrorRatioHigh
+        exp_alerts:
+          - exp_labels: {severity: warning, side: client, gen_ai_tool_name: flaky}
+            exp_annotations:
+              summary: 'MCP tool flaky (client side): more than 5% of calls fail'
+              description: 'The share of mcp_client_operation_duration_seconds{mcp_method_name="tools/call"} of this tool with any error over 5m has been above 0.05 for 5m.'
+          - exp_labels: {severity: warning, side: client, gen_ai_tool_name: get_forecast}
+            exp_annotations:
+              summary: 'MCP tool get_forecast (client side): more than 5% of calls fail'
+              description: 'The share of mcp_client_operation_duration_seconds{mcp_method_name="tools/call"} of this tool with any error over 5m has been above 0.05 for 5m.'
+      - eval_time: 10m
+        alertname: ObsMcpServerToolErrorRatioHigh
+        exp_alerts:
+          - exp_labels: {severity: warning, side: server, gen_ai_tool_name: flaky}
+            exp_annotations:
+              summary: 'MCP tool flaky (server side): more than 5% of calls fail'
+              description: "The share of mcp_server_operation_duration_seconds{mcp_method_name=\"tools/call\"} of this tool with the server's own failures (not the caller's mistakes) over 5m has been above 0.05 for 5m."
+      - eval_time: 10m
+        alertname: ObsMcpClientToolLatencyP95High
+        exp_alerts:
+          - exp_labels: {severity: warning, side: client, gen_ai_tool_name: get_weather}
+            exp_annotations:
+              summary: 'MCP tool get_weather (client side): p95 latency above 10s'
+              description: 'The 95th percentile of mcp_client_operation_duration_seconds{mcp_method_name="tools/call"} of this tool over 5m has been above 10 seconds for 5m.'
+      - eval_time: 10m
+        alertname: ObsMcpServerToolLatencyP95High
+        exp_alerts: []
+"#;
+
+#[test]
+fn mcp_tool_alerts_fire_per_tool_and_side() {
+    let d = dir("mcp");
+    std::fs::write(d.join("rules.yml"), options().prometheus_rules().unwrap()).unwrap();
+    std::fs::write(d.join("tests.yml"), MCP_TESTS).unwrap();
+    let (ok, text) = promtool(&["test", "rules", "tests.yml"], &d);
+    assert!(ok, "{text}");
+    // A threshold above the failing share: the same tests fail.
+    let lax = options().mcp_tools(Thresholds::new().error_ratio(0.9));
+    std::fs::write(d.join("rules.yml"), lax.prometheus_rules().unwrap()).unwrap();
+    let (ok, text) = promtool(&["test", "rules", "tests.yml"], &d);
+    assert!(!ok && text.contains("alertname: ObsMcpClientToolErrorRatioHigh"), "{text}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// The quality and conversation rules: an evaluation with its own
+/// thresholds (a score floor, a failure share), another under the default
+/// failure share, conversations above and under the cost threshold.
+const QUALITY_TESTS: &str = r#"
+rule_files: [rules.yml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      # relevance: support scores 0.5 on average (< 0.7), sales 0.75.
+      - series: 'evaluation_score_sum{evaluation="relevance",agent="support",model="gpt-4o"}'
+        values: '0+1x30'
+      - series: 'evaluation_score_count{evaluation="relevance",agent="support",model="gpt-4o"}'
+        values: '0+2x30'
+      - series: 'evaluation_score_sum{evaluation="relevance",agent="sales",model="gpt-4o"}'
+        values: '0+1.5x30'
+      - series: 'evaluation_score_count{evaluation="relevance",agent="sales",model="gpt-4o"}'
+        values: '0+2x30'
+      # relevance fails half of support's results (> its own 0.3), a tenth of sales'.
+      - series: 'evaluations_total{evaluation="relevance",agent="support",model="gpt-4o",label="fail"}'
+        values: '0+1x30'
+      - series: 'evaluations_total{evaluation="relevance",agent="support",model="gpt-4o",label="pass"}'
+        values: '0+1x30'
+      - series: 'evaluations_total{evaluation="relevance",agent="sales",model="gpt-4o",label="fail"}'
+        values: '0+1x30'
+      - series: 'evaluations_total{evaluation="relevance",agent="sales",model="gpt-4o",label="pass"}'
+        values: '0+9x30'
+      # helpfulness (default 0.2): support fails a quarter, sales none.
+      - series: 'evaluations_total{evaluation="helpfulness",agent="support",model="none",label="fail"}'
+        values: '0+1x30'
+      - series: 'evaluations_total{evaluation="helpfulness",agent="support",model="none",label="pass"}'
+        values: '0+3x30'
+      - series: 'evaluations_total{evaluation="helpfulness",agent="sales",model="none",label="pass"}'
+        values: '0+4x30'
+      # Conversations: support's cost 2 USD each (> 1), sales' 0.5.
+      - series: 'conversation_cost_usd_sum{agent="support"}'
+        values: '0+4x30'
+      - series: 'conversation_cost_usd_count{agent="support"}'
+        values: '0+2x30'
+      - series: 'conversation_cost_usd_sum{agent="sales"}'
+        values: '0+0.5x30'
+      - series: 'conversation_cost_usd_count{agent="sales"}'
+        values: '0+1x30'
+    promql_expr_test:
+      - expr: evaluation_agent:evaluation_score:mean_rate5m
+        eval_time: 10m
+        exp_samples:
+          - labels: 'evaluation_agent:evaluation_score:mean_rate5m{evaluation="relevance",agent="sales"}'
+            value: 0.75
+          - labels: 'evaluation_agent:evaluation_score:mean_rate5m{evaluation="relevance",agent="support"}'
+            value: 0.5
+      - expr: evaluation_agent:evaluations:failure_ratio_rate5m{agent="support"}
+        eval_time: 10m
+        exp_samples:
+          - labels: 'evaluation_agent:evaluations:failure_ratio_rate5m{evaluation="helpfulness",agent="support"}'
+            value: 0.25
+          - labels: 'evaluation_agent:evaluations:failure_ratio_rate5m{evaluation="relevance",agent="support"}'
+            value: 0.5
+    alert_rule_test:
+      - eval_time: 10m
+        alertname: ObsEvaluationScoreLow
+        exp_alerts:
+          - exp_labels: {severity: warning, evaluation: relevance, agent: support}
+            exp_annotations:
+              summary: 'Evaluation relevance of agent support: mean score below 0.7'
+              description: 'The mean of evaluation_score{evaluation="relevance"} over 5m has been below 0.7 for 5m.'
+      # relevance under its own threshold only (not the default's too), helpfulness under the default.
+      - eval_time: 10m
+        alertname: ObsEvaluationFailureRatioHigh
+        exp_alerts:
+          - exp_labels: {severity: warning, evaluation: relevance, agent: support}
+            exp_annotations:
+              summary: 'Evaluation relevance of agent support: more than 30% of results fail'
+              description: 'The share of evaluations_total{evaluation="relevance"} labelled fail over 5m has been above 0.3 for 5m.'
+          - exp_labels: {severity: warning, evaluation: helpfulness, agent: support}
+            exp_annotations:
+              summary: 'Evaluation helpfulness of agent support: more than 20% of results fail'
+              description: 'The share of evaluations_total labelled fail over 5m has been above 0.2 for 5m.'
+      - eval_time: 10m
+        alertname: ObsConversationCostHigh
+        exp_alerts:
+          - exp_labels: {severity: warning, agent: support}
+            exp_annotations:
+              summary: 'Agent support: conversations cost more than 1 USD each'
+              description: 'The mean of conversation_cost_usd over the conversations that ended in the last 5m has been above 1 USD for 5m.'
+"#;
+
+#[test]
+fn quality_and_conversation_alerts_fire_on_crossing_series_only() {
+    let d = dir("quality");
+    let quality = |floor: f64, ratio: f64| {
+        RuleOptions::new()
+            .namespace("")
+            .evaluation("relevance", Thresholds::new().score_below(floor).error_ratio(ratio))
+            .prometheus_rules()
+            .unwrap()
+    };
+    std::fs::write(d.join("rules.yml"), quality(0.7, 0.3)).unwrap();
+    std::fs::write(d.join("tests.yml"), QUALITY_TESTS).unwrap();
+    let (ok, text) = promtool(&["check", "rules", "rules.yml"], &d);
+    assert!(ok, "{text}");
+    let (ok, text) = promtool(&["test", "rules", "tests.yml"], &d);
+    assert!(ok && text.contains("SUCCESS"), "{text}");
+    // Thresholds the series do not cross: the same test fails.
+    std::fs::write(d.join("rules.yml"), quality(0.4, 0.6)).unwrap();
+    let (ok, text) = promtool(&["test", "rules", "tests.yml"], &d);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("alertname: ObsEvaluationScoreLow") && text.contains("alertname: ObsEvaluationFailureRatioHigh"),
+        "{text}"
+    );
+    let e = RuleOptions::new().evaluation("r", Thresholds::new().score_below(f64::NAN)).prometheus_rules().unwrap_err();
+    assert_eq!(e.to_string(), "evaluation `r`: score_below must be a finite number, got NaN");
+    let e = RuleOptions::new().conversation_cost(0.0).grafana_dashboard().unwrap_err();
+    assert_eq!(e.to_string(), "conversation_cost: a positive number of USD, got 0");
     let _ = std::fs::remove_dir_all(&d);
 }

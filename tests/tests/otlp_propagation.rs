@@ -54,7 +54,7 @@ fn round_trip(
     assert_eq!(received.summary["joined"], true, "continue_trace found the parent in {passed}");
     // sender: dispatch > invoke_agent dispatcher > execute_tool enqueue;
     // receiver: process tasks > invoke_agent worker > (execute_tool web_search, chat gpt-4o-mini).
-    let got = rotel.wait_for(Duration::from_secs(30), |g| spans_of(g, &a).len() >= 3 && spans_of(g, &b).len() >= 4);
+    let got = rotel.wait_for(Duration::from_secs(120), |g| spans_of(g, &a).len() >= 3 && spans_of(g, &b).len() >= 4);
     let sa: Vec<Span> = spans_of(&got, &a).into_iter().cloned().collect();
     let sb: Vec<Span> = spans_of(&got, &b).into_iter().cloned().collect();
     assert_eq!((sa.len(), sb.len()), (3, 4), "sender {sa:?}\nreceiver {sb:?}");

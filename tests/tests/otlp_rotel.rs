@@ -47,13 +47,38 @@ fn str_attrs(a: &Attributes) -> Vec<(String, String)> {
     v
 }
 
-/// Compares one family of the program's registry snapshot with the last
-/// export of it Rotel printed.
-fn check_family(prom: &str, series: &[Value], got: &Received) {
-    let (name, unit) = otel_metric(prom);
-    let m: &Metric = got
-        .last_metric(&name)
+/// Whether `check` passes, its panic kept quiet: a wait retries the same
+/// assertions the test then makes until Rotel has printed the program's
+/// last export (the shutdown flush may come in several requests), instead
+/// of sleeping and hoping it has.
+fn passes(check: impl FnOnce()) -> bool {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)).is_ok();
+    std::panic::set_hook(hook);
+    ok
+}
+
+/// The export of one family, of those Rotel printed, that equals the
+/// program's registry snapshot (its final values). Not simply the last one
+/// printed: a periodic export still in flight when the program shut down can
+/// arrive after the final one. Panics with the newest export's difference
+/// when none equals it.
+fn check_family<'a>(prom: &str, series: &[Value], got: &'a Received) -> &'a Metric {
+    let (name, _) = otel_metric(prom);
+    let exports: Vec<&Metric> = got.metrics.iter().rev().filter(|m| m.name == name).collect();
+    let newest = exports
+        .first()
         .unwrap_or_else(|| panic!("family {prom} was not exported as `{name}`; Rotel got {:?}", got.metric_names()));
+    exports.iter().copied().find(|m| passes(|| check_export(prom, series, m))).unwrap_or_else(|| {
+        check_export(prom, series, newest);
+        newest
+    })
+}
+
+/// Compares one family of the program's registry snapshot with one export.
+fn check_export(prom: &str, series: &[Value], m: &Metric) {
+    let (name, unit) = otel_metric(prom);
     if let Some(u) = unit {
         assert_eq!(m.unit, u, "unit of {name}");
     }
@@ -153,15 +178,34 @@ fn rotel_metrics_logs_resource_and_kinds() {
     let families = r.summary["metrics"].as_object().unwrap().clone();
     let wanted: Vec<String> =
         families.iter().filter(|(_, s)| !s.as_array().unwrap().is_empty()).map(|(k, _)| otel_metric(k).0).collect();
-    rotel.wait_for(Duration::from_secs(60), |g| {
+    let logged = |g: &Received| {
+        r.summary["logs"].as_array().unwrap().iter().all(|want| {
+            let (msg, span_id) = (want["message"].as_str().unwrap(), want["span_id"].as_str().unwrap());
+            g.logs.iter().any(|l| l.span_id == span_id && l.body.as_ref().and_then(RValue::as_str) == Some(msg))
+        })
+    };
+    let complete = |g: &Received| {
         g.trace(&trace_id).len() == RUN_TREE.len()
-            && g.logs.iter().filter(|l| l.trace_id == trace_id).count() >= 4
-            && wanted.iter().all(|w| g.last_metric(w).is_some())
-    });
-    // Rotel prints an export as it is received; wait a little for the last
-    // (the shutdown flush may come in several requests), then reparse.
-    std::thread::sleep(Duration::from_secs(1));
-    let got = rotel.received();
+            && logged(g)
+            && passes(|| {
+                for (prom, series) in &families {
+                    let series = series.as_array().unwrap();
+                    if !series.is_empty() {
+                        check_family(prom, series, g);
+                    }
+                }
+            })
+    };
+    // Until everything arrived; past the deadline, the checks below say
+    // what is missing.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let got = loop {
+        let g = rotel.received();
+        if complete(&g) || std::time::Instant::now() > deadline {
+            break g;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
 
     // Spans: the tree and the kinds.
     let spans = got.trace(&trace_id);
@@ -206,19 +250,24 @@ fn rotel_metrics_logs_resource_and_kinds() {
 
     // Metrics: every family of the registry, with its values and buckets.
     let mut compared = (0, 0);
+    let mut finals = std::collections::BTreeMap::new();
     for (prom, series) in &families {
         let series = series.as_array().unwrap();
         if !series.is_empty() {
-            check_family(prom, series, &got);
+            let m = check_family(prom, series, &got);
+            check_resource(&m.resource, &r);
+            finals.insert(m.name.clone(), m);
             compared = (compared.0 + 1, compared.1 + series.len());
         }
     }
     eprintln!("Rotel: {} metric families, {} series equal to the registry's", compared.0, compared.1);
-    for name in &wanted {
-        check_resource(&got.last_metric(name).unwrap().resource, &r);
-    }
+    assert_eq!(finals.keys().cloned().collect::<Vec<_>>(), {
+        let mut w = wanted.clone();
+        w.sort();
+        w
+    });
     // A spot check against fixed numbers, not only against the snapshot.
-    let tokens = got.last_metric("gen_ai.client.token.usage").unwrap();
+    let tokens = finals["gen_ai.client.token.usage"];
     let input_4o = tokens
         .points
         .iter()
@@ -248,10 +297,10 @@ fn rotel_metrics_logs_resource_and_kinds() {
             })
             .cloned()
     };
-    rotel.wait_for(Duration::from_secs(30), |g| unsampled(g).is_some());
-    std::thread::sleep(Duration::from_secs(1));
-    let got = rotel.received();
-    let calls: f64 = unsampled(&got).unwrap().points.iter().filter_map(|p| p.value).sum();
+    let calls = |g: &Received| unsampled(g).map(|m| m.points.iter().filter_map(|p| p.value).sum::<f64>());
+    // The last export counts all five (an earlier one may count fewer).
+    let got = rotel.wait_for(Duration::from_secs(120), |g| calls(g) == Some(5.0));
+    let calls = calls(&got).unwrap();
     assert_eq!(calls, 5.0, "five model calls counted with sampling at 0");
     let spans_unsampled = got
         .spans

@@ -184,9 +184,10 @@ fn broken_backends_cost_nothing_and_export_resumes() {
             r.summary["metrics"]["obs_otlp_dropped_total"]
         );
         // Bounded shutdown: dropping the guard waits at most SHUTDOWN_TIMEOUT
-        // (plus slack for a busy machine), whatever the backend does.
+        // (plus slack for a loaded machine), whatever the backend does; the
+        // black hole never answers, so an unbounded one would not return.
         let shutdown = r.summary["shutdown_ms"].as_u64().unwrap();
-        let bound = obs_runtime::export::otlp::SHUTDOWN_TIMEOUT.as_millis() as u64 + 2000;
+        let bound = obs_runtime::export::otlp::SHUTDOWN_TIMEOUT.as_millis() as u64 + 30_000;
         assert!(shutdown <= bound, "{what}: the guard took {shutdown} ms to drop (bound {bound} ms)");
         // Export errors are logged, once per signal per minute, not once per
         // failed batch (a 2 s run at a 200 ms batch delay fails dozens).
@@ -213,12 +214,16 @@ fn broken_backends_cost_nothing_and_export_resumes() {
         );
     }
 
-    // 503 for the first second, then the requests reach Rotel.
+    // 503 until the exporter has been refused, then the requests reach
+    // Rotel (on a condition, not a time: a slow start still meets a 503).
     let up = Arc::new(AtomicBool::new(false));
     let (flaky_port, refused, forwarded) = flaky(rotel.http_port, up.clone());
-    let u = up.clone();
+    let (u, r) = (up.clone(), refused.clone());
     let switch = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(1500));
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        while r.load(Ordering::Relaxed) == 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         u.store(true, Ordering::SeqCst);
     });
     let recovered = load(&format!("http://127.0.0.1:{flaky_port}"), "load-recovers", 4000);
@@ -234,7 +239,7 @@ fn broken_backends_cost_nothing_and_export_resumes() {
     assert!(refused.load(Ordering::Relaxed) > 0, "nothing was sent during the 503 phase");
     assert!(forwarded.load(Ordering::Relaxed) > 0, "export did not resume after the 503 phase");
     assert!(t <= base * MAX_SLOWDOWN, "503: {t} ns per run vs {base}");
-    let got = rotel.wait_for(Duration::from_secs(30), |g| {
+    let got = rotel.wait_for(Duration::from_secs(120), |g| {
         g.spans.iter().any(|s| s.resource.get("service.name").and_then(RValue::as_str) == Some("load-recovers"))
     });
     let resumed = got

@@ -190,7 +190,41 @@ fn secret() -> impl Strategy<Value = (String, Kind)> {
             "[A-Za-z0-9!$%*^]{6,30}"
         )
             .prop_map(|(k, v)| (format!("{k}={v}"), Kind::Secret)),
+        (
+            select(&["postgres", "postgresql", "mysql", "redis", "rediss", "amqps", "mongodb+srv", "https", "ftp"][..]),
+            "[a-z][a-z0-9_]{0,8}|",
+            "[A-Za-z0-9!$%*^~_.-]{6,24}",
+            "[a-z][a-z0-9.-]{0,20}[a-z0-9](:[0-9]{2,5})?",
+            "(/[a-z0-9_]{1,10})?"
+        )
+            .prop_map(|(scheme, user, pw, host, path)| (
+                format!("{scheme}://{user}:{pw}@{host}{path}"),
+                Kind::UrlPassword
+            )),
+        (
+            "[a-z][a-z0-9_]{0,10}",
+            "[ -~]{2,20}",
+            select(&["Authorization: Basic ", "authorization=Basic ", "Basic "][..])
+        )
+            .prop_map(|(u, p, prefix)| (format!("{prefix}{}", base64(&format!("{u}:{p}"))), Kind::BasicAuth)),
     ]
+}
+
+/// Standard base64 with padding.
+fn base64(s: &str) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in s.as_bytes().chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |a, (i, &b)| a | (u32::from(b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(A[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// Ordinary words, none of which a detector looks at.
@@ -249,6 +283,12 @@ fn sensitive(secret: &str, kind: Kind) -> &str {
     match kind {
         Kind::Bearer => &secret[7..],
         Kind::Secret => secret.split_once('=').map(|(_, v)| v).unwrap_or(secret),
+        // The password, between the user's `:` and the host's `@`.
+        Kind::UrlPassword => {
+            let info = &secret[secret.find("://").unwrap() + 3..secret.rfind('@').unwrap()];
+            &info[info.find(':').unwrap() + 1..]
+        }
+        Kind::BasicAuth => secret.rsplit_once(' ').map(|(_, v)| v).unwrap_or(secret),
         _ => secret,
     }
 }
@@ -282,9 +322,10 @@ proptest! {
     fn each_finding_names_its_kind((s, kind) in secret(), before in prose(8), after in prose(8)) {
         let text = format!("{before} {s} {after}");
         let findings = find(&text);
-        let start = before.len() + 1 + (s.len() - sensitive(&s, kind).len());
+        let part = sensitive(&s, kind);
+        let start = before.len() + 1 + (part.as_ptr() as usize - s.as_ptr() as usize);
         prop_assert!(
-            findings.iter().any(|f| f.kind == kind.name() && f.start == start && f.end >= before.len() + 1 + s.len() - 1),
+            findings.iter().any(|f| f.kind == kind.name() && f.start == start && f.end >= start + part.len() - 1),
             "{kind:?} not found at {start} in {text:?}: {findings:?}"
         );
     }
@@ -345,6 +386,45 @@ fn documented_forms() {
             "pem [REDACTED:private_key] done",
         ),
         ("GET /v1?api_key=abc123&q=rust", "GET /v1?api_key=[REDACTED:secret]&q=rust"),
+        // Credentials in URLs: scheme, user and host are kept.
+        (
+            "connect to postgres://app:hunter2-pass@db:5432 failed",
+            "connect to postgres://app:[REDACTED:url_password]@db:5432 failed",
+        ),
+        ("postgresql://app:s3cr%40t@db.internal/shop?sslmode=require", "postgresql://app:[REDACTED:url_password]@db.internal/shop?sslmode=require"),
+        ("mysql://root:toor@127.0.0.1:3306/app", "mysql://root:[REDACTED:url_password]@127.0.0.1:3306/app"),
+        ("jdbc:mysql://root:toor@db/app", "jdbc:mysql://root:[REDACTED:url_password]@db/app"),
+        ("redis://:cache-pass@redis:6379/0", "redis://:[REDACTED:url_password]@redis:6379/0"),
+        ("rediss://default:Tls-Pass1@cache.example.com:6380", "rediss://default:[REDACTED:url_password]@cache.example.com:6380"),
+        ("amqp://guest:guest@rabbit:5672/%2f", "amqp://guest:[REDACTED:url_password]@rabbit:5672/%2f"),
+        ("amqps://svc:p@ss:w0rd@mq.example.org/vhost", "amqps://svc:[REDACTED:url_password]@mq.example.org/vhost"),
+        (
+            "mongodb+srv://reader:m0ng0!@cluster0.ab12c.mongodb.net/db?retryWrites=true",
+            "mongodb+srv://reader:[REDACTED:url_password]@cluster0.ab12c.mongodb.net/db?retryWrites=true",
+        ),
+        (
+            "mongodb://u:p4ss@h1:27017,h2:27017/db?replicaSet=rs0",
+            "mongodb://u:[REDACTED:url_password]@h1:27017,h2:27017/db?replicaSet=rs0",
+        ),
+        (
+            "HTTPS_PROXY=https://proxyuser:proxy-pass@proxy.corp:3128",
+            "HTTPS_PROXY=https://proxyuser:[REDACTED:url_password]@proxy.corp:3128",
+        ),
+        (r#"{"dsn":"postgres://a:b-secret@db/x"}"#, r#"{"dsn":"postgres://a:[REDACTED:url_password]@db/x"}"#),
+        // Key=value DSNs.
+        (
+            "host=db port=5432 user=app password=s3cret dbname=shop",
+            "host=db port=5432 user=app password=[REDACTED:secret] dbname=shop",
+        ),
+        ("Server=sql1;Database=shop;Uid=app;Pwd=Sql-pass1;", "Server=sql1;Database=shop;Uid=app;Pwd=[REDACTED:secret];"),
+        // Authorization headers, as error text and dumps print them.
+        ("Authorization: Basic dXNlcjpwYXNz", "Authorization: Basic [REDACTED:basic_auth]"),
+        ("authorization=Bearer x", "authorization=Bearer [REDACTED:bearer]"),
+        ("proxy-authorization: basic YWxhZGRpbjpvcGVuc2VzYW1l\r\n", "proxy-authorization: basic [REDACTED:basic_auth]\r\n"),
+        ("-H 'Authorization: token ghx_short' -H 'Accept: */*'", "-H 'Authorization: token [REDACTED:secret]' -H 'Accept: */*'"),
+        ("Authorization: sk_live_0123456789abc", "Authorization: [REDACTED:secret]"),
+        (r#"headers: {"authorization": "Bearer abc"}"#, r#"headers: {"authorization": "[REDACTED:secret]"}"#),
+        ("curl sent Basic YWRtaW46aHVudGVyMg== to the proxy", "curl sent Basic [REDACTED:basic_auth] to the proxy"),
         (r#"{"password": "hunter2", "user": "al"}"#, r#"{"password": "[REDACTED:secret]", "user": "al"}"#),
     ];
     for (input, want) in cases {
@@ -367,6 +447,15 @@ fn near_misses_are_kept() {
         "hugs xoxo-see-you-soon",                    // not a Slack token type
         "max_tokens=4096 token_count=12",            // counts, not secrets
         "-----BEGIN CERTIFICATE-----",               // not a private key
+        // URLs without a password, and what looks like credentials but is not.
+        "see https://docs.example.com/guide?x=1#top and http://localhost:8080/",
+        "clone ssh://git@github.com/org/repo.git or git@github.com:org/repo.git",
+        "connect to postgres://app@db:5432/shop and redis://cache:6379/0",
+        "open http://[::1]:8080/status, https://user@example.com/ and https://a.com/@bob",
+        "Basic arithmetic, basic training and Basic authentication are topics.",
+        "The authorization: pending review by the board.",
+        "PWD=/home/app OLDPWD=~/src",
+        "empty password postgres://app:@db/shop",
     ] {
         assert_eq!(scan(text), text);
     }

@@ -36,7 +36,7 @@ fn sizes_are_bounded_and_errors_do_not_echo_values() {
         "OBS_LOG_QUEUE_BYTES=`99999999999` cannot be used: expected a number of bytes from 65536 to 1073741824 (1 GiB), e.g. 16777216",
         "OBS_HIGH_COST_USD=`99999999999999999999999999999999999999999999999999999999999999999999999999999999…` cannot be used: expected a cost in US dollars, e.g. 1.5",
         "OBS_LEDGER_CAPACITY=`18446744073709551615` cannot be used: expected a positive number of model calls to keep, at most 1000000",
-        "OBS_CAPTURE_MAX_BYTES=`[REDACTED:openai_key]` cannot be used: expected a positive number of bytes (at least 16 are kept)",
+        "OBS_CAPTURE_MAX_BYTES=`[REDACTED:openai_key]` cannot be used: expected a positive number of bytes, at most 1048576 (1 MiB; at least 16 are kept)",
         "OBS_LABEL_VALUE_MAX_BYTES=`4` cannot be used: expected a number of bytes from 16 to 65536",
         "OBS_PROMETHEUS_TOKEN=`<7 bytes, not shown>` cannot be used: expected 16 to 4096 visible ASCII characters (e.g. `openssl rand -hex 32`)",
         "OBS_PROMETHEUS_MAX_CONNECTIONS=`0` cannot be used: expected a number of connections from 1 to 4096",
@@ -121,4 +121,28 @@ fn price_file_errors_name_the_problem_without_the_value() {
         "input_cost_per_token_above_18446744073709552k_tokens": 3e-6}}"#;
     assert_eq!(pricing::load_str(json, "tiers.json"), Ok(1));
     assert_eq!(pricing::price("m").unwrap().tiers, vec![]);
+}
+
+/// Bad histogram buckets: the error names the histogram (cut like every
+/// echoed value), the first bad bound (not the whole list) and the fix.
+#[test]
+fn invalid_buckets_name_the_histogram_cut_and_the_first_bad_bound() {
+    use obs_runtime::metrics::histogram_with_buckets;
+    let name = format!("h{}", "n".repeat(1 << 20));
+    let e = histogram_with_buckets(&name, "h", &[1.0, 0.5], &[]).err().unwrap().to_string();
+    assert_eq!(
+        e,
+        format!(
+            "histogram `h{}…`: bucket 1 of 2 (0.5) is not above the one before it (1); give its bucket upper bounds finite and strictly increasing, e.g. [0.1, 0.5, 1.0]",
+            "n".repeat(99)
+        )
+    );
+    let many: &'static [f64] = Box::leak((0..100_000).map(|i| if i == 99_999 { f64::NAN } else { i as f64 }).collect());
+    let e = histogram_with_buckets("latency_seconds", "h", many, &[]).err().unwrap().to_string();
+    assert_eq!(
+        e,
+        "histogram `latency_seconds`: bucket 99999 of 100000 is NaN; give its bucket upper bounds finite and strictly increasing, e.g. [0.1, 0.5, 1.0]"
+    );
+    let e = histogram_with_buckets("empty_seconds", "h", &[], &[]).err().unwrap().to_string();
+    assert!(e.starts_with("histogram `empty_seconds`: no buckets; give"), "{e}");
 }

@@ -1,6 +1,11 @@
 //! The Prometheus endpoint under hostile clients (issue 13): bearer-token
 //! access control, idle and slow-header connections closed, `/ready` never
 //! waiting behind other clients, and a 1 MiB label value cut.
+//!
+//! No wall-clock threshold: connections are shown closed by the header
+//! timeout within a deadline only an endpoint that never closes them
+//! reaches, and `/ready` is shown not to wait behind other clients with a
+//! timeout of an hour, which a waiting `/ready` would not come back from.
 
 use obs_runtime::track_tool;
 use obs_tests::promtool_check;
@@ -18,7 +23,7 @@ fn tool(user: &str) -> usize {
 /// Status line, headers and body of `GET path` with extra header lines.
 fn get(addr: SocketAddr, path: &str, headers: &str) -> (u16, String, String) {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{headers}\r\n").unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).unwrap();
@@ -46,20 +51,31 @@ fn auth() -> String {
     format!("Authorization: Bearer {TOKEN}\r\n")
 }
 
-/// Whether the server closed `s` (EOF or reset) within `within`.
-fn closed_by_server(s: &mut TcpStream, within: Duration) -> bool {
-    s.set_read_timeout(Some(within)).unwrap();
+/// Whether the server has closed `s` (EOF or reset), without waiting.
+fn closed_by_server(s: &mut TcpStream) -> bool {
+    s.set_nonblocking(true).unwrap();
     let mut buf = [0u8; 1024];
     loop {
         match s.read(&mut buf) {
             Ok(0) => return true,
             Ok(_) => continue, // a 408 or similar before the close
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
-                return false
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
             Err(_) => return true,
         }
     }
+}
+
+/// 100 idle connections and 50 that send a request's first header lines.
+fn idle_and_slow(addr: SocketAddr) -> (Vec<TcpStream>, Vec<TcpStream>) {
+    let idle: Vec<TcpStream> = (0..100).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    let slow: Vec<TcpStream> = (0..50)
+        .map(|_| {
+            let mut s = TcpStream::connect(addr).unwrap();
+            s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n").unwrap();
+            s
+        })
+        .collect();
+    (idle, slow)
 }
 
 #[test]
@@ -109,18 +125,47 @@ fn hostile_clients_cannot_take_the_endpoint_down() {
         rss_kib().1
     );
 
-    // ---- idle and slow-header connections are closed after the timeout,
-    // and /ready answers at once meanwhile.
-    let mut idle: Vec<TcpStream> = (0..100).map(|_| TcpStream::connect(addr).unwrap()).collect();
-    let mut slow: Vec<TcpStream> = (0..50)
-        .map(|_| {
-            let mut s = TcpStream::connect(addr).unwrap();
-            s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n").unwrap();
-            s
-        })
-        .collect();
-    // A client that asks for /metrics and never reads the answer.
-    let mut stuck: Vec<TcpStream> = (0..4)
+    // ---- idle and slow-header connections are closed by the 1 s header
+    // timeout. The slow ones keep sending a byte every 100 ms: the timeout
+    // runs from the connection's start, not from its last byte, or they
+    // would stay open.
+    let (mut idle, mut slow) = idle_and_slow(addr);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        for s in &mut slow {
+            let _ = s.write_all(b"X");
+        }
+        let open_idle = idle.iter_mut().map(closed_by_server).filter(|closed| !closed).count();
+        let open_slow = slow.iter_mut().map(closed_by_server).filter(|closed| !closed).count();
+        if (open_idle, open_slow) == (0, 0) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{open_idle} idle and {open_slow} slow-header connections still open 60 s after the 1 s timeout"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(get(addr, "/health", "").0, 200);
+}
+
+/// `/ready` answers while 154 other clients hold connections: idle ones,
+/// slow-header ones and ones that never read their `/metrics` answer. With
+/// a header timeout of an hour they hold them for that hour, so a `/ready`
+/// that waited behind them would not answer at all.
+#[test]
+fn ready_never_waits_behind_other_clients() {
+    let guard = obs_runtime::Builder::new()
+        .exporters(&["prometheus"])
+        .prometheus_addr("127.0.0.1:0")
+        .prometheus_token(TOKEN)
+        .prometheus_timeout_secs(3600)
+        .prometheus_max_connections(256)
+        .init()
+        .unwrap();
+    let addr = guard.prometheus_addr().unwrap();
+    let (idle, slow) = idle_and_slow(addr);
+    let stuck: Vec<TcpStream> = (0..4)
         .map(|_| {
             let mut s = TcpStream::connect(addr).unwrap();
             write!(s, "GET /metrics HTTP/1.1\r\nHost: x\r\n{}\r\n", auth()).unwrap();
@@ -129,21 +174,7 @@ fn hostile_clients_cannot_take_the_endpoint_down() {
         .collect();
     let t = Instant::now();
     let (status, _, body) = get(addr, "/ready", &auth());
-    let ready_took = t.elapsed();
     assert_eq!((status, body.as_str()), (200, "{\"status\":\"ready\"}\n"));
-    assert!(ready_took < Duration::from_secs(1), "/ready took {ready_took:?} with 154 other connections open");
-    eprintln!("/ready with 100 idle, 50 slow-header and 4 stuck clients: {ready_took:?}");
-    // The slow ones keep dribbling bytes: still cut by the header timeout.
-    for _ in 0..3 {
-        std::thread::sleep(Duration::from_millis(300));
-        for s in &mut slow {
-            let _ = s.write_all(b"X");
-        }
-    }
-    let deadline = Duration::from_secs(4);
-    let open_idle = idle.iter_mut().map(|s| !closed_by_server(s, deadline)).filter(|open| *open).count();
-    let open_slow = slow.iter_mut().map(|s| !closed_by_server(s, deadline)).filter(|open| *open).count();
-    assert_eq!((open_idle, open_slow), (0, 0), "connections still open after the 1 s timeout");
-    drop(stuck.drain(..));
-    assert_eq!(get(addr, "/health", "").0, 200);
+    eprintln!("/ready with 100 idle, 50 slow-header and 4 stuck clients: {:?}", t.elapsed());
+    drop((idle, slow, stuck));
 }

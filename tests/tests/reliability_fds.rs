@@ -23,8 +23,11 @@ impl Drop for Kid {
     }
 }
 
+/// Generous: only a broken endpoint or child makes a wait this long.
+const WAIT: Duration = Duration::from_secs(60);
+
 fn expect_line(lines: &Receiver<String>, prefix: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + WAIT;
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {
         match lines.recv_timeout(left) {
             // libtest may print `test name ... ` before the child's first line.
@@ -76,19 +79,33 @@ fn endpoint_survives_descriptor_exhaustion_and_serves_again() {
         }
     });
     let addr: SocketAddr = expect_line(&lines, "ADDR ").parse().unwrap();
-    get_ok(addr, "/health", Duration::from_secs(10));
+    get_ok(addr, "/health", WAIT);
+    let open_fds = |stdin: &mut ChildStdin| -> usize {
+        say(stdin, "FDS");
+        expect_line(&lines, "FDS ").parse().unwrap()
+    };
+    let before = open_fds(&mut stdin);
 
     // More idle connections than the child has descriptors: the cap closes
     // the oldest idle ones, so the child keeps descriptors and /ready answers.
     let idle: Vec<TcpStream> = (0..300).filter_map(|_| TcpStream::connect(addr).ok()).collect();
     assert_eq!(idle.len(), 300);
     let t = Instant::now();
-    let ready = get_ok(addr, "/ready", Duration::from_secs(5));
+    let ready = get_ok(addr, "/ready", WAIT);
     assert_eq!(ready.body, "{\"status\":\"ready\"}\n");
     eprintln!("/ready with 300 idle connections open: {:?}", t.elapsed());
     drop(idle);
-    // Let the child close its side of them before it takes every descriptor.
-    std::thread::sleep(Duration::from_millis(500));
+    // The child closes its side of them before it takes every descriptor
+    // (else one closed later would let it accept while "exhausted").
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let now_open = open_fds(&mut stdin);
+        if now_open <= before {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the child still has {now_open} descriptors open, {before} before");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 
     say(&mut stdin, "EXHAUST");
     let held: usize = expect_line(&lines, "EXHAUSTED ").parse().unwrap();
@@ -106,7 +123,7 @@ fn endpoint_survives_descriptor_exhaustion_and_serves_again() {
     expect_line(&lines, "RELEASED");
     let t = Instant::now();
     for path in ["/metrics", "/ready", "/health", "/summary"] {
-        let r = get_ok(addr, path, Duration::from_secs(10));
+        let r = get_ok(addr, path, WAIT);
         assert!(!r.body.is_empty(), "{path}");
         if path == "/metrics" {
             assert!(r.body.contains("\nfd_child_ticks_total 1\n"), "{}", r.body);
@@ -114,7 +131,7 @@ fn endpoint_survives_descriptor_exhaustion_and_serves_again() {
     }
     eprintln!("served again {:?} after the descriptors were returned", t.elapsed());
     // The connection that waited through the exhaustion is answered too.
-    pending.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    pending.set_read_timeout(Some(WAIT)).unwrap();
     let mut all = Vec::new();
     let _ = std::io::Read::read_to_end(&mut pending, &mut all);
     assert!(String::from_utf8_lossy(&all).starts_with("HTTP/1.1 200"), "{}", String::from_utf8_lossy(&all));
@@ -141,6 +158,7 @@ fn fd_exhaustion_child() {
                 }
                 println!("EXHAUSTED {}", held.len());
             }
+            "FDS" => println!("FDS {}", std::fs::read_dir("/proc/self/fd").map_or(0, Iterator::count)),
             "RELEASE" => {
                 held.clear();
                 println!("RELEASED");

@@ -1,12 +1,14 @@
 //! Scrapes under load (issue 13): while two threads record calls over 1,600
-//! series, scrapers read `/metrics` back to back for 3 s. Every page is
-//! complete (ends with a newline, every series line parses), no counter ever
-//! goes backwards, and `/ready` keeps answering. Prints the scrapes per second.
+//! series, scrapers read `/metrics` back to back for 3 s (and until each
+//! has read 5 pages and the writers made 10,000 calls, however loaded the
+//! machine). Every page is complete (ends with a newline, every series line
+//! parses), no counter ever goes backwards, and `/ready` keeps answering.
+//! Prints the scrapes per second.
 
 use obs_runtime::track_tool;
 use obs_tests::http_get;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,13 +22,15 @@ fn scrapes_stay_complete_and_monotonic_under_load() {
     let guard = obs_runtime::Builder::new().exporters(&["prometheus"]).prometheus_addr("127.0.0.1:0").init().unwrap();
     let addr = guard.prometheus_addr().unwrap();
     let stop = Arc::new(AtomicBool::new(false));
+    let (made, pages) = (Arc::new(AtomicU64::new(0)), Arc::new([AtomicU64::new(0), AtomicU64::new(0)]));
     let writers: Vec<_> = (0..2)
         .map(|t| {
-            let stop = stop.clone();
+            let (stop, made) = (stop.clone(), made.clone());
             std::thread::spawn(move || {
                 let mut i = 0u64;
                 while !stop.load(Ordering::Relaxed) {
                     assert_eq!(tool((i * 2 + t) % 400), (i * 2 + t) % 400);
+                    made.fetch_add(1, Ordering::Relaxed);
                     i += 1;
                     // A busy application, not a spinning one: the scrapers
                     // need the CPU too on a 2-core machine.
@@ -39,8 +43,8 @@ fn scrapes_stay_complete_and_monotonic_under_load() {
         })
         .collect();
     let scrapers: Vec<_> = (0..2)
-        .map(|_| {
-            let stop = stop.clone();
+        .map(|k| {
+            let (stop, pages) = (stop.clone(), pages.clone());
             std::thread::spawn(move || {
                 let mut last: HashMap<String, f64> = HashMap::new();
                 let mut n = 0u64;
@@ -55,6 +59,7 @@ fn scrapes_stay_complete_and_monotonic_under_load() {
                         assert!(v >= prev, "{series} went from {prev} to {v}");
                     }
                     n += 1;
+                    pages[k].store(n, Ordering::Relaxed);
                 }
                 n
             })
@@ -62,7 +67,9 @@ fn scrapes_stay_complete_and_monotonic_under_load() {
         .collect();
     let t = Instant::now();
     let mut ready_worst = Duration::ZERO;
-    while t.elapsed() < Duration::from_secs(3) {
+    let enough = || made.load(Ordering::Relaxed) >= 10_000 && pages.iter().all(|p| p.load(Ordering::Relaxed) >= 5);
+    while t.elapsed() < Duration::from_secs(3) || !enough() {
+        assert!(t.elapsed() < Duration::from_secs(300), "the scrapers or the writers made no progress in 300 s");
         let r0 = Instant::now();
         assert_eq!(http_get(addr, "/ready").unwrap().status, 200);
         ready_worst = ready_worst.max(r0.elapsed());

@@ -7,7 +7,7 @@ use obs_runtime::RequestContext;
 use std::time::{Duration, Instant};
 
 fn line(buf: &LogBuffer, needle: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if let Some(l) = buf.lines().into_iter().find(|l| l.contains(needle)) {
             return l;

@@ -4,6 +4,7 @@
 //! ```text
 //! OBS_LOG_FORMAT=json cargo run -p obs-examples --bin http-service -- --addr 127.0.0.1:8080
 //! curl -s -XPOST localhost:8080/agents/support/run -H 'X-Request-ID: req-1' -d 'how do I reset my key?'
+//! curl -s -XPOST localhost:8080/feedback/5 -d "$FEEDBACK_TOKEN"   # the answer's feedback_token line
 //! ```
 
 use std::process::ExitCode;

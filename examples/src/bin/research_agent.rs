@@ -1,6 +1,6 @@
 //! `research-agent`: a simulated multi-agent research run instrumented with
-//! obs. Prints a summary of the recorded metrics; `/metrics` is scrapeable
-//! while it runs (and afterwards with `--serve`).
+//! obs. Prints a summary of the recorded metrics; the live view (`/`) and
+//! `/metrics` are served while it runs (and afterwards with `--serve`).
 //!
 //! ```text
 //! cargo run -p obs-examples --bin research-agent -- --topics 6 --serve
@@ -75,6 +75,10 @@ async fn main() -> ExitCode {
         Some(url) => println!("metrics: {url} (scrapeable while the agents run)"),
         None => println!("metrics: the prometheus exporter is off (OBS_EXPORTERS)"),
     }
+    let ui_url = obs.ui_url().map(str::to_string);
+    if let Some(url) = &ui_url {
+        println!("live view: {url} (agents, runs and failures in a browser; --serve keeps it up)");
+    }
 
     let sim = if args.quick { Sim::QUICK } else { Sim::REALISTIC };
     println!(
@@ -96,11 +100,15 @@ async fn main() -> ExitCode {
     if let Some(url) = &metrics_url {
         println!("\nmetrics: {url}");
     }
+    if let Some(url) = &ui_url {
+        println!("live view: {url}");
+    }
 
     if args.serve {
-        match &metrics_url {
-            Some(url) => println!("serving {url} until Ctrl-C"),
-            None => println!("waiting for Ctrl-C (no /metrics endpoint: the prometheus exporter is off)"),
+        match (&ui_url, &metrics_url) {
+            (Some(ui), Some(url)) => println!("serving {ui} (the live view) and {url} until Ctrl-C"),
+            (None, Some(url)) => println!("serving {url} until Ctrl-C"),
+            _ => println!("waiting for Ctrl-C (no endpoint: the prometheus exporter is off)"),
         }
         if let Err(e) = tokio::signal::ctrl_c().await {
             eprintln!("research-agent: cannot wait for Ctrl-C: {e}");

@@ -213,6 +213,11 @@ struct State {
     /// the store first syncs this budget.
     #[cfg(feature = "redis")]
     shared: std::sync::OnceLock<shared::BudgetSeries>,
+    /// With a shared store: how much of `spent` the store has confirmed.
+    /// A call that leaves more than [`shared::unsynced_max`] unconfirmed
+    /// asks for a sync at once, which bounds what a killed process loses.
+    #[cfg(feature = "redis")]
+    synced: AtomicU64,
 }
 
 impl State {
@@ -226,6 +231,8 @@ impl State {
             // period; the boundary is the only imprecision.
             let _old = self.spent.swap(0, Ordering::AcqRel);
             self.others.store(0, Ordering::SeqCst);
+            #[cfg(feature = "redis")]
+            self.synced.store(0, Ordering::SeqCst);
             // The old period's total goes to the shared store (cold: once per period).
             #[cfg(feature = "redis")]
             shared::period_ended(self, w, _old);
@@ -320,6 +327,8 @@ pub fn register(b: Budget) -> Result<(), BudgetError> {
         others: AtomicU64::new(0),
         #[cfg(feature = "redis")]
         shared: std::sync::OnceLock::new(),
+        #[cfg(feature = "redis")]
+        synced: AtomicU64::new(0),
         def: b,
     });
     let mut next: Vec<Arc<State>> = budgets().to_vec();
@@ -349,6 +358,8 @@ fn add_cost_to(budgets: &[Arc<State>], agent: &str, model: &str, pico: u64) {
     let store = shared::link();
     #[cfg(not(feature = "redis"))]
     let store: Option<()> = None;
+    #[cfg(feature = "redis")]
+    let mut urgent = false;
     for s in budgets {
         if !s.applies(agent, model) {
             continue;
@@ -364,8 +375,11 @@ fn add_cost_to(budgets: &[Arc<State>], agent: &str, model: &str, pico: u64) {
             // The store's thread adds the cost to the fleet's key, and warns
             // once per fleet (it elects one replica through the store).
             #[cfg(feature = "redis")]
-            if let Some(series) = s.shared.get() {
-                series.local_spent(State::usd(local));
+            {
+                if let Some(series) = s.shared.get() {
+                    series.local_spent(State::usd(local));
+                }
+                urgent |= local.saturating_sub(s.synced.load(Ordering::Acquire)) >= shared::unsynced_max(s.limit_pico);
             }
             continue;
         }
@@ -373,7 +387,11 @@ fn add_cost_to(budgets: &[Arc<State>], agent: &str, model: &str, pico: u64) {
     }
     #[cfg(feature = "redis")]
     if let Some(link) = store {
-        link.wake();
+        if urgent {
+            link.wake_urgent();
+        } else {
+            link.wake();
+        }
     }
 }
 
@@ -494,6 +512,42 @@ pub fn spent_pico(name: &str) -> Option<u64> {
 pub fn local_spent_pico(name: &str) -> Option<u64> {
     let s = budgets().iter().find(|s| s.def.name == name)?;
     Some(s.current(window_of(s.def.period, now_secs())))
+}
+
+/// One registered budget and its spend now, as the live view shows it.
+#[cfg_attr(not(feature = "ui"), allow(dead_code))]
+#[derive(Clone, Debug)]
+pub(crate) struct BudgetView {
+    pub(crate) name: String,
+    /// `process`, `agent NAME` or `model NAME`.
+    pub(crate) scope: String,
+    pub(crate) period: &'static str,
+    pub(crate) limit_usd: f64,
+    /// The fleet's spend in the current period as this process sees it
+    /// ([`spent_pico`]).
+    pub(crate) spent_pico: u64,
+    pub(crate) hard: bool,
+}
+
+/// Every registered budget, in registration order.
+#[cfg_attr(not(feature = "ui"), allow(dead_code))]
+pub(crate) fn views() -> Vec<BudgetView> {
+    let secs = now_secs();
+    budgets()
+        .iter()
+        .map(|s| BudgetView {
+            name: s.def.name.clone(),
+            scope: match &s.def.scope {
+                Scope::Process => "process".to_string(),
+                Scope::Agent(a) => format!("agent {a}"),
+                Scope::Model(m) => format!("model {m}"),
+            },
+            period: s.def.period.as_str(),
+            limit_usd: s.def.limit_usd,
+            spent_pico: s.fleet(window_of(s.def.period, secs)).0,
+            hard: s.def.hard,
+        })
+        .collect()
 }
 
 /// Where budgets keep their spend, for `/summary`, `/ready` and logs.

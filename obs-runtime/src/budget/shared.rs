@@ -65,9 +65,23 @@
 //!   `store_unreachable` is true.
 //!
 //! While the store is unreachable, warnings cannot be elected: each replica
-//! logs its own (with `fleet=false`). A process that exits sends its spend
-//! when its `init()` guard is dropped (bounded by the timeout); spend of a
-//! process that is killed since its last sync is lost to the fleet's view.
+//! logs its own (with `fleet=false`).
+//!
+//! ## A process that stops
+//!
+//! A process that exits sends its spend when its `init()` guard is dropped
+//! (bounded by the timeout). A process that is killed (`SIGKILL`, an
+//! out-of-memory kill, or `SIGTERM` in a program that does not handle it
+//! and so never drops the guard) loses the spend the store has not
+//! confirmed yet. That is bounded per budget: a call that leaves 1% of the
+//! limit unconfirmed ([`unsynced_max`]) starts a sync at once instead of
+//! after the tenth of the refresh interval, so the loss is under 1% of the
+//! limit plus the calls that finish during two syncs (a sync is a round
+//! trip per budget), and never more than what finished in the last tenth of
+//! a refresh interval and two syncs. While the store is unreachable nothing
+//! is confirmed: a fail-open budget's spend since the outage began is lost
+//! if the process is killed before the store returns; a fail-closed budget
+//! refuses calls meanwhile, so it loses nothing more.
 
 use super::{budgets, now_secs, window_of, Period, State, StoreStatus};
 use crate::metrics::{self, names, Counter, Gauge};
@@ -89,6 +103,13 @@ pub const DEFAULT_PREFIX: &str = "obs:budget";
 /// A period's keys outlive it by this long, so a late replica's last batch
 /// still lands in its own period's key.
 const GRACE_SECS: u64 = 3600;
+
+/// The most of a budget's spend this process leaves unconfirmed by the store
+/// before a call asks for a sync at once: 1% of its limit (at least a
+/// picodollar). What a killed process loses is bounded by it (module docs).
+pub(crate) fn unsynced_max(limit_pico: u64) -> u64 {
+    (limit_pico / 100).max(1)
+}
 
 /// The store's settings, from `init()`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -164,6 +185,10 @@ pub(crate) struct Link {
     /// A wake is pending since the last sync started: later calls skip the
     /// `Notify` (a load instead of a read-modify-write per call).
     woken: AtomicBool,
+    /// A call left too much spend unconfirmed: the next sync starts without
+    /// waiting out the spacing between syncs.
+    urgent: tokio::sync::Notify,
+    urgent_pending: AtomicBool,
     stop: AtomicBool,
     stop_wake: tokio::sync::Notify,
     /// Syncs started and finished, for [`Link::sync_now`].
@@ -203,6 +228,15 @@ impl Link {
         }
     }
 
+    /// Like [`Link::wake`], for a call that left more than
+    /// [`unsynced_max`] unconfirmed: the sync comes without the spacing.
+    pub(crate) fn wake_urgent(&self) {
+        self.wake();
+        if !self.urgent_pending.load(Ordering::SeqCst) && !self.urgent_pending.swap(true, Ordering::SeqCst) {
+            self.urgent.notify_one();
+        }
+    }
+
     pub(crate) fn status(&self) -> StoreStatus {
         let degraded = !self.is_up();
         StoreStatus {
@@ -219,6 +253,9 @@ impl Link {
     /// whether it reached the store.
     fn sync_now(&self, wait: Duration) -> bool {
         let target = self.started.load(Ordering::SeqCst) + 1;
+        // Without the spacing between syncs: a flush or a new budget asks
+        // for one now.
+        self.urgent.notify_one();
         self.wake.notify_one();
         let deadline = Instant::now() + wait;
         while self.finished.load(Ordering::SeqCst) < target {
@@ -304,6 +341,8 @@ pub(crate) fn start(cfg: Config) -> Result<Handle, String> {
             up: AtomicBool::new(true),
             wake: tokio::sync::Notify::new(),
             woken: AtomicBool::new(false),
+            urgent: tokio::sync::Notify::new(),
+            urgent_pending: AtomicBool::new(false),
             stop: AtomicBool::new(false),
             stop_wake: tokio::sync::Notify::new(),
             started: AtomicU64::new(0),
@@ -476,8 +515,9 @@ impl Sync {
         loop {
             let stopping = link.stop.load(Ordering::SeqCst);
             // Before reading any total: a call adding spend from here on wakes
-            // the thread again.
+            // the thread again (urgently, if it leaves too much unconfirmed).
             link.woken.store(false, Ordering::SeqCst);
+            link.urgent_pending.store(false, Ordering::SeqCst);
             link.started.fetch_add(1, Ordering::SeqCst);
             let ok = match self.sync(link).await {
                 Ok(()) => {
@@ -494,9 +534,11 @@ impl Sync {
                 return;
             }
             if ok {
-                // Batches: calls finishing meanwhile go in the next sync.
+                // Batches: calls finishing meanwhile go in the next sync,
+                // unless one left too much of a budget unconfirmed.
                 tokio::select! {
                     _ = link.stop_wake.notified() => continue,
+                    _ = link.urgent.notified() => {}
                     _ = tokio::time::sleep(spacing) => {}
                 }
                 tokio::select! {
@@ -590,6 +632,10 @@ impl Sync {
                 // The period ended meanwhile: that total was the old one's.
                 s.others.store(0, Ordering::SeqCst);
                 continue;
+            }
+            s.synced.store(p.acked, Ordering::SeqCst);
+            if s.window.load(Ordering::SeqCst) != window {
+                s.synced.store(0, Ordering::SeqCst);
             }
             let (fleet, local) = s.fleet(window);
             if let Some(g) = &s.spent_gauge {

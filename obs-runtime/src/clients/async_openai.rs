@@ -51,6 +51,9 @@ impl LlmUsage for CreateChatCompletionResponse {
     fn finish_reasons(&self) -> Vec<&str> {
         self.choices.iter().filter_map(|c| c.finish_reason.as_ref()).map(finish).collect()
     }
+    fn response_id(&self) -> Option<&str> {
+        Some(self.id.as_str()).filter(|id| !id.is_empty())
+    }
 }
 
 impl LlmChunk for CreateChatCompletionStreamResponse {
@@ -68,6 +71,9 @@ impl LlmChunk for CreateChatCompletionStreamResponse {
     }
     fn finish_reason(&self) -> Option<&str> {
         self.choices.iter().find_map(|c| c.finish_reason.as_ref()).map(finish)
+    }
+    fn response_id(&self) -> Option<&str> {
+        Some(self.id.as_str()).filter(|id| !id.is_empty())
     }
 }
 
@@ -89,6 +95,9 @@ impl LlmUsage for Response {
     fn response_model(&self) -> Option<&str> {
         Some(&self.model)
     }
+    fn response_id(&self) -> Option<&str> {
+        Some(self.id.as_str()).filter(|id| !id.is_empty())
+    }
 }
 
 #[cfg(test)]
@@ -108,6 +117,7 @@ mod tests {
         let xai = body.replace(r#""total_tokens":1500"#, r#""total_tokens":1600"#);
         assert_eq!(r.response_model(), Some("gpt-4o-2024-08-06"));
         assert_eq!(r.finish_reasons(), vec!["stop"]);
+        assert_eq!(r.response_id(), Some("c"));
         let r: CreateChatCompletionResponse = serde_json::from_str(&xai).expect("parses");
         assert_eq!(r.usage(), Some(TokenUsage::xai(1200, 300, Some(1000), Some(100))));
     }

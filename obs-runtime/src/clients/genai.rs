@@ -36,6 +36,9 @@ impl LlmUsage for ChatResponse {
     fn finish_reasons(&self) -> Vec<&str> {
         self.stop_reason.iter().map(|r| r.raw()).collect()
     }
+    fn response_id(&self) -> Option<&str> {
+        self.response_id.as_deref().filter(|id| !id.is_empty())
+    }
 }
 
 /// Text, reasoning and tool-call chunks are content (the first sets the time

@@ -10,6 +10,8 @@ pub mod logs;
 pub mod otlp;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
+#[cfg(feature = "ui")]
+pub(crate) mod ui;
 
 use std::net::SocketAddr;
 

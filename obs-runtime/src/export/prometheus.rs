@@ -1,6 +1,8 @@
 //! The embedded Prometheus endpoint: `/metrics` (text format 0.0.4),
 //! `/summary` (the model-call ledger's statistics, JSON), `/health` and `/ready`, served by hyper on a thread of its own so that
-//! scrapes never run on (or wait for) the application's runtime.
+//! scrapes never run on (or wait for) the application's runtime. With
+//! feature `ui` it also serves the live view (`/`, `/api/...`: see
+//! `export::ui`).
 //!
 //! Rendering reads the sharded cells and sums them; it takes the family locks
 //! only long enough to list the series, never a lock the hot path takes.
@@ -87,6 +89,7 @@ fn labels_ok(ls: &[Label], histogram: bool) -> bool {
 /// `{namespace}_` when a namespace is given.
 pub fn render(namespace: Option<&str>) -> String {
     crate::process::refresh();
+    crate::conversation::sweep();
     let mut out = String::with_capacity(16 * 1024);
     for fam in registry().families() {
         let mut body = String::new();
@@ -192,10 +195,19 @@ impl Token {
     /// Whether `header` (the `Authorization` value) carries this token. The
     /// time taken depends only on the token's length, never on where a
     /// guess differs.
-    fn admits(&self, header: Option<&[u8]>) -> bool {
-        let given = header.unwrap_or_default();
+    pub(crate) fn admits(&self, header: Option<&[u8]>) -> bool {
+        self.matches(b"Bearer ", header.unwrap_or_default())
+    }
+
+    /// Whether `given` is the token itself (a cookie's value), in the same
+    /// constant time.
+    #[cfg_attr(not(feature = "ui"), allow(dead_code))]
+    pub(crate) fn is(&self, given: &[u8]) -> bool {
+        self.matches(b"", given)
+    }
+
+    fn matches(&self, prefix: &[u8], given: &[u8]) -> bool {
         let want = self.0.as_bytes();
-        let prefix = b"Bearer ";
         let mut diff = u8::from(given.len() != prefix.len() + want.len());
         for (i, expected) in prefix.iter().chain(want).enumerate() {
             diff |= expected ^ given.get(i).copied().unwrap_or(0);
@@ -221,11 +233,20 @@ pub struct ServerConfig {
     /// Time allowed for a request's headers, and for a kept-alive
     /// connection to send its next request.
     pub timeout: Duration,
+    /// The live view's settings.
+    #[cfg(feature = "ui")]
+    pub ui: super::ui::UiConfig,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { token: None, max_connections: DEFAULT_MAX_CONNECTIONS, timeout: DEFAULT_TIMEOUT }
+        ServerConfig {
+            token: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            timeout: DEFAULT_TIMEOUT,
+            #[cfg(feature = "ui")]
+            ui: super::ui::UiConfig::default(),
+        }
     }
 }
 
@@ -304,12 +325,14 @@ impl Exporter for PrometheusExporter {
 /// A page the render thread produces, and where it sends it.
 type Job = (Page, tokio::sync::oneshot::Sender<String>);
 
-#[derive(Clone, Copy)]
 enum Page {
     Metrics,
     Summary,
     /// `/ready` with health checks: run (or joined) on the server's runtime.
     Ready,
+    /// JSON of the live view's API.
+    #[cfg(feature = "ui")]
+    Ui(super::ui::Work),
 }
 
 /// Pages waiting for the render thread; past it a scrape gets a 503.
@@ -324,6 +347,8 @@ fn render_loop(queue: std::sync::mpsc::Receiver<Job>, namespace: Option<String>)
             Page::Metrics => render(namespace.as_deref()),
             Page::Summary => summary_json(),
             Page::Ready => String::new(), // answered by the server thread, never queued
+            #[cfg(feature = "ui")]
+            Page::Ui(work) => work(),
         };
         let _ = reply.send(body);
     }
@@ -395,6 +420,12 @@ fn serve(
                 return;
             }
         };
+        let local = listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
+        // The live view's chart: the registry's totals, read on this runtime.
+        #[cfg(feature = "ui")]
+        if cfg.ui.on {
+            tokio::spawn(super::ui::sample_loop());
+        }
         let cfg = std::sync::Arc::new(cfg);
         let conns: Shared<Conns> = Shared::default();
         loop {
@@ -424,7 +455,7 @@ fn serve(
                 let (cfg, jobs, busy) = (cfg2.clone(), jobs.clone(), busy.clone());
                 async move {
                     busy.store(true, Ordering::Release);
-                    let r = handle(req, &cfg, &jobs).await;
+                    let r = handle(req, &cfg, &jobs, local).await;
                     busy.store(false, Ordering::Release);
                     r
                 }
@@ -474,7 +505,11 @@ fn route(method: &Method, path: &str, auth: Option<&[u8]>, token: Option<&Token>
             None if crate::call::enabled() => (StatusCode::OK, "application/json", "{\"status\":\"ready\"}\n".into()),
             None => (StatusCode::SERVICE_UNAVAILABLE, "application/json", "{\"status\":\"starting\"}\n".into()),
         }),
-        _ => Ok((StatusCode::NOT_FOUND, "text/plain", "not found: try /metrics, /summary, /health or /ready\n".into())),
+        _ => Ok((
+            StatusCode::NOT_FOUND,
+            "text/plain",
+            "not found: try / (the live view, feature `ui`), /metrics, /summary, /health or /ready\n".into(),
+        )),
     }
 }
 
@@ -482,7 +517,23 @@ async fn handle(
     req: Request<hyper::body::Incoming>,
     cfg: &ServerConfig,
     jobs: &std::sync::mpsc::SyncSender<Job>,
+    #[cfg_attr(not(feature = "ui"), allow(unused_variables))] local: SocketAddr,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
+    #[cfg(feature = "ui")]
+    if super::ui::is_ui_path(req.uri().path()) {
+        let ui = super::ui::UiRequest {
+            method: req.method(),
+            path: req.uri().path(),
+            query: req.uri().query(),
+            headers: req.headers(),
+        };
+        let render = |work| async move {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            jobs.try_send((Page::Ui(work), tx)).ok()?;
+            rx.await.ok()
+        };
+        return Ok(super::ui::handle(ui, &cfg.ui, cfg.token.as_ref(), local, render).await);
+    }
     let auth = req.headers().get(hyper::header::AUTHORIZATION).map(|v| v.as_bytes());
     let (status, ctype, body) = match route(req.method(), req.uri().path(), auth, cfg.token.as_ref()) {
         Ok(r) => r,
@@ -491,13 +542,14 @@ async fn handle(
             let (tx, rx) = tokio::sync::oneshot::channel();
             let busy =
                 || (StatusCode::SERVICE_UNAVAILABLE, "text/plain", "busy: too many scrapes at once, retry\n".into());
+            let ctype = match page {
+                Page::Metrics => CONTENT_TYPE,
+                _ => "application/json",
+            };
             match jobs.try_send((page, tx)) {
                 Err(_) => busy(),
                 Ok(()) => match rx.await {
-                    Ok(body) => match page {
-                        Page::Metrics => (StatusCode::OK, CONTENT_TYPE, body),
-                        Page::Summary | Page::Ready => (StatusCode::OK, "application/json", body),
-                    },
+                    Ok(body) => (StatusCode::OK, ctype, body),
                     Err(_) => busy(),
                 },
             }

@@ -189,12 +189,11 @@ pub fn histogram_with_buckets(
     labels: &[(&str, &str)],
 ) -> Result<Histogram, FamilyError> {
     check_labels(labels)?;
-    if buckets.is_empty()
-        || buckets.windows(2).any(|w| w[0].partial_cmp(&w[1]) != Some(std::cmp::Ordering::Less))
-        || buckets.iter().any(|b| !b.is_finite())
-    {
+    if let Some(problem) = bucket_problem(buckets) {
+        // The name is the caller's and the list can be long: both shown cut.
         return Err(FamilyError::InvalidBuckets(format!(
-            "{name}: buckets must be finite and strictly increasing, got {buckets:?}"
+            "histogram `{}`: {problem}; give its bucket upper bounds finite and strictly increasing, e.g. [0.1, 0.5, 1.0]",
+            registry::cut(name, 100)
         )));
     }
     // `le` is the bucket bound's label: a second one makes the page invalid.
@@ -203,6 +202,24 @@ pub fn histogram_with_buckets(
     }
     let kind = MetricKind::Histogram { bounds: buckets, scale: 1.0, float_sum: true };
     Ok(Histogram(registry().family(name, help, kind)?.series(labels).histogram()))
+}
+
+/// What is wrong with histogram bucket bounds, naming the first bad one.
+fn bucket_problem(buckets: &[f64]) -> Option<String> {
+    if buckets.is_empty() {
+        return Some("no buckets".into());
+    }
+    if let Some(i) = buckets.iter().position(|b| !b.is_finite()) {
+        return Some(format!("bucket {i} of {} is {}", buckets.len(), buckets[i]));
+    }
+    let i = buckets.windows(2).position(|w| w[0] >= w[1])?;
+    Some(format!(
+        "bucket {} of {} ({}) is not above the one before it ({})",
+        i + 1,
+        buckets.len(),
+        buckets[i + 1],
+        buckets[i]
+    ))
 }
 
 /// One series' value in a [`Snapshot`].

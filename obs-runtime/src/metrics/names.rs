@@ -303,6 +303,57 @@ pub static HTTP_DURATION: Builtin = Builtin::new(
     &["method", "route"],
 );
 
+/// Bucket bounds (seconds) of the four MCP histograms, from the OpenTelemetry
+/// MCP conventions: 10 ms to 5 min.
+pub const MCP_DURATION_BUCKETS: &[f64] =
+    &[0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0];
+
+/// The labels an MCP operation histogram may carry, in export order: the
+/// method always; the tool or prompt and `gen_ai_operation_name` when they
+/// apply; `error_type` and `rpc_response_status_code` on failures; the
+/// protocol version and transport when known. Never a session or request id.
+pub const MCP_OPERATION_LABELS: &[&str] = &[
+    "mcp_method_name",
+    "gen_ai_tool_name",
+    "gen_ai_prompt_name",
+    "gen_ai_operation_name",
+    "error_type",
+    "rpc_response_status_code",
+    "mcp_protocol_version",
+    "network_transport",
+];
+
+/// `mcp_client_operation_duration_seconds{mcp_method_name, ..}`: the
+/// conventions' `mcp.client.operation.duration` (OTLP keeps that name).
+pub static MCP_CLIENT_DURATION: Builtin = Builtin::new(
+    "mcp_client_operation_duration_seconds",
+    "MCP semconv mcp.client.operation.duration: time from sending an MCP request to its response, in seconds, by method, tool or prompt; failures carry error_type.",
+    seconds(MCP_DURATION_BUCKETS),
+    MCP_OPERATION_LABELS,
+);
+/// `mcp_server_operation_duration_seconds{mcp_method_name, ..}`: the
+/// conventions' `mcp.server.operation.duration`.
+pub static MCP_SERVER_DURATION: Builtin = Builtin::new(
+    "mcp_server_operation_duration_seconds",
+    "MCP semconv mcp.server.operation.duration: time an MCP server took to handle a request, in seconds, by method, tool or prompt; failures carry error_type.",
+    seconds(MCP_DURATION_BUCKETS),
+    MCP_OPERATION_LABELS,
+);
+/// `mcp_client_session_duration_seconds{mcp_protocol_version, network_transport}`.
+pub static MCP_CLIENT_SESSION: Builtin = Builtin::new(
+    "mcp_client_session_duration_seconds",
+    "MCP semconv mcp.client.session.duration: how long MCP client sessions lasted, in seconds.",
+    seconds(MCP_DURATION_BUCKETS),
+    &["mcp_protocol_version", "network_transport"],
+);
+/// `mcp_server_session_duration_seconds{mcp_protocol_version, network_transport}`.
+pub static MCP_SERVER_SESSION: Builtin = Builtin::new(
+    "mcp_server_session_duration_seconds",
+    "MCP semconv mcp.server.session.duration: how long MCP server sessions lasted, in seconds.",
+    seconds(MCP_DURATION_BUCKETS),
+    &["mcp_protocol_version", "network_transport"],
+);
+
 /// `obs_alert_notifications_failed_total{notifier, reason}`: alert
 /// notifications not delivered (`queue_full`, `error`, `timeout`).
 pub static ALERT_NOTIFY_FAILED: Builtin = Builtin::new(
@@ -365,9 +416,73 @@ pub static HEALTH_DURATION: Builtin = Builtin::new(
     &["check"],
 );
 
+// ---- Quality and conversations (issue 25). The GenAI conventions define no
+// evaluation or conversation metric: these names are obs's own.
+
+/// Bucket bounds of `evaluation_score`: scores from 0 to 1 in tenths, then
+/// ratings up to 5 and 10 and percentages.
+pub const SCORE_BUCKETS: &[f64] =
+    &[0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 2.0, 3.0, 4.0, 5.0, 10.0, 100.0];
+
+/// Bucket bounds of `conversation_turns`.
+pub const TURN_BUCKETS: &[f64] = &[1.0, 2.0, 3.0, 5.0, 8.0, 13.0, 21.0, 34.0, 55.0, 89.0];
+
+/// Bucket bounds (seconds) of `conversation_duration_seconds`: 10 s to a day.
+pub const CONVERSATION_DURATION_BUCKETS: &[f64] =
+    &[10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0, 86400.0];
+
+/// Bucket bounds (USD) of `conversation_cost_usd`.
+pub const CONVERSATION_COST_BUCKETS: &[f64] = &[0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 50.0];
+
+/// `evaluation_score{evaluation, agent, model}`: the scores of
+/// `gen_ai.evaluation.result` events ([`crate::eval`]).
+pub static EVAL_SCORE: Builtin = Builtin::new(
+    "evaluation_score",
+    "Scores of evaluations (gen_ai.evaluation.result) by evaluation, agent and model; obs's own metric, the GenAI conventions define none.",
+    MetricKind::Histogram { bounds: SCORE_BUCKETS, scale: 1.0, float_sum: true },
+    &["evaluation", "agent", "model"],
+);
+/// `evaluations_total{evaluation, agent, model, label}`: evaluations by
+/// label (`none` without one, `error` when the evaluation itself failed).
+pub static EVALUATIONS: Builtin = Builtin::new(
+    "evaluations_total",
+    "Evaluations (gen_ai.evaluation.result) by evaluation, agent, model and label (none without one; error when the evaluation failed; fail counts as a failure).",
+    MetricKind::Counter,
+    &["evaluation", "agent", "model", "label"],
+);
+/// `conversations_active{agent}`.
+pub static CONVERSATIONS_ACTIVE: Builtin = Builtin::new(
+    "conversations_active",
+    "Conversations (request contexts with a conversation id) with a model call within the idle timeout, by the agent of their first call.",
+    MetricKind::UpDown,
+    &["agent"],
+);
+/// `conversation_turns{agent}`: turns of each ended conversation.
+pub static CONVERSATION_TURNS: Builtin = Builtin::new(
+    "conversation_turns",
+    "Turns (requests with a model call) of each ended conversation.",
+    MetricKind::Histogram { bounds: TURN_BUCKETS, scale: 1.0, float_sum: false },
+    &["agent"],
+);
+/// `conversation_duration_seconds{agent}` (kept in milliseconds).
+pub static CONVERSATION_DURATION: Builtin = Builtin::new(
+    "conversation_duration_seconds",
+    "Duration of each ended conversation, from its first model call to its last, in seconds.",
+    MetricKind::Histogram { bounds: CONVERSATION_DURATION_BUCKETS, scale: 1e-3, float_sum: false },
+    &["agent"],
+);
+/// `conversation_cost_usd{agent}` (kept in picodollars, summed exactly).
+pub static CONVERSATION_COST: Builtin = Builtin::new(
+    "conversation_cost_usd",
+    "Cost of each ended conversation's priced model calls, USD.",
+    MetricKind::Histogram { bounds: CONVERSATION_COST_BUCKETS, scale: 1e-12, float_sum: false },
+    &["agent"],
+);
+
 /// obs's self-metrics: recorded outside the instrumented call path (overflow,
-/// redaction, log drops, budgets and their shared store, the HTTP layer),
-/// but reserved like [`ALL`].
+/// redaction, log drops, budgets and their shared store, the HTTP layer,
+/// the MCP wrappers, evaluations and conversations), but reserved like
+/// [`ALL`].
 pub static SELF_METRICS: &[&Builtin] = &[
     &CARDINALITY_OVERFLOW,
     &REDACTIONS,
@@ -393,6 +508,16 @@ pub static SELF_METRICS: &[&Builtin] = &[
     &BUILD_INFO,
     &HEALTH_STATUS,
     &HEALTH_DURATION,
+    &MCP_CLIENT_DURATION,
+    &MCP_SERVER_DURATION,
+    &MCP_CLIENT_SESSION,
+    &MCP_SERVER_SESSION,
+    &EVAL_SCORE,
+    &EVALUATIONS,
+    &CONVERSATIONS_ACTIVE,
+    &CONVERSATION_TURNS,
+    &CONVERSATION_DURATION,
+    &CONVERSATION_COST,
 ];
 
 /// Every metric obs records itself: [`ALL`], then [`SELF_METRICS`]. User code

@@ -58,6 +58,11 @@ pub(crate) fn set_label_value_max_bytes(n: usize) {
     LABEL_VALUE_MAX_BYTES.store(n.clamp(*r.start(), *r.end()), Relaxed);
 }
 
+/// `v` as a label value: cut to the label value limit, as series keep it.
+pub(crate) fn cut_label_value(v: &str) -> Cow<'_, str> {
+    cut(v, LABEL_VALUE_MAX_BYTES.load(Relaxed))
+}
+
 /// `v` cut to at most `max` bytes (on a character boundary) plus the marker.
 pub(crate) fn cut(v: &str, max: usize) -> Cow<'_, str> {
     if v.len() <= max {

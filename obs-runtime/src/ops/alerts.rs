@@ -2,7 +2,8 @@
 //! Prometheus server: each rule is a condition over a snapshot of the metric
 //! registry (an agent's, model's or tool's error ratio or p95 latency over a
 //! window, the spend per hour, a budget's used fraction, a failing health
-//! check), a `for` duration, a cooldown and a severity.
+//! check, an evaluation's mean score or failure share, the mean cost of a
+//! conversation), a `for` duration, a cooldown and a severity.
 //!
 //! A background thread takes one registry snapshot per interval, never on
 //! the call path. When a rule starts and stops firing, every notifier gets
@@ -63,6 +64,29 @@ enum Kind {
     Agent,
     Model,
     Tool,
+    /// An MCP tool as its clients see it (`mcp_client_operation_duration_seconds`).
+    McpClient,
+    /// An MCP tool as its server sees it (`mcp_server_operation_duration_seconds`).
+    McpServer,
+}
+
+/// The side of an MCP tool's calls an alert watches (see [`crate::mcp`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum McpSide {
+    /// The calls as the client made them: every error counts.
+    Client,
+    /// The calls as the server handled them: its own failures count, not
+    /// the caller's mistakes (invalid params, unknown method or tool...).
+    Server,
+}
+
+impl McpSide {
+    fn kind(self) -> Kind {
+        match self {
+            McpSide::Client => Kind::McpClient,
+            McpSide::Server => Kind::McpServer,
+        }
+    }
 }
 
 impl Kind {
@@ -71,6 +95,8 @@ impl Kind {
             Kind::Agent => names::AGENT_EXECUTIONS.name,
             Kind::Model => names::LLM_CALLS.name,
             Kind::Tool => names::TOOL_CALLS.name,
+            // MCP operations are counted by their histogram.
+            Kind::McpClient | Kind::McpServer => self.histogram(),
         }
     }
     fn histogram(self) -> &'static str {
@@ -78,6 +104,8 @@ impl Kind {
             Kind::Agent => names::AGENT_DURATION.name,
             Kind::Model => names::LLM_DURATION.name,
             Kind::Tool => names::TOOL_DURATION.name,
+            Kind::McpClient => names::MCP_CLIENT_DURATION.name,
+            Kind::McpServer => names::MCP_SERVER_DURATION.name,
         }
     }
     fn label(self) -> &'static str {
@@ -85,17 +113,60 @@ impl Kind {
             Kind::Agent => "agent",
             Kind::Model => "model",
             Kind::Tool => "tool",
+            Kind::McpClient | Kind::McpServer => "gen_ai_tool_name",
+        }
+    }
+    /// What it is, for humans.
+    fn word(self) -> &'static str {
+        match self {
+            Kind::Agent => "agent",
+            Kind::Model => "model",
+            Kind::Tool => "tool",
+            Kind::McpClient => "MCP tool (client side)",
+            Kind::McpServer => "MCP tool (server side)",
         }
     }
 }
 
 #[derive(Clone, Debug, PartialEq)]
 enum Cond {
-    ErrorRatio { kind: Kind, name: String, above: f64 },
-    P95 { kind: Kind, name: String, above: Duration },
-    HourlyCost { model: Option<String>, above_usd: f64 },
-    BudgetFraction { budget: String, above: f64 },
-    HealthFailing { check: String },
+    ErrorRatio {
+        kind: Kind,
+        name: String,
+        above: f64,
+    },
+    P95 {
+        kind: Kind,
+        name: String,
+        above: Duration,
+    },
+    HourlyCost {
+        model: Option<String>,
+        above_usd: f64,
+    },
+    BudgetFraction {
+        budget: String,
+        above: f64,
+    },
+    HealthFailing {
+        check: String,
+    },
+    EvalScoreBelow {
+        evaluation: String,
+        agent: Option<String>,
+        below: f64,
+    },
+    /// `for_agent` on a condition that has no agent filter: refused by `check`.
+    ForAgentMisused(Box<Cond>),
+    EvalFailureRatio {
+        evaluation: String,
+        agent: Option<String>,
+        above: f64,
+    },
+    ConversationCost {
+        agent: Option<String>,
+        above_usd: f64,
+    },
 }
 
 /// What a rule watches. Ratios, latencies and costs are computed over the
@@ -132,6 +203,18 @@ impl Condition {
     pub fn tool_p95(tool: impl Into<String>, latency: Duration) -> Condition {
         Condition(Cond::P95 { kind: Kind::Tool, name: tool.into(), above: latency })
     }
+    /// More than `above` (0 < above <= 1) of the calls of the MCP tool
+    /// `tool` failed within the window, on `side`: for a client any error
+    /// (a JSON-RPC error, a result with `isError`, no answer), for a server
+    /// its own failures, not the caller's mistakes.
+    pub fn mcp_tool_error_ratio(side: McpSide, tool: impl Into<String>, above: f64) -> Condition {
+        Condition(Cond::ErrorRatio { kind: side.kind(), name: tool.into(), above })
+    }
+    /// The 95th percentile of the durations of the MCP tool's calls on
+    /// `side` within the window is above `latency`.
+    pub fn mcp_tool_p95(side: McpSide, tool: impl Into<String>, latency: Duration) -> Condition {
+        Condition(Cond::P95 { kind: side.kind(), name: tool.into(), above: latency })
+    }
     /// The spend on every model within the window, per hour, is above `usd`.
     pub fn hourly_cost(usd: f64) -> Condition {
         Condition(Cond::HourlyCost { model: None, above_usd: usd })
@@ -147,6 +230,32 @@ impl Condition {
     /// The health check's last run failed (`health_check_status{check}` is 0).
     pub fn health_check_failing(check: impl Into<String>) -> Condition {
         Condition(Cond::HealthFailing { check: check.into() })
+    }
+    /// The mean score of the evaluation ([`crate::eval`]) within the
+    /// window, over every agent and model, is below `below`.
+    pub fn evaluation_score_below(evaluation: impl Into<String>, below: f64) -> Condition {
+        Condition(Cond::EvalScoreBelow { evaluation: evaluation.into(), agent: None, below })
+    }
+    /// More than `above` (0 < above <= 1) of the evaluation's results within
+    /// the window are labelled `fail`.
+    pub fn evaluation_failure_ratio(evaluation: impl Into<String>, above: f64) -> Condition {
+        Condition(Cond::EvalFailureRatio { evaluation: evaluation.into(), agent: None, above })
+    }
+    /// The mean cost of the conversations ([`crate::conversation`]) that
+    /// ended within the window is above `usd`.
+    pub fn conversation_cost_mean(usd: f64) -> Condition {
+        Condition(Cond::ConversationCost { agent: None, above_usd: usd })
+    }
+    /// Narrows an evaluation or conversation condition to one agent's series
+    /// (any other condition is refused by [`AlertRule::new`]).
+    pub fn for_agent(self, agent: impl Into<String>) -> Condition {
+        let agent = Some(agent.into());
+        Condition(match self.0 {
+            Cond::EvalScoreBelow { evaluation, below, .. } => Cond::EvalScoreBelow { evaluation, agent, below },
+            Cond::EvalFailureRatio { evaluation, above, .. } => Cond::EvalFailureRatio { evaluation, agent, above },
+            Cond::ConversationCost { above_usd, .. } => Cond::ConversationCost { agent, above_usd },
+            other => Cond::ForAgentMisused(Box::new(other)),
+        })
     }
 
     fn check(&self) -> Result<(), AlertError> {
@@ -164,6 +273,16 @@ impl Condition {
             Cond::HourlyCost { above_usd, .. } if !(above_usd.is_finite() && *above_usd > 0.0) => {
                 Err(AlertError(format!("hourly cost: a positive number of USD, got {above_usd}")))
             }
+            Cond::EvalFailureRatio { above, .. } => fraction("evaluation failure ratio", *above),
+            Cond::EvalScoreBelow { below, .. } if !below.is_finite() => {
+                Err(AlertError(format!("evaluation score: a finite number, got {below}")))
+            }
+            Cond::ConversationCost { above_usd, .. } if !(above_usd.is_finite() && *above_usd > 0.0) => {
+                Err(AlertError(format!("conversation cost: a positive number of USD, got {above_usd}")))
+            }
+            Cond::ForAgentMisused(_) => Err(AlertError(
+                "for_agent applies to evaluation and conversation conditions; the others name their agent, model or tool themselves".into(),
+            )),
             _ => Ok(()),
         }
     }
@@ -174,21 +293,37 @@ impl Condition {
             Cond::ErrorRatio { above, .. } | Cond::BudgetFraction { above, .. } => *above,
             Cond::P95 { above, .. } => above.as_secs_f64(),
             Cond::HourlyCost { above_usd, .. } => *above_usd,
-            Cond::HealthFailing { .. } => 0.0,
+            Cond::HealthFailing { .. } | Cond::ForAgentMisused(_) => 0.0,
+            Cond::EvalScoreBelow { below, .. } => *below,
+            Cond::EvalFailureRatio { above, .. } => *above,
+            Cond::ConversationCost { above_usd, .. } => *above_usd,
         }
     }
 
     /// What it watches, for humans: `agent researcher error ratio`.
     fn subject(&self) -> String {
         match &self.0 {
-            Cond::ErrorRatio { kind, name, .. } => format!("{} {name} error ratio", kind.label()),
-            Cond::P95 { kind, name, .. } => format!("{} {name} p95 latency (s)", kind.label()),
+            Cond::ErrorRatio { kind, name, .. } => format!("{} {name} error ratio", kind.word()),
+            Cond::P95 { kind, name, .. } => format!("{} {name} p95 latency (s)", kind.word()),
             Cond::HourlyCost { model: Some(m), .. } => format!("model {m} cost per hour (USD)"),
             Cond::HourlyCost { model: None, .. } => "cost per hour (USD)".to_string(),
             Cond::BudgetFraction { budget, .. } => format!("budget {budget} used fraction"),
             Cond::HealthFailing { check } => format!("health check {check} status"),
+            Cond::EvalScoreBelow { evaluation, agent, .. } => {
+                format!("evaluation {evaluation}{} mean score", of_agent(agent))
+            }
+            Cond::EvalFailureRatio { evaluation, agent, .. } => {
+                format!("evaluation {evaluation}{} failure ratio", of_agent(agent))
+            }
+            Cond::ConversationCost { agent, .. } => format!("conversation{} mean cost (USD)", of_agent(agent)),
+            Cond::ForAgentMisused(c) => Condition((**c).clone()).subject(),
         }
     }
+}
+
+/// ` of agent x`, or nothing.
+fn of_agent(agent: &Option<String>) -> String {
+    agent.as_ref().map_or(String::new(), |a| format!(" of agent {a}"))
 }
 
 /// A rule or notifier setting that cannot be used, naming it and the fix.
@@ -307,7 +442,9 @@ impl Notification {
         let head = format!("[{}] {} ({})", self.state.as_str().to_uppercase(), self.rule, self.severity.as_str());
         match self.state {
             AlertState::Firing => {
-                format!("{head}: {} {} > {}", self.subject, fmt_num(self.value), fmt_num(self.threshold))
+                // Conditions that fire below their threshold (a mean score) read `<`.
+                let op = if self.value < self.threshold { "<" } else { ">" };
+                format!("{head}: {} {} {op} {}", self.subject, fmt_num(self.value), fmt_num(self.threshold))
             }
             AlertState::Resolved => format!("{head}: {} {}", self.subject, fmt_num(self.value)),
         }
@@ -422,14 +559,57 @@ pub const QUEUE_CAPACITY: usize = 64;
 /// One rule's view of a snapshot.
 #[derive(Clone, Debug)]
 enum Sample {
-    Counts { fail: u64, total: u64 },
-    Hist { bounds: Vec<f64>, buckets: Vec<u64> },
+    Counts {
+        fail: u64,
+        total: u64,
+    },
+    Hist {
+        bounds: Vec<f64>,
+        buckets: Vec<u64>,
+    },
     Pico(u64),
     Now(Option<f64>),
+    /// A histogram's sum and count (for a mean over the window).
+    SumCount {
+        sum: f64,
+        count: u64,
+    },
+}
+
+/// Sum and count of the histograms `name` whose labels include `filter`.
+fn sum_count(s: &Snapshot, name: &str, filter: &[(&str, &str)]) -> Sample {
+    let (mut sum, mut count) = (0.0, 0u64);
+    for (_, v) in s.series(name, filter) {
+        if let Value::Histogram(h) = v {
+            sum += h.sum;
+            count += h.count;
+        }
+    }
+    Sample::SumCount { sum, count }
 }
 
 fn read(cond: &Cond, s: &Snapshot) -> Sample {
     match cond {
+        Cond::ErrorRatio { kind: kind @ (Kind::McpClient | Kind::McpServer), name, .. } => {
+            let (mut fail, mut total) = (0u64, 0u64);
+            for (labels, v) in
+                s.series(kind.histogram(), &[("mcp_method_name", "tools/call"), ("gen_ai_tool_name", name)])
+            {
+                if let Value::Histogram(h) = v {
+                    total += h.count;
+                    let error = labels.iter().find(|(k, _)| k == "error_type").map(|(_, v)| v.as_str());
+                    let failed = match (kind, error) {
+                        (_, None | Some("")) => false,
+                        (Kind::McpServer, Some(code)) => !code.parse::<i32>().is_ok_and(super::mcp_caller_error),
+                        _ => true,
+                    };
+                    if failed {
+                        fail += h.count;
+                    }
+                }
+            }
+            Sample::Counts { fail, total }
+        }
         Cond::ErrorRatio { kind, name, .. } => {
             let (mut fail, mut total) = (0u64, 0u64);
             for (labels, v) in s.series(kind.counter(), &[(kind.label(), name)]) {
@@ -481,6 +661,30 @@ fn read(cond: &Cond, s: &Snapshot) -> Sample {
             })
         }
         Cond::HealthFailing { check } => Sample::Now(s.value("health_check_status", &[("check", check.as_str())])),
+        Cond::EvalScoreBelow { evaluation, agent, .. } => {
+            let mut f = vec![("evaluation", evaluation.as_str())];
+            f.extend(agent.as_deref().map(|a| ("agent", a)));
+            sum_count(s, names::EVAL_SCORE.name, &f)
+        }
+        Cond::EvalFailureRatio { evaluation, agent, .. } => {
+            let mut f = vec![("evaluation", evaluation.as_str())];
+            f.extend(agent.as_deref().map(|a| ("agent", a)));
+            let (mut fail, mut total) = (0u64, 0u64);
+            for (labels, v) in s.series(names::EVALUATIONS.name, &f) {
+                if let Value::Counter(n) = v {
+                    total += n;
+                    if labels.iter().any(|(k, v)| k == "label" && v == "fail") {
+                        fail += n;
+                    }
+                }
+            }
+            Sample::Counts { fail, total }
+        }
+        Cond::ConversationCost { agent, .. } => {
+            let f: Vec<(&str, &str)> = agent.as_deref().map(|a| ("agent", a)).into_iter().collect();
+            sum_count(s, names::CONVERSATION_COST.name, &f)
+        }
+        Cond::ForAgentMisused(_) => Sample::Now(None),
     }
 }
 
@@ -526,6 +730,12 @@ fn value(cond: &Cond, now: &Sample, base: Option<&Sample>, elapsed: Duration, wi
             let secs = elapsed.max(window).as_secs_f64();
             p.saturating_sub(*p0) as f64 * 1e-12 / secs * 3600.0
         }
+        (Sample::SumCount { sum, count }, Some(Sample::SumCount { sum: s0, count: c0 })) => {
+            match count.saturating_sub(*c0) {
+                0 => f64::NAN,
+                n => (sum - s0) / n as f64,
+            }
+        }
         (Sample::Now(v), _) => match cond {
             Cond::HealthFailing { .. } => v.map_or(f64::NAN, |v| v),
             _ => v.unwrap_or(f64::NAN),
@@ -538,6 +748,8 @@ fn holds(cond: &Cond, v: f64) -> bool {
     match cond {
         // A check that has not run (no series) is not failing.
         Cond::HealthFailing { .. } => v == 0.0,
+        // NaN (nothing evaluated in the window) is not below anything.
+        Cond::EvalScoreBelow { below, .. } => v < *below,
         _ => v > Condition(cond.clone()).threshold(),
     }
 }
@@ -549,9 +761,25 @@ struct RuleState {
     history: VecDeque<(Instant, Sample)>,
     pending_since: Option<(Instant, SystemTime)>,
     firing: bool,
+    /// The condition's value at the last evaluation.
+    last_value: f64,
     /// Whether the current firing was notified (not within the cooldown).
     notified: bool,
     last_notified: Option<Instant>,
+}
+
+impl RuleState {
+    fn new(rule: AlertRule) -> RuleState {
+        RuleState {
+            rule,
+            history: VecDeque::new(),
+            pending_since: None,
+            firing: false,
+            last_value: f64::NAN,
+            notified: false,
+            last_notified: None,
+        }
+    }
 }
 
 /// Transitions to notify after one evaluation at `now`.
@@ -567,6 +795,7 @@ fn step(st: &mut RuleState, snap: &Snapshot, now: Instant, wall: SystemTime, win
         None => (Duration::ZERO, None),
     };
     let v = value(cond, &sample, base, elapsed, window);
+    st.last_value = v;
     st.history.push_back((now, sample));
     // Bounded whatever the interval and window.
     while st.history.len() > 4096 {
@@ -612,6 +841,46 @@ fn step(st: &mut RuleState, snap: &Snapshot, now: Instant, wall: SystemTime, win
         }
         None
     }
+}
+
+/// A rule that is firing now, as the live view shows it.
+#[cfg_attr(not(feature = "ui"), allow(dead_code))]
+#[derive(Clone, Debug)]
+pub(crate) struct Firing {
+    pub(crate) rule: String,
+    pub(crate) severity: Severity,
+    pub(crate) subject: String,
+    pub(crate) description: String,
+    /// At the last evaluation.
+    pub(crate) value: f64,
+    pub(crate) threshold: f64,
+    pub(crate) since: SystemTime,
+}
+
+static FIRING: std::sync::Mutex<Vec<Firing>> = std::sync::Mutex::new(Vec::new());
+
+/// Publishes the rules firing after an evaluation.
+fn publish_firing(states: &[RuleState]) {
+    let now: Vec<Firing> = states
+        .iter()
+        .filter(|s| s.firing)
+        .map(|s| Firing {
+            rule: s.rule.name.clone(),
+            severity: s.rule.severity,
+            subject: s.rule.condition.subject(),
+            description: s.rule.description.clone(),
+            value: s.last_value,
+            threshold: s.rule.condition.threshold(),
+            since: s.pending_since.map_or(SystemTime::now(), |(_, wall)| wall),
+        })
+        .collect();
+    *FIRING.lock().unwrap_or_else(|e| e.into_inner()) = now;
+}
+
+/// The rules firing at the last evaluation.
+#[cfg_attr(not(feature = "ui"), allow(dead_code))]
+pub(crate) fn firing() -> Vec<Firing> {
+    FIRING.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 /// A notifier's queue and thread.
@@ -676,18 +945,7 @@ impl Evaluator {
         let (stop_tx, stop_rx) = mpsc::sync_channel::<()>(1);
         let rules = cfg.rules.len();
         let (interval, window) = (cfg.interval, cfg.window);
-        let mut states: Vec<RuleState> = cfg
-            .rules
-            .into_iter()
-            .map(|rule| RuleState {
-                rule,
-                history: VecDeque::new(),
-                pending_since: None,
-                firing: false,
-                notified: false,
-                last_notified: None,
-            })
-            .collect();
+        let mut states: Vec<RuleState> = cfg.rules.into_iter().map(RuleState::new).collect();
         // The baseline, taken before `init()` returns: a call made right
         // after it is in the first window, whenever the thread first runs.
         let (snap, now) = (metrics::snapshot(), Instant::now());
@@ -711,11 +969,13 @@ impl Evaluator {
                             }
                         }
                     }
+                    publish_firing(&states);
                     match stop_rx.recv_timeout(interval) {
                         Err(RecvTimeoutError::Timeout) => {}
                         _ => break,
                     }
                 }
+                publish_firing(&[]);
                 // The notifiers finish their queues within SHUTDOWN_WAIT in
                 // all; one that is still stuck after that is left behind
                 // (its thread ends with the process), never waited for.
@@ -775,6 +1035,35 @@ mod tests {
         assert_eq!(e.to_string(), "alert rule `x`: error ratio: a fraction, 0 < fraction <= 1, got 1.5");
         let e = AlertRule::new(" ", Severity::Info, Condition::hourly_cost(1.0)).unwrap_err();
         assert_eq!(e.to_string(), "alert rule name ` `: 1 to 128 characters");
+    }
+
+    /// The cooldown on the evaluator's own clock (`step` takes the time):
+    /// exact, where a test against the wall clock would need a machine fast
+    /// enough to stay within it.
+    #[test]
+    fn a_firing_within_the_cooldown_waits_for_its_end_and_a_later_one_is_notified_at_once() {
+        let check = "alerts_unit_cooldown";
+        let status = metrics::builtin_gauge(&names::HEALTH_STATUS, &[("check", check)]).unwrap();
+        let rule = AlertRule::new("db down", Severity::Critical, Condition::health_check_failing(check))
+            .unwrap()
+            .cooldown(Duration::from_secs(60));
+        let mut st = RuleState::new(rule);
+        let t0 = Instant::now();
+        let mut at = |secs: u64, failing: bool| {
+            status.set(if failing { 0.0 } else { 1.0 });
+            let now = t0 + Duration::from_secs(secs);
+            step(&mut st, &metrics::snapshot(), now, SystemTime::UNIX_EPOCH, Duration::from_secs(10)).map(|n| n.state)
+        };
+        assert_eq!(at(0, true), Some(AlertState::Firing));
+        assert_eq!(at(1, true), None, "still firing");
+        assert_eq!(at(2, false), Some(AlertState::Resolved));
+        assert_eq!(at(3, true), None, "firing again within the cooldown: held back");
+        assert_eq!(at(30, false), None, "nor is its resolution notified");
+        assert_eq!(at(31, true), None, "again, within the cooldown");
+        assert_eq!(at(59, true), None, "a second before its end");
+        assert_eq!(at(60, true), Some(AlertState::Firing), "still firing as the cooldown ends: notified then");
+        assert_eq!(at(61, false), Some(AlertState::Resolved));
+        assert_eq!(at(200, true), Some(AlertState::Firing), "past the cooldown: at once");
     }
 
     #[test]

@@ -1,12 +1,12 @@
 //! The Grafana dashboard: one row per concern (agents, model calls, tools,
-//! budgets, health, process), every panel a PromQL query over the series obs
+//! budgets, quality, conversations, health, process), every panel a PromQL query over the series obs
 //! exports, the data source chosen on import through the `datasource`
 //! variable (`${datasource}`, a Prometheus data source's `uid`).
 //!
 //! Queries use `$__rate_interval`, so a rate spans at least four scrapes
 //! whatever the dashboard's range.
 
-use super::rules::{error_ratio, quantile};
+use super::rules::{error_ratio, failure_ratio, mean, quantile};
 use super::RuleOptions;
 use crate::metrics::names;
 use serde_json::{json, Value};
@@ -26,6 +26,44 @@ struct Panel {
 fn p<L: Into<String>>(title: &'static str, unit: &'static str, targets: Vec<(String, L)>) -> Panel {
     let targets = targets.into_iter().map(|(e, l)| (e, l.into())).collect();
     Panel { title, unit, targets }
+}
+
+/// The quality row (evaluations: mean score and failure share per evaluation
+/// and agent, results by label) and the conversation row (active, mean turns
+/// and cost, p95 duration), per agent.
+fn quality_rows(opts: &RuleOptions) -> (Vec<Panel>, Vec<Panel>) {
+    let m = |n: &str| opts.metric(n);
+    let (score, evals) = (m(names::EVAL_SCORE.name), m(names::EVALUATIONS.name));
+    let by = "evaluation, agent";
+    let quality = vec![
+        p("Mean score", "short", vec![(mean(&score, "", by, W), "{{evaluation}} {{agent}}")]),
+        p(
+            "Failure share (label fail)",
+            "percentunit",
+            vec![(failure_ratio(&evals, "", by, W), "{{evaluation}} {{agent}}")],
+        ),
+        p(
+            "Results per second by label",
+            "short",
+            vec![(format!("sum by (evaluation, label) (rate({evals}[{W}]))"), "{{evaluation}} {{label}}")],
+        ),
+    ];
+    let (turns, cost) = (m(names::CONVERSATION_TURNS.name), m(names::CONVERSATION_COST.name));
+    let conversations = vec![
+        p(
+            "Conversations active",
+            "short",
+            vec![(format!("sum by (agent) ({})", m(names::CONVERSATIONS_ACTIVE.name)), "{{agent}}")],
+        ),
+        p("Turns per conversation (mean)", "short", vec![(mean(&turns, "", "agent", W), "{{agent}}")]),
+        p("Cost per conversation (mean)", "currencyUSD", vec![(mean(&cost, "", "agent", W), "{{agent}}")]),
+        p(
+            "Conversation duration p95",
+            "s",
+            vec![(quantile(0.95, &m(names::CONVERSATION_DURATION.name), "", "agent", W), "{{agent}}")],
+        ),
+    ];
+    (quality, conversations)
 }
 
 fn ds() -> Value {
@@ -139,14 +177,21 @@ pub(super) fn render(opts: &RuleOptions) -> String {
         p("Uptime", "s", vec![(format!("time() - {}", m(names::PROCESS_START_TIME.name)), "{{instance}}")]),
     ];
 
-    let rows: [(&str, Vec<Panel>); 6] = [
+    let (quality, conversations) = quality_rows(opts);
+    let mut rows: Vec<(&str, Vec<Panel>)> = vec![
         ("Agents", agents),
         ("Model calls", models),
         ("Tools", tools),
         ("Budgets", budgets),
+        ("Quality", quality),
+        ("Conversations", conversations),
         ("Health", health),
         ("Process", process),
     ];
+    if super::has_mcp() {
+        // After the tools: MCP tools are tools reached in another process.
+        rows.insert(3, ("MCP (Model Context Protocol)", mcp(opts)));
+    }
     let mut panels = Vec::new();
     let (mut id, mut y) = (1u32, 0u32);
     for (title, list) in rows {
@@ -207,4 +252,41 @@ pub(super) fn render(opts: &RuleOptions) -> String {
         "panels": panels,
     });
     serde_json::to_string_pretty(&dashboard).unwrap_or_default()
+}
+
+/// The MCP row: operations per second, the failing share per tool and the
+/// p95 per method and tool, on the client's side and the server's.
+fn mcp(opts: &RuleOptions) -> Vec<Panel> {
+    let by = "mcp_method_name, gen_ai_tool_name";
+    let legend = "{{mcp_method_name}} {{gen_ai_tool_name}}";
+    let mut panels = Vec::new();
+    for (side, b) in [("client", &names::MCP_CLIENT_DURATION), ("server", &names::MCP_SERVER_DURATION)] {
+        let h = opts.metric(b.name);
+        let failed = super::mcp_failed(side);
+        let (calls, errors, p95) = match side {
+            "client" => (
+                "MCP client: operations per second",
+                "MCP client: error ratio per tool",
+                "MCP client: p95 per method and tool",
+            ),
+            _ => (
+                "MCP server: operations per second",
+                "MCP server: error ratio per tool",
+                "MCP server: p95 per method and tool",
+            ),
+        };
+        panels.push(p(calls, "reqps", vec![(format!("sum by ({by}) (rate({h}_count[{W}]))"), legend)]));
+        panels.push(p(
+            errors,
+            "percentunit",
+            vec![(
+                format!(
+                    "sum by (gen_ai_tool_name) (rate({h}_count{{mcp_method_name=\"tools/call\",{failed}}}[{W}])) / sum by (gen_ai_tool_name) (rate({h}_count{{mcp_method_name=\"tools/call\"}}[{W}]))"
+                ),
+                "{{gen_ai_tool_name}}",
+            )],
+        ));
+        panels.push(p(p95, "s", vec![(quantile(0.95, &h, "", by, W), legend)]));
+    }
+    panels
 }

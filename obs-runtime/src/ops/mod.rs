@@ -53,6 +53,7 @@ pub struct Thresholds {
     p95: Option<Duration>,
     cost_per_hour_usd: Option<f64>,
     for_duration: Option<Duration>,
+    score_below: Option<f64>,
 }
 
 impl Thresholds {
@@ -80,6 +81,14 @@ impl Thresholds {
         self.for_duration = Some(d);
         self
     }
+    /// Evaluations ([`RuleOptions::evaluation`]): alert when the mean score
+    /// over the window falls below this (no score alert without it; for an
+    /// evaluation, [`Thresholds::error_ratio`] is the share of results
+    /// labelled `fail`, 0.2 by default).
+    pub fn score_below(mut self, score: f64) -> Thresholds {
+        self.score_below = Some(score);
+        self
+    }
 
     /// `self` over `base`, per threshold.
     fn over(&self, base: &Resolved) -> Resolved {
@@ -104,6 +113,9 @@ impl Thresholds {
         }
         if self.p95.is_some_and(|d| d < Duration::from_millis(1)) {
             return Err(OpsError(format!("{whose}: p95 must be at least 1ms")));
+        }
+        if let Some(v) = self.score_below.filter(|v| !v.is_finite()) {
+            return Err(OpsError(format!("{whose}: score_below must be a finite number, got {v}")));
         }
         Ok(())
     }
@@ -170,6 +182,11 @@ pub struct RuleOptions {
     per: BTreeMap<(FnKind, String), Thresholds>,
     budget_fraction: f64,
     budgets: Vec<String>,
+    mcp: Thresholds,
+    /// Evaluations (issue 25): defaults, then per evaluation name.
+    evaluation_defaults: Thresholds,
+    evaluations: BTreeMap<String, Thresholds>,
+    conversation_cost_usd: f64,
 }
 
 impl Default for RuleOptions {
@@ -189,6 +206,10 @@ impl RuleOptions {
             per: BTreeMap::new(),
             budget_fraction: 0.8,
             budgets: Vec::new(),
+            mcp: Thresholds::new(),
+            evaluation_defaults: Thresholds::new(),
+            evaluations: BTreeMap::new(),
+            conversation_cost_usd: 1.0,
         }
     }
     /// The metric prefix the application exports with (`OBS_NAMESPACE`); `""` for none.
@@ -233,6 +254,14 @@ impl RuleOptions {
         self.per.insert((FnKind::Tool, tool.into()), t);
         self
     }
+    /// Thresholds of the MCP tools' alerts (error ratio, p95, `for`; the
+    /// tools' defaults otherwise), on the client's side and the server's:
+    /// see [`crate::mcp`]. The MCP rows are generated when obs is built
+    /// with an `rmcp-*` feature.
+    pub fn mcp_tools(mut self, t: Thresholds) -> RuleOptions {
+        self.mcp = t;
+        self
+    }
     /// The fraction of a budget's limit at which its burn alert fires (0 < f <= 1).
     pub fn budget_burn(mut self, fraction: f64) -> RuleOptions {
         self.budget_fraction = fraction;
@@ -243,6 +272,27 @@ impl RuleOptions {
     /// `budget = ".."` of a model call is covered already.
     pub fn budget(mut self, name: impl Into<String>) -> RuleOptions {
         self.budgets.push(name.into());
+        self
+    }
+
+    /// Thresholds of every evaluation without its own: the failure share
+    /// ([`Thresholds::error_ratio`], share of results labelled `fail`; 0.2 by
+    /// default, alerted per evaluation and agent) and the `for` duration.
+    pub fn evaluations(mut self, t: Thresholds) -> RuleOptions {
+        self.evaluation_defaults = t;
+        self
+    }
+    /// Thresholds of one evaluation (its `Evaluation::new(name)`): its own
+    /// failure share, and a mean-score alert with [`Thresholds::score_below`]
+    /// (scores have no common scale, so there is none by default).
+    pub fn evaluation(mut self, name: impl Into<String>, t: Thresholds) -> RuleOptions {
+        self.evaluations.insert(name.into(), t);
+        self
+    }
+    /// Alert when the mean cost of an agent's conversations ended within the
+    /// window is above `usd` (default 1 USD).
+    pub fn conversation_cost(mut self, usd: f64) -> RuleOptions {
+        self.conversation_cost_usd = usd;
         self
     }
 
@@ -285,6 +335,24 @@ impl RuleOptions {
         for ((k, name), t) in &self.per {
             t.check(&format!("{} `{name}`", kind_word(*k)))?;
         }
+        self.mcp.check("MCP tools")?;
+        self.evaluation_defaults.check("evaluation defaults")?;
+        for (name, t) in &self.evaluations {
+            // Written into YAML scalars and alert templates.
+            if name.is_empty() || name.contains(char::is_control) || name.contains("{{") || name.contains("}}") {
+                let shown = crate::redact::scan(&crate::metrics::registry::cut(name, 80)).escape_debug().to_string();
+                return Err(OpsError(format!(
+                    "evaluation `{shown}`: a name without control characters, `{{{{` or `}}}}`, as Evaluation::new gave it"
+                )));
+            }
+            t.check(&format!("evaluation `{name}`"))?;
+        }
+        if !(self.conversation_cost_usd.is_finite() && self.conversation_cost_usd > 0.0) {
+            return Err(OpsError(format!(
+                "conversation_cost: a positive number of USD, got {}",
+                self.conversation_cost_usd
+            )));
+        }
         Ok(())
     }
 
@@ -293,6 +361,16 @@ impl RuleOptions {
         let base = kind_default(kind);
         let base = self.kinds.get(&kind).map_or(base, |t| t.over(&base));
         self.per.get(&(kind, name.to_string())).map_or(base, |t| t.over(&base))
+    }
+
+    /// An evaluation's failure share, mean score floor and `for` duration.
+    fn evaluation_thresholds(&self, name: &str) -> (f64, Option<f64>, Duration) {
+        let base = (0.2, None, FIVE_MIN);
+        let over = |t: &Thresholds, b: (f64, Option<f64>, Duration)| {
+            (t.error_ratio.unwrap_or(b.0), t.score_below.or(b.1), t.for_duration.unwrap_or(b.2))
+        };
+        let d = over(&self.evaluation_defaults, base);
+        self.evaluations.get(name).map_or(d, |t| over(t, d))
     }
 
     /// `name` with the namespace prefix.
@@ -321,8 +399,9 @@ fn valid_prefix(ns: &str) -> bool {
 }
 
 /// The agents, models, tools and budgets the rules cover: literal names from
-/// the catalog (a name computed per call has no fixed series to alert on),
-/// sorted and without repeats.
+/// the catalog, and the names `track` calls and bridged GenAI spans gave at
+/// run time so far (a name computed per call by a macro has no fixed series
+/// to alert on), sorted and without repeats.
 struct Inventory {
     agents: Vec<&'static str>,
     models: Vec<&'static str>,
@@ -373,6 +452,29 @@ fn prom_duration(d: Duration) -> String {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")
+    }
+}
+
+/// Whether the rules and dashboard have MCP rows: obs was built with an
+/// `rmcp-*` feature, so the process can be an MCP client or server.
+fn has_mcp() -> bool {
+    cfg!(any(feature = "rmcp-3", feature = "rmcp-2"))
+}
+
+/// The JSON-RPC codes of a caller's mistakes (parse error, invalid
+/// request, method not found, invalid params, resource not found): on a
+/// server they are not the server's errors (the MCP conventions).
+pub(crate) fn mcp_caller_error(code: i32) -> bool {
+    matches!(code, -32700 | -32600 | -32601 | -32602 | -32002)
+}
+
+/// The error-type selector of a failed MCP operation on `side`: any error
+/// on a client, on a server not the caller's mistakes (invalid params,
+/// unknown method...), which are not the server's failures.
+pub(crate) fn mcp_failed(side: &str) -> &'static str {
+    match side {
+        "server" => "error_type!~\"|-32700|-32600|-32601|-32602|-32002\"",
+        _ => "error_type!=\"\"",
     }
 }
 

@@ -120,6 +120,18 @@ impl Out {
     fn group(&mut self, name: &str) {
         let _ = write!(self.s, "  - name: {name}\n    rules:\n");
     }
+
+    /// An alert over every series of a `by` expression: its labels come from
+    /// the series, its annotations name them with `{{ $labels.x }}`.
+    fn alert_by(&mut self, alert: &str, expr: &str, for_: &str, summary: &str, description: &str) {
+        let _ = write!(
+            self.s,
+            "      - alert: {alert}\n        expr: {}\n        for: {for_}\n        labels:\n          severity: warning\n        annotations:\n          summary: {}\n          description: {}\n",
+            q(expr),
+            q(summary),
+            q(description),
+        );
+    }
 }
 
 pub(super) fn render(opts: &RuleOptions, inv: &Inventory) -> String {
@@ -159,6 +171,7 @@ pub(super) fn render(opts: &RuleOptions, inv: &Inventory) -> String {
         &format!("model:{}_per_hour:rate{w}", base(&cost)),
         &format!("sum by (model) (rate({cost}[{w}])) * 3600"),
     );
+    quality_records(opts, &mut out, &w);
 
     for (k, list, kind) in [
         (&agent(), &inv.agents, FnKind::Agent),
@@ -209,6 +222,10 @@ pub(super) fn render(opts: &RuleOptions, inv: &Inventory) -> String {
         }
     }
 
+    if super::has_mcp() {
+        mcp(&mut out, opts, &w);
+    }
+
     if !inv.budgets.is_empty() {
         out.group("obs-budgets");
         let (spent, limit) = (m(names::BUDGET_SPENT.name), m(names::BUDGET_LIMIT.name));
@@ -235,5 +252,177 @@ pub(super) fn render(opts: &RuleOptions, inv: &Inventory) -> String {
             );
         }
     }
+    quality_alerts(opts, &mut out, &w);
     out.s
+}
+
+/// The MCP rows: per method and tool, the failing share and p95 of
+/// operations on each side (recorded), and one alert per side that fires
+/// for every MCP tool whose calls fail or slow down past the thresholds
+/// (the tool in its `gen_ai_tool_name` label). The tools are whatever the
+/// servers offer, so the alerts select by label rather than by name.
+fn mcp(out: &mut Out, opts: &RuleOptions, w: &str) {
+    let t = opts.mcp.over(&super::kind_default(FnKind::Tool));
+    let for_ = prom_duration(t.for_duration);
+    let by = "mcp_method_name, gen_ai_tool_name";
+    for (side, title, b) in
+        [("client", "Client", &names::MCP_CLIENT_DURATION), ("server", "Server", &names::MCP_SERVER_DURATION)]
+    {
+        let h = opts.metric(b.name);
+        let failed = super::mcp_failed(side);
+        let ratio = |sel: &str, by: &str| {
+            let inner = sel.trim_start_matches('{').trim_end_matches('}');
+            let (fail, all) = if inner.is_empty() {
+                (format!("{{{failed}}}"), String::new())
+            } else {
+                (format!("{{{inner},{failed}}}"), sel.to_string())
+            };
+            format!("sum by ({by}) (rate({h}_count{fail}[{w}])) / sum by ({by}) (rate({h}_count{all}[{w}]))")
+        };
+        out.group(&format!("obs-mcp-{side}"));
+        out.record(&format!("mcp_method_tool:{h}:error_ratio_rate{w}"), &ratio("", by));
+        out.record(&format!("mcp_method_tool:{h}:p95_rate{w}"), &quantile(0.95, &h, "", by, w));
+        let tools = "{mcp_method_name=\"tools/call\"}";
+        let which =
+            if side == "server" { "the server's own failures (not the caller's mistakes)" } else { "any error" };
+        out.alert(
+            &format!("ObsMcp{title}ToolErrorRatioHigh"),
+            &format!("({}) > {}", ratio(tools, "gen_ai_tool_name"), t.error_ratio),
+            &for_,
+            "warning",
+            ("side", side),
+            &format!(
+                "MCP tool {{{{ $labels.gen_ai_tool_name }}}} ({side} side): more than {}% of calls fail",
+                pct(t.error_ratio)
+            ),
+            &format!(
+                "The share of {h}{tools} of this tool with {which} over {w} has been above {} for {for_}.",
+                t.error_ratio
+            ),
+        );
+        out.alert(
+            &format!("ObsMcp{title}ToolLatencyP95High"),
+            &format!("{} > {}", quantile(0.95, &h, tools, "gen_ai_tool_name", w), secs(t.p95)),
+            &for_,
+            "warning",
+            ("side", side),
+            &format!("MCP tool {{{{ $labels.gen_ai_tool_name }}}} ({side} side): p95 latency above {}s", secs(t.p95)),
+            &format!(
+                "The 95th percentile of {h}{tools} of this tool over {w} has been above {} seconds for {for_}.",
+                secs(t.p95)
+            ),
+        );
+    }
+}
+
+// ---- Quality and conversations (issue 25) ----
+
+/// The mean of a histogram's observations over the window, per `by`.
+pub(super) fn mean(histogram: &str, sel: &str, by: &str, w: &str) -> String {
+    format!("sum by ({by}) (rate({histogram}_sum{sel}[{w}])) / sum by ({by}) (rate({histogram}_count{sel}[{w}]))")
+}
+
+/// The share of evaluations labelled `fail` among those selected by `sel`, per `by`.
+pub(super) fn failure_ratio(counter: &str, sel: &str, by: &str, w: &str) -> String {
+    let inner = sel.trim_start_matches('{').trim_end_matches('}');
+    let fail = if inner.is_empty() { "{label=\"fail\"}".to_string() } else { format!("{{{inner},label=\"fail\"}}") };
+    format!("sum by ({by}) (rate({counter}{fail}[{w}])) / sum by ({by}) (rate({counter}{sel}[{w}]))")
+}
+
+/// A PromQL regular expression matching exactly `s` (RE2 syntax).
+fn regex_literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Recording rules: per evaluation and agent the mean score and the failure
+/// share; per agent the conversations active, their mean turns and cost and
+/// their p95 duration.
+fn quality_records(opts: &RuleOptions, out: &mut Out, w: &str) {
+    let m = |n: &str| opts.metric(n);
+    let (score, evals) = (m(names::EVAL_SCORE.name), m(names::EVALUATIONS.name));
+    out.record(&format!("evaluation_agent:{score}:mean_rate{w}"), &mean(&score, "", "evaluation, agent", w));
+    out.record(
+        &format!("evaluation_agent:{}:failure_ratio_rate{w}", base(&evals)),
+        &failure_ratio(&evals, "", "evaluation, agent", w),
+    );
+    let active = m(names::CONVERSATIONS_ACTIVE.name);
+    out.record(&format!("agent:{active}:sum"), &format!("sum by (agent) ({active})"));
+    for h in [names::CONVERSATION_TURNS.name, names::CONVERSATION_COST.name] {
+        let h = m(h);
+        out.record(&format!("agent:{h}:mean_rate{w}"), &mean(&h, "", "agent", w));
+    }
+    let d = m(names::CONVERSATION_DURATION.name);
+    out.record(&format!("agent:{d}:p95_rate{w}"), &quantile(0.95, &d, "", "agent", w));
+}
+
+/// Alerts: the failure share of every evaluation per agent (each named
+/// evaluation with its own threshold, the others with the default), the mean
+/// score of the evaluations given a floor, and the mean cost of an agent's
+/// conversations.
+fn quality_alerts(opts: &RuleOptions, out: &mut Out, w: &str) {
+    let m = |n: &str| opts.metric(n);
+    let (score, evals) = (m(names::EVAL_SCORE.name), m(names::EVALUATIONS.name));
+    out.group("obs-quality");
+    let (ratio, _, for_d) = opts.evaluation_thresholds("");
+    let others = if opts.evaluations.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<String> = opts.evaluations.keys().map(|n| regex_literal(n)).collect();
+        format!("{{evaluation!~\"{}\"}}", promql_str(&names.join("|")))
+    };
+    let for_ = prom_duration(for_d);
+    out.alert_by(
+        "ObsEvaluationFailureRatioHigh",
+        &format!("({}) > {ratio}", failure_ratio(&evals, &others, "evaluation, agent", w)),
+        &for_,
+        &format!(
+            "Evaluation {{{{ $labels.evaluation }}}} of agent {{{{ $labels.agent }}}}: more than {}% of results fail",
+            pct(ratio)
+        ),
+        &format!("The share of {evals} labelled fail over {w} has been above {ratio} for {for_}."),
+    );
+    for name in opts.evaluations.keys() {
+        let (ratio, floor, for_d) = opts.evaluation_thresholds(name);
+        let sel = format!("{{evaluation=\"{}\"}}", promql_str(name));
+        let for_ = prom_duration(for_d);
+        out.alert(
+            "ObsEvaluationFailureRatioHigh",
+            &format!("({}) > {ratio}", failure_ratio(&evals, &sel, "agent", w)),
+            &for_,
+            "warning",
+            ("evaluation", name),
+            &format!("Evaluation {name} of agent {{{{ $labels.agent }}}}: more than {}% of results fail", pct(ratio)),
+            &format!("The share of {evals}{sel} labelled fail over {w} has been above {ratio} for {for_}."),
+        );
+        if let Some(floor) = floor {
+            out.alert(
+                "ObsEvaluationScoreLow",
+                &format!("({}) < {floor}", mean(&score, &sel, "agent", w)),
+                &for_,
+                "warning",
+                ("evaluation", name),
+                &format!("Evaluation {name} of agent {{{{ $labels.agent }}}}: mean score below {floor}"),
+                &format!("The mean of {score}{sel} over {w} has been below {floor} for {for_}."),
+            );
+        }
+    }
+    out.group("obs-conversations");
+    let cost = m(names::CONVERSATION_COST.name);
+    let usd = opts.conversation_cost_usd;
+    out.alert_by(
+        "ObsConversationCostHigh",
+        &format!("({}) > {usd}", mean(&cost, "", "agent", w)),
+        &prom_duration(super::FIVE_MIN),
+        &format!("Agent {{{{ $labels.agent }}}}: conversations cost more than {usd} USD each"),
+        &format!(
+            "The mean of {cost} over the conversations that ended in the last {w} has been above {usd} USD for 5m."
+        ),
+    );
 }

@@ -27,6 +27,10 @@ pub const DEFAULT_CAPTURE_MAX_BYTES: usize = 16 * 1024;
 /// Smaller limits are raised to this, so that the output can always be valid
 /// JSON with a truncation mark.
 pub(crate) const MIN_BYTES: usize = 16;
+/// The largest limit (1 MiB): captured content rides on spans, which wait in
+/// the exporter's queue (2,048 by default) and are sent in batches that
+/// collectors cap (gRPC's default message is 4 MiB); `init()` refuses more.
+pub(crate) const MAX_BYTES_LIMIT: usize = 1 << 20;
 /// Ends a cut string; stands for dropped array elements.
 const MARK: &str = "…";
 /// The closing bracket or brace of a container.
@@ -52,11 +56,12 @@ pub fn capture_max_bytes() -> usize {
     MAX_BYTES.load(Relaxed)
 }
 
-/// Sets the size limit of captured content (at least 16), at once; the same
-/// as [`crate::Builder::capture_max_bytes`] (`OBS_CAPTURE_MAX_BYTES`)
-/// without `init()`.
+/// Sets the size limit of captured content (16 bytes to 1 MiB: a value
+/// outside is raised or lowered to it), at once; the same as
+/// [`crate::Builder::capture_max_bytes`] (`OBS_CAPTURE_MAX_BYTES`) without
+/// `init()`, which refuses a value over 1 MiB instead.
 pub fn set_capture_max_bytes(n: usize) {
-    MAX_BYTES.store(n.max(MIN_BYTES), Relaxed);
+    MAX_BYTES.store(n.clamp(MIN_BYTES, MAX_BYTES_LIMIT), Relaxed);
 }
 
 /// `value` as captured content, or `None` when capture is off: serialized

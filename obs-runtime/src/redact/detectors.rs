@@ -8,7 +8,9 @@
 //! | `card` | 13 to 19 digits, alone or grouped by single spaces or dashes, with a card issuer's prefix and a valid Luhn check digit |
 //! | `iban` | a country code, 2 check digits and the country's length of letters and digits (grouped by 4 or not), valid under mod-97 |
 //! | `jwt` | `eyJ..`.`ey..`.`..` (three base64url segments) |
-//! | `bearer` | the token after `Bearer ` (12 characters or more, with a digit) |
+//! | `bearer` | the token after `Bearer ` (12 characters or more, with a digit), or any token after `Bearer` in an `Authorization` header or parameter |
+//! | `basic_auth` | the credentials after `Basic `: base64 that decodes to text with a `:` (`user:password`), or any token after `Basic` in an `Authorization` header or parameter |
+//! | `url_password` | the password of `scheme://user:password@host` for any scheme (`postgres://`, `redis://:pw@`, `mongodb+srv://`, `https://` proxies, ...); scheme, user and host are kept |
 //! | `openai_key` | `sk-` and 20 or more of `[A-Za-z0-9_-]` with a digit, an upper- and a lowercase letter |
 //! | `anthropic_key` | `sk-ant-` and 20 or more of `[A-Za-z0-9_-]` |
 //! | `aws_key` | `AKIA` or `ASIA` and 16 of `[A-Z0-9]` |
@@ -16,11 +18,12 @@
 //! | `slack_token` | `xoxa-`, `xoxb-`, `xoxe-`, `xoxp-`, `xoxr-` or `xoxs-` and 10 or more of `[A-Za-z0-9-]` with a digit |
 //! | `google_key` | `AIza` and 35 or more of `[A-Za-z0-9_-]` |
 //! | `private_key` | a PEM block from `-----BEGIN .. PRIVATE KEY-----` to its `-----END ..-----` (or, cut short, to the end of its base64 lines) |
-//! | `secret` | the value in `password=..`, `api_key = "..."`, `"token": ".."` (a key for which [`super::is_secret_name`] holds) |
+//! | `secret` | the value in `password=..`, `api_key = "..."`, `"token": ".."` (a key for which [`super::is_secret_name`] holds, or an ODBC `PWD=`), so key=value DSNs (`host=db user=app password=..`) too; the credentials of `Authorization: <scheme> ..` for other schemes, or without one |
 //!
 //! Keys, tokens and digit runs are only found at the start of a word, so
 //! `task-sk-...` inside an identifier is not a key and `12345` inside
-//! `A12345` is not a card. Your own patterns are added with [`add_pattern`].
+//! `A12345` is not a card. A URL without a password is left whole: the user
+//! of `ssh://git@host` or `git@host:org/repo` is not an email address. Your own patterns are added with [`add_pattern`].
 //! Every replacement increments `redactions_total{kind}`.
 //!
 //! The scanner is a single pass over the bytes with a 256-entry table, so
@@ -62,11 +65,15 @@ pub enum Kind {
     PrivateKey,
     /// The value of a secret-named parameter or JSON key.
     Secret,
+    /// The credentials of an `Authorization: Basic` header.
+    BasicAuth,
+    /// The password in a URL's `user:password@`.
+    UrlPassword,
 }
 
 impl Kind {
     /// Every built-in detector.
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Email,
         Kind::Card,
         Kind::Iban,
@@ -80,6 +87,8 @@ impl Kind {
         Kind::GoogleKey,
         Kind::PrivateKey,
         Kind::Secret,
+        Kind::BasicAuth,
+        Kind::UrlPassword,
     ];
 
     /// The name in `[REDACTED:name]` and in the `kind` label.
@@ -98,6 +107,8 @@ impl Kind {
             Kind::GoogleKey => "google_key",
             Kind::PrivateKey => "private_key",
             Kind::Secret => "secret",
+            Kind::BasicAuth => "basic_auth",
+            Kind::UrlPassword => "url_password",
         }
     }
 
@@ -117,6 +128,8 @@ impl Kind {
             Kind::GoogleKey => "[REDACTED:google_key]",
             Kind::PrivateKey => "[REDACTED:private_key]",
             Kind::Secret => "[REDACTED:secret]",
+            Kind::BasicAuth => "[REDACTED:basic_auth]",
+            Kind::UrlPassword => "[REDACTED:url_password]",
         }
     }
 
@@ -250,7 +263,8 @@ fn detect(text: &str, i: usize, floor: usize) -> Step {
     let hit = match b[i] {
         b'@' => email(b, i, floor).map(|(s, e)| (Kind::Email, s, e)),
         b'-' => pem(text, i).map(|e| (Kind::PrivateKey, i, e)),
-        b'=' | b':' => secret_param(text, i, floor).map(|(s, e)| (Kind::Secret, s, e)),
+        b':' if at(b, i, b"://") => url_password(b, i),
+        b'=' | b':' => secret_param(text, i, floor),
         _ => return word_start(b, i),
     };
     hit.map_or(Step::Miss, |(k, s, e)| Step::Hit(k, s, e))
@@ -275,11 +289,11 @@ fn word_start(b: &[u8], i: usize) -> Step {
         b's' => sk_key(b, i),
         b'g' => github(b, i).map(|e| (Kind::GithubToken, e)),
         b'x' => slack(b, i).map(|e| (Kind::SlackToken, e)),
-        b'b' => return bearer(b, i).map_or(Step::Miss, |(s, e)| Step::Hit(Kind::Bearer, s, e)),
+        b'b' => return auth_word(b, i).map_or(Step::Miss, |(k, s, e)| Step::Hit(k, s, e)),
         b'A'..=b'Z' => {
             if c == b'B' {
-                if let Some((s, e)) = bearer(b, i) {
-                    return Step::Hit(Kind::Bearer, s, e);
+                if let Some((k, s, e)) = auth_word(b, i) {
+                    return Step::Hit(k, s, e);
                 }
             }
             if let Some((k, e)) = if c == b'A' { aws(b, i).or_else(|| google(b, i)) } else { None } {
@@ -305,12 +319,17 @@ fn email(b: &[u8], at_sign: usize, floor: usize) -> Option<(usize, usize)> {
     while s < at_sign && b[s] == b'.' {
         s += 1;
     }
-    if s == at_sign {
+    // The user of a URL (`ssh://git@host`) is not an address.
+    if s == at_sign || (s >= 3 && &b[s - 3..s] == b"://") {
         return None;
     }
     let mut e = run(b, at_sign + 1, |c| c.is_ascii_alphanumeric() || c == b'.' || c == b'-');
     while e > at_sign + 1 && matches!(b[e - 1], b'.' | b'-') {
         e -= 1;
+    }
+    // `git@github.com:org/repo` and `user@host:5432`: a remote, not an address.
+    if b.get(e) == Some(&b':') && b.get(e + 1).is_some_and(|c| !c.is_ascii_whitespace()) {
+        return None;
     }
     let domain = &b[at_sign + 1..e];
     let mut labels = domain.split(|&c| c == b'.');
@@ -691,8 +710,107 @@ fn bearer(b: &[u8], i: usize) -> Option<(usize, usize)> {
         return None;
     }
     let s = run(b, i + 6, |c| c == b' ' || c == b'\t');
-    let e = run(b, s, |c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'~' | b'+' | b'/' | b'=' | b'-'));
+    let e = run(b, s, token68);
     (e - s >= 12 && b[s..e].iter().any(u8::is_ascii_digit)).then_some((s, e))
+}
+
+/// The characters of an HTTP credential (RFC 9110 `token68`).
+fn token68(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'~' | b'+' | b'/' | b'=' | b'-')
+}
+
+/// `Bearer <token>` or `Basic <credentials>` at a word start.
+fn auth_word(b: &[u8], i: usize) -> Option<(Kind, usize, usize)> {
+    if let Some((s, e)) = bearer(b, i) {
+        return Some((Kind::Bearer, s, e));
+    }
+    basic(b, i).map(|(s, e)| (Kind::BasicAuth, s, e))
+}
+
+/// `Basic <base64>` whose base64 decodes to `user:password` (text with a
+/// colon): prose after "Basic" does not decode to that.
+fn basic(b: &[u8], i: usize) -> Option<(usize, usize)> {
+    if b.len() < i + 6 || !b[i..i + 5].eq_ignore_ascii_case(b"basic") || !matches!(b[i + 5], b' ' | b'\t') {
+        return None;
+    }
+    let s = run(b, i + 5, |c| c == b' ' || c == b'\t');
+    let e = run(b, s, |c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='));
+    if e - s < 8 || b.get(e).is_some_and(|&c| is_word(c) || c == b'-') {
+        return None;
+    }
+    decodes_to_credentials(&b[s..e]).then_some((s, e))
+}
+
+/// Whether base64 `t` decodes to UTF-8 text without control characters and
+/// with a `:`. Decodes on the stack: only the first 192 bytes are looked at.
+fn decodes_to_credentials(t: &[u8]) -> bool {
+    fn sextet(c: u8) -> Option<u32> {
+        Some(u32::from(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        }))
+    }
+    let data = match t.iter().position(|&c| c == b'=') {
+        // Padding only at the end, at most two, and to a multiple of 4.
+        Some(p) => {
+            if t.len() % 4 != 0 || t.len() - p > 2 || t[p..].iter().any(|&c| c != b'=') {
+                return false;
+            }
+            &t[..p]
+        }
+        None => t,
+    };
+    if data.len() % 4 == 1 {
+        return false;
+    }
+    let mut out = [0u8; 192];
+    let mut n = 0;
+    for chunk in data.chunks(4) {
+        if n + 3 > out.len() {
+            break;
+        }
+        let mut acc = 0u32;
+        for &c in chunk {
+            let Some(v) = sextet(c) else { return false };
+            acc = (acc << 6) | v;
+        }
+        acc <<= 6 * (4 - chunk.len() as u32);
+        let bytes = acc.to_be_bytes();
+        let len = chunk.len() - 1;
+        out[n..n + len].copy_from_slice(&bytes[1..1 + len]);
+        n += len;
+    }
+    let text = match std::str::from_utf8(&out[..n]) {
+        Ok(t) => t,
+        // Cut inside a character by the 192-byte window: the rest is text.
+        Err(e) if e.error_len().is_none() => std::str::from_utf8(&out[..e.valid_up_to()]).unwrap_or(""),
+        Err(_) => return false,
+    };
+    text.contains(':') && !text.chars().any(char::is_control)
+}
+
+/// The password of `scheme://user:password@host` (the byte at `i` starts
+/// `://`): any scheme, an empty user too (`redis://:pw@host`). The
+/// authority ends at `/`, `?`, `#`, white space or a quote; its last `@`
+/// ends the user info, whose first `:` starts the password.
+fn url_password(b: &[u8], i: usize) -> Option<(Kind, usize, usize)> {
+    if i == 0 || !(b[i - 1].is_ascii_alphanumeric() || matches!(b[i - 1], b'+' | b'-' | b'.')) {
+        return None;
+    }
+    let start = i + 3;
+    let end = run(b, start, |c| !c.is_ascii_whitespace() && !c.is_ascii_control() && !b"/?#\"'<>`\\".contains(&c));
+    let at_sign = start + b[start..end].iter().rposition(|&c| c == b'@')?;
+    let colon = start + b[start..at_sign].iter().position(|&c| c == b':')?;
+    let s = colon + 1;
+    // Empty, or already redacted (text scanned twice).
+    if s == at_sign || at(b, s, b"[REDACTED") {
+        return None;
+    }
+    Some((Kind::UrlPassword, s, at_sign))
 }
 
 fn pem(text: &str, i: usize) -> Option<usize> {
@@ -752,8 +870,10 @@ fn pem(text: &str, i: usize) -> Option<usize> {
 }
 
 /// `key=value`, `key = "value"` or `"key": "value"` where the key names a
-/// secret: the value's range.
-fn secret_param(text: &str, i: usize, floor: usize) -> Option<(usize, usize)> {
+/// secret: the value's range. An `Authorization` key (`Authorization:`,
+/// `Proxy-Authorization:`, `authorization=`) keeps its scheme and gives
+/// the credentials after it; its header form needs no quotes.
+fn secret_param(text: &str, i: usize, floor: usize) -> Option<(Kind, usize, usize)> {
     let b = text.as_bytes();
     let colon = b[i] == b':';
     let mut k = i;
@@ -761,7 +881,9 @@ fn secret_param(text: &str, i: usize, floor: usize) -> Option<(usize, usize)> {
         k -= 1;
     }
     let quoted = k > floor && matches!(b[k - 1], b'"' | b'\'');
-    if colon && !quoted {
+    // An unquoted `key:` is prose or a time, unless it is a header that ends
+    // like `authorization` (one byte looked at before the key is read).
+    if colon && !quoted && !(k == i && k > floor && b[k - 1].eq_ignore_ascii_case(&b'n')) {
         return None;
     }
     if quoted {
@@ -775,7 +897,9 @@ fn secret_param(text: &str, i: usize, floor: usize) -> Option<(usize, usize)> {
     if k == key_end || (quoted && (k == floor || b[k - 1] != b[key_end])) {
         return None;
     }
-    if !is_secret_name(&text[k..key_end]) {
+    let key = &text[k..key_end];
+    let auth = is_authorization(key);
+    if colon && !quoted && !auth {
         return None;
     }
     let v = run(b, i + 1, |c| c == b' ');
@@ -783,18 +907,82 @@ fn secret_param(text: &str, i: usize, floor: usize) -> Option<(usize, usize)> {
     if at(b, v, b"[REDACTED") || at(b, v + 1, b"[REDACTED") {
         return None;
     }
-    if let Some(&q) = b.get(v).filter(|c| matches!(c, b'"' | b'\'')) {
+    let quoted_value = b.get(v).is_some_and(|c| matches!(c, b'"' | b'\''));
+    let header = colon && !quoted;
+    if auth && !quoted_value {
+        if let Some(hit) = authorization_value(b, v, header) {
+            return Some(hit);
+        }
+    }
+    if header {
+        return None;
+    }
+    if !is_secret_name(key) && !is_odbc_password(key, b.get(v).copied()) {
+        return None;
+    }
+    if quoted_value {
+        let q = b[v];
         let s = v + 1;
         let mut e = s;
         while e < b.len() && b[e] != q && b[e] != b'\n' {
             e += if b[e] == b'\\' { 2 } else { 1 };
         }
         let e = e.min(b.len());
-        return (e > s).then_some((s, e));
+        return (e > s).then_some((Kind::Secret, s, e));
     }
     let e = run(b, v, |c| !c.is_ascii_whitespace() && !b"&,;\"'<>)]}".contains(&c));
     let value = &b[v..e];
-    (e > v && value != b"null" && value != b"true" && value != b"false").then_some((v, e))
+    (e > v && value != b"null" && value != b"true" && value != b"false").then_some((Kind::Secret, v, e))
+}
+
+/// A key that ends like `authorization` (`Authorization`,
+/// `Proxy-Authorization`, `HTTP_AUTHORIZATION`).
+fn is_authorization(key: &str) -> bool {
+    let k = key.as_bytes();
+    k.len() >= 13 && k[k.len() - 13..].eq_ignore_ascii_case(b"authorization")
+}
+
+/// ODBC's `PWD=` (`Server=db;Uid=app;Pwd=..`), not the shell's `PWD=/home/..`.
+fn is_odbc_password(key: &str, first: Option<u8>) -> bool {
+    key.eq_ignore_ascii_case("pwd") && first.is_some_and(|c| c != b'/' && c != b'~')
+}
+
+/// The credentials of an `Authorization` value starting at `v`: after a
+/// scheme word (`Basic`, `Bearer`, ...), the token that follows, whatever it
+/// looks like. Without a scheme, in the `Authorization: ..` header form
+/// (`header`), the value when it looks like a key (8 or more characters
+/// with a digit), so prose after "authorization:" is left alone; in the
+/// `authorization=..` form, `None`: the caller's `key=value` rule applies.
+fn authorization_value(b: &[u8], v: usize, header: bool) -> Option<(Kind, usize, usize)> {
+    const SCHEMES: [&[u8]; 8] = [b"basic", b"bearer", b"token", b"apikey", b"dpop", b"negotiate", b"ntlm", b"digest"];
+    let w = run(b, v, |c| c.is_ascii_alphanumeric() || c == b'-');
+    let scheme = &b[v..w];
+    if matches!(b.get(w), Some(b' ' | b'\t')) && SCHEMES.iter().any(|s| s.eq_ignore_ascii_case(scheme)) {
+        let s = run(b, w, |c| c == b' ' || c == b'\t');
+        if at(b, s, b"[REDACTED") {
+            return None;
+        }
+        // Digest's `username="..", response=".."` runs to the end of the line.
+        let e = if scheme.eq_ignore_ascii_case(b"digest") {
+            run(b, s, |c| !matches!(c, b'\n' | b'\r' | b'\'' | b'\\'))
+        } else {
+            run(b, s, token68)
+        };
+        let kind = if scheme.eq_ignore_ascii_case(b"basic") {
+            Kind::BasicAuth
+        } else if scheme.eq_ignore_ascii_case(b"bearer") {
+            Kind::Bearer
+        } else {
+            Kind::Secret
+        };
+        return (e > s).then_some((kind, s, e));
+    }
+    if !header {
+        // `authorization=value`: the caller's rule for `key=value`.
+        return None;
+    }
+    let e = run(b, v, |c| !c.is_ascii_whitespace() && !b"&,;\"'<>)]}".contains(&c));
+    (e - v >= 8 && b[v..e].iter().any(u8::is_ascii_digit)).then_some((Kind::Secret, v, e))
 }
 
 // ---------------------------------------------------------------------------
@@ -818,8 +1006,8 @@ fn redactions_counter(kind: &str) -> Option<Counter> {
 }
 
 /// One counter per built-in kind, all created at zero at the first scan.
-fn builtin_counters() -> &'static [Option<Counter>; 13] {
-    static C: OnceLock<[Option<Counter>; 13]> = OnceLock::new();
+fn builtin_counters() -> &'static [Option<Counter>; Kind::ALL.len()] {
+    static C: OnceLock<[Option<Counter>; Kind::ALL.len()]> = OnceLock::new();
     C.get_or_init(|| Kind::ALL.map(|k| redactions_counter(k.name())))
 }
 

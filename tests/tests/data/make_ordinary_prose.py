@@ -102,6 +102,36 @@ The ISBN of the second edition is 978-0-13-110362-7.
 The serial number on the back reads SN 20231104-0042.
 The lottery numbers this week were 4 8 15 16 23 42.
 The reading was 1013 hPa at sea level, with winds of 15 km/h.
+The docs live at https://docs.rs/tokio/latest/tokio/ and the book at https://rust-lang.github.io/async-book/.
+Point the client at http://localhost:11434/v1 when the model server runs locally.
+Clone it with git clone git@github.com:rust-lang/rust.git or over https://github.com/rust-lang/rust.
+The service reads DATABASE_URL=postgres://app@db.internal:5432/shop from its environment.
+Redis runs at redis://cache.internal:6379/0 and the queue at amqp://rabbitmq:5672/%2f.
+Connect with mongodb://mongo1:27017,mongo2:27017/?replicaSet=rs0 from inside the cluster.
+Set HTTPS_PROXY=http://proxy.corp.example:3128 before running the installer.
+The metrics endpoint is http://127.0.0.1:9464/metrics and readiness is at /ready.
+Open http://[::1]:8080/health to check the IPv6 listener.
+The deploy remote is ssh://git@gitlab.example.com:2222/team/app.git for now.
+The bucket is s3://datasets-eu/2024/06/ and the mirror is gs://public-data/.
+See https://example.com/search?q=rust+async&page=2#results for more.
+The profile page https://medium.com/@rustlang/async-rust lists the talks.
+Map links look like https://www.google.com/maps/@48.8584,2.2945,17z today.
+JDBC URLs look like jdbc:postgresql://db:5432/shop?user=app&ssl=true in the config.
+The file URL file:///var/lib/app/data.db points at the local copy.
+Basic arithmetic comes before algebra, and BASIC was a programming language.
+The authorization of the loan took three days; the Authorization header is optional here.
+The libpq string host=db port=5432 dbname=shop user=app sslmode=require has no password.
+Use ftp://mirror.example.org/pub/ for the old releases, with anonymous login.
+The URL http://admin@intranet.local/ names a user but no password.
+Ratios like 16:9 or 4:3 and times like 12:30:45 are not addresses.
+Visit www.example.org or example.com/pricing for details.
+The registry is https://registry.npmjs.org/ and crates live at https://crates.io/crates/serde.
+Subscribe to wss://stream.example.com/v1/events?channel=orders for the updates.
+Proxy-Authorization is a request header; see RFC 9110, section 11.7.1.
+The bearer of a Basic ticket may enter the museum on Sundays.
+Authorization: pending until the manager signs the form.
+Run psql postgres://localhost/shop or mysql -h db -u app -p to open a shell.
+The sidecar listens on unix:///var/run/agent.sock and tcp://0.0.0.0:4317.
 """
 
 rnd = random.Random(20240601)

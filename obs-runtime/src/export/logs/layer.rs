@@ -189,12 +189,19 @@ where
 {
     // Calls mark themselves for the bridge from now on.
     crate::context::start_marking();
-    crate::trace::layer()
+    let layer = crate::trace::layer()
         .with_filter(ObsFilter { spans_only: true })
         .and_then(LogLayer { dispatch: OnceLock::new() }.with_filter(ObsFilter { spans_only: false }))
         // GenAI spans of other libraries become obs calls, whatever the
         // filters above show (see `genai_bridge`).
-        .and_then(crate::genai_bridge::layer(log_level_hint))
+        .and_then(crate::genai_bridge::layer(log_level_hint));
+    // Open tool spans, for MCP clients (see `mcp::covering`).
+    #[cfg(any(feature = "rmcp-3", feature = "rmcp-2"))]
+    let layer = layer.and_then(crate::mcp::covering::layer());
+    // The live view's runs, from obs's own spans while it is on (see `runs`).
+    #[cfg(feature = "ui")]
+    let layer = layer.and_then(crate::runs::layer(log_level_hint));
+    layer
 }
 
 /// The level hint of obs's log filter (the configured `RUST_LOG` once
@@ -234,6 +241,9 @@ impl Val {
         }
     }
 }
+
+// Log lines and exported spans keep the same length of a value.
+const _: () = assert!(MAX_VALUE_BYTES == crate::trace::MAX_ATTRIBUTE_BYTES);
 
 fn truncated(s: &str) -> String {
     if s.len() <= MAX_VALUE_BYTES {
@@ -299,6 +309,25 @@ struct EventFields {
 }
 
 impl EventFields {
+    /// The ids of the span an event is about, when it names one with
+    /// `trace_id` and `span_id` fields (an evaluation of a past call): they
+    /// leave the fields and become the line's and the record's ids.
+    fn take_about(&mut self) -> Option<TraceIds> {
+        let hex = |key: &str| {
+            self.fields.iter().find_map(|(k, v)| match v {
+                Val::Str(s) if *k == key => Some(s.clone()),
+                _ => None,
+            })
+        };
+        let trace_id = opentelemetry::trace::TraceId::from_hex(&hex("trace_id")?).ok()?;
+        let span_id = opentelemetry::trace::SpanId::from_hex(&hex("span_id")?).ok()?;
+        if trace_id == opentelemetry::trace::TraceId::INVALID || span_id == opentelemetry::trace::SpanId::INVALID {
+            return None;
+        }
+        self.fields.retain(|(k, _)| *k != "trace_id" && *k != "span_id");
+        Some(TraceIds { trace_id, span_id, sampled: true })
+    }
+
     fn set(&mut self, f: &Field, v: Val) {
         if f.name() == "message" {
             self.message = match v {
@@ -370,9 +399,7 @@ impl LogLayer {
     }
 
     fn ids_of(&self, id: &Id) -> Option<TraceIds> {
-        let dispatch = self.dispatch.get()?.upgrade()?;
-        let cx = tracing_opentelemetry::get_otel_context(id, &dispatch)?;
-        TraceIds::of_context(&cx)
+        crate::trace::ids_of_id(&self.dispatch, id)
     }
 }
 
@@ -432,6 +459,14 @@ where
                 }
             }
         }
+        // Only a named event (`name: ".."`, an obs event such as an
+        // evaluation) can name the span it is about; a plain event's
+        // `trace_id` field stays a field.
+        if !event.metadata().name().starts_with("event ") {
+            if let Some(about) = ev.take_about() {
+                ids = Some(about);
+            }
+        }
         // The current agent first: it is the same whichever spans this
         // format shows (console hides obs's agent spans, so a foreign agent
         // span around them would otherwise name the line in console only).
@@ -462,16 +497,22 @@ where
         let rest = span_fields.iter().filter(|(k, _)| !CONTEXT_KEYS.contains(k));
 
         let meta = event.metadata();
+        // An event's field wins over the context's of the same name (a
+        // failure line's own `agent`, not the caller's), in every format.
+        let event_keys: Vec<&str> = ev.fields.iter().map(|(k, _)| *k).collect();
         #[cfg(feature = "otlp")]
         if otlp {
-            let event_keys: Vec<&str> = ev.fields.iter().map(|(k, _)| *k).collect();
             let attributes = context
                 .iter()
                 .filter(|(k, _)| !event_keys.contains(k) && *k != "trace_id" && *k != "span_id")
                 .chain(ev.fields.iter())
-                .chain(rest.clone())
+                .chain(rest.clone().filter(|(k, _)| !event_keys.contains(k)))
                 .map(|(k, v)| (*k, v.to_otel()));
-            crate::export::otlp::logs::emit(meta.level(), meta.target(), &ev.message, now, attributes, ids);
+            // An event given a name (`name: "gen_ai.evaluation.result"`)
+            // keeps it as the record's event name; `tracing` names the
+            // others `event file:line`.
+            let event_name = Some(meta.name()).filter(|n| !n.starts_with("event "));
+            crate::export::otlp::logs::emit(meta.level(), meta.target(), &ev.message, now, attributes, ids, event_name);
         }
         let mut line = String::with_capacity(256);
         match sink.format {
@@ -485,8 +526,6 @@ where
                 write_json_str(&mut line, meta.target());
                 line.push_str(",\"message\":");
                 write_json_str(&mut line, &ev.message);
-                // Event fields win over context of the same name.
-                let event_keys: Vec<&str> = ev.fields.iter().map(|(k, _)| *k).collect();
                 for (k, v) in context.iter().filter(|(k, _)| !event_keys.contains(k)) {
                     write_json_pair(&mut line, &mut seen, k, v);
                 }
@@ -529,7 +568,11 @@ where
                     let _ = write!(line, " {k}=");
                     write_console_value(&mut line, v);
                 }
-                let mut ctx_iter = context.iter().filter(|(k, _)| *k != "trace_id" && *k != "span_id").chain(rest);
+                let mut ctx_iter = context
+                    .iter()
+                    .filter(|(k, _)| *k != "trace_id" && *k != "span_id")
+                    .chain(rest)
+                    .filter(|(k, _)| !event_keys.contains(k));
                 if let Some((k, v)) = ctx_iter.next() {
                     let _ = write!(line, " {dim}{k}=");
                     write_console_value(&mut line, v);
@@ -646,6 +689,21 @@ mod tests {
         let mut s = String::new();
         write_json_str(&mut s, "a\"b\\c\nd\u{1}é");
         assert_eq!(s, r#""a\"b\\c\nd\u0001é""#);
+    }
+
+    /// The run store's layer, collecting or not, never lowers the level
+    /// hint of obs's layer: a lower one (it once said `OFF` while off)
+    /// made `tracing` drop obs's own log lines.
+    #[cfg(feature = "ui")]
+    #[test]
+    fn the_run_store_never_lowers_the_level_hint() {
+        use tracing::Subscriber as _;
+        use tracing_subscriber::layer::SubscriberExt as _;
+        for on in [false, true] {
+            crate::runs::set_collecting(on);
+            let sub = tracing_subscriber::registry().with(layer());
+            assert_eq!(sub.max_level_hint(), Some(LevelFilter::INFO), "collecting: {on}");
+        }
     }
 
     #[test]

@@ -39,6 +39,8 @@ mod writer;
 pub use config::{LogBuffer, LogConfig, LogFormat, LogOutput, LogSpans, Rotation};
 pub use config::{DEFAULT_MAX_FILES, DEFAULT_QUEUE_BYTES, DEFAULT_QUEUE_LINES, MAX_VALUE_BYTES};
 pub use config::{QUEUE_BYTES_RANGE, QUEUE_LINES_RANGE};
+#[cfg(feature = "ui")]
+pub(crate) use layer::in_current_subscriber;
 pub use layer::layer;
 
 use super::{ExportError, Exporter, ExporterConfig, Running};
@@ -86,7 +88,10 @@ impl Exporter for LogExporter {
         };
         let directives = lc.filter.clone().unwrap_or_else(|| "info".into());
         let filter = EnvFilter::builder().parse(&directives).map_err(|e| {
-            err(format!("RUST_LOG `{directives}` is not a valid filter ({e}); write e.g. `info,my_agent=debug`"))
+            err(format!(
+                "RUST_LOG (or Builder::log_filter) `{}` is not a valid filter ({e}); write e.g. `info,my_agent=debug`",
+                crate::metrics::registry::cut(&directives, 80)
+            ))
         })?;
         let spans = lc.spans.unwrap_or(match format {
             LogFormat::Json => LogSpans::GenAi,
@@ -121,8 +126,13 @@ impl Exporter for LogExporter {
                 LogOutput::Stdout => std::io::stdout().is_terminal(),
                 _ => false,
             };
-        let out = Output::open(&lc.output, lc.rotation, lc.max_files)
-            .map_err(|e| err(format!("cannot open the log file {} ({e})", lc.output.describe())))?;
+        let out = Output::open(&lc.output, lc.rotation, lc.max_files).map_err(|e| {
+            err(format!(
+                "OBS_LOG_OUTPUT (or Builder::log_output) names the log file `{}`, which cannot be opened for appending ({e}); \
+                 set it to a file this process can create or write (its directory is created if missing), or to stderr or stdout",
+                crate::metrics::registry::cut(&lc.output.describe(), 200)
+            ))
+        })?;
         let dropped = |reason: &str| {
             Some(crate::metrics::builtin_counter(&crate::metrics::names::LOG_LINES_DROPPED, &[("reason", reason)]))
         };

@@ -27,6 +27,11 @@ pub(crate) enum Msg {
 /// How long the writer lets lines gather after writing a batch.
 const GATHER: Duration = Duration::from_millis(1);
 
+/// How often the writer writes the count lines of groups of failures whose
+/// window is over (`failure::flush_due`): the one periodic thread obs's
+/// failure lines always have.
+const FAILURE_COUNTS_EVERY: Duration = Duration::from_secs(1);
+
 /// Lines waiting for one write to a standard stream.
 const BATCH_BYTES: usize = 64 * 1024;
 
@@ -91,8 +96,19 @@ pub(super) fn writer_loop(
             c.increment(n);
         }
     };
-    while let Ok(first) = rx.recv() {
-        let mut next = Some(first);
+    let mut counted = std::time::Instant::now();
+    loop {
+        let first = match rx.recv_timeout(FAILURE_COUNTS_EVERY) {
+            Ok(m) => Some(m),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+        };
+        if counted.elapsed() >= FAILURE_COUNTS_EVERY {
+            counted = std::time::Instant::now();
+            // Its lines come back through this queue.
+            crate::failure::flush_due();
+        }
+        let mut next = first;
         while let Some(msg) = next.take() {
             match msg {
                 Msg::Line(line) => {

@@ -65,6 +65,10 @@ const EXPECT_MS: &str = "a whole number of milliseconds";
 const EXPECT_EXPORTER: &str = "otlp or none";
 const EXPECT_TEMPORALITY: &str = "cumulative, delta or lowmemory";
 const EXPECT_COUNT: &str = "a positive whole number";
+const EXPECT_SAMPLER: &str = "always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or \
+                              parentbased_traceidratio (the samplers this build has)";
+const EXPECT_RATIO: &str = "a sampling ratio from 0 to 1, e.g. 0.25";
+const EXPECT_RESOURCE: &str = "comma-separated key=value pairs, e.g. deployment.environment=prod,team=agents";
 
 /// Which signals a variable names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -287,6 +291,27 @@ impl OtlpConfig {
             env.parsed("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", count, EXPECT_COUNT),
             env.parsed("OTEL_BLRP_SCHEDULE_DELAY", millis, EXPECT_MS).map(|d| d.as_millis() as usize),
         ];
+        // Read by the OpenTelemetry SDK itself, which falls back to a
+        // default on a value it cannot use, with no more than a debug line:
+        // checked here so that a mistake is an init() error like any other.
+        const SAMPLERS: [&str; 6] = [
+            "always_on",
+            "always_off",
+            "traceidratio",
+            "parentbased_always_on",
+            "parentbased_always_off",
+            "parentbased_traceidratio",
+        ];
+        env.parsed("OTEL_TRACES_SAMPLER", |v| SAMPLERS.contains(&v).then_some(()), EXPECT_SAMPLER);
+        let ratio = |v: &str| v.trim().parse::<f64>().ok().filter(|r| (0.0..=1.0).contains(r));
+        env.parsed("OTEL_TRACES_SAMPLER_ARG", ratio, EXPECT_RATIO);
+        let pairs = |v: &str| {
+            v.split_terminator(',')
+                .filter(|e| !e.trim().is_empty())
+                .all(|e| e.split_once('=').is_some_and(|(k, _)| !k.trim().is_empty()))
+                .then_some(())
+        };
+        env.parsed("OTEL_RESOURCE_ATTRIBUTES", pairs, EXPECT_RESOURCE);
         c
     }
 

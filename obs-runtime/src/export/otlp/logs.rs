@@ -69,6 +69,7 @@ pub(crate) fn emit<'a>(
     time: SystemTime,
     attributes: impl Iterator<Item = (&'a str, AnyValue)>,
     ids: Option<TraceIds>,
+    event_name: Option<&'static str>,
 ) {
     let Some(logger) = LOGGER.get() else { return };
     let mut r = logger.create_log_record();
@@ -79,6 +80,9 @@ pub(crate) fn emit<'a>(
     r.set_observed_timestamp(time);
     r.set_target(target.to_string());
     r.set_body(AnyValue::String(message.to_string().into()));
+    if let Some(name) = event_name {
+        r.set_event_name(name);
+    }
     for (k, v) in attributes {
         r.add_attribute(k.to_string(), v);
     }

@@ -6,10 +6,12 @@
 //! and this module reads them every `OTEL_METRIC_EXPORT_INTERVAL` (60 s by
 //! default), like a Prometheus scrape. Families keep their Prometheus names
 //! (with the `OBS_NAMESPACE` prefix), so a collector that re-exports to
-//! Prometheus shows the same series, except the two GenAI metrics of the
-//! semantic conventions, which go under their OTel names and attribute keys
-//! (`gen_ai.client.token.usage` in `{token}`, `gen_ai.client.operation.duration`
-//! in `s`).
+//! Prometheus shows the same series, except the two GenAI metrics and the
+//! four MCP metrics of the semantic conventions, which go under their OTel
+//! names and attribute keys (`gen_ai.client.token.usage` in `{token}`,
+//! `gen_ai.client.operation.duration`, `mcp.client.operation.duration`,
+//! `mcp.server.operation.duration`, `mcp.client.session.duration` and
+//! `mcp.server.session.duration` in `s`).
 
 use super::config::Temporality;
 use crate::metrics::names;
@@ -33,6 +35,17 @@ fn naming(prom: &str, namespace: Option<&str>) -> Naming {
     }
     if prom == names::GENAI_DURATION.name {
         return Naming { name: "gen_ai.client.operation.duration".into(), unit: "s", semconv_keys: true };
+    }
+    // The MCP conventions' four histograms, under their own names too.
+    for (b, otel) in [
+        (&names::MCP_CLIENT_DURATION, "mcp.client.operation.duration"),
+        (&names::MCP_SERVER_DURATION, "mcp.server.operation.duration"),
+        (&names::MCP_CLIENT_SESSION, "mcp.client.session.duration"),
+        (&names::MCP_SERVER_SESSION, "mcp.server.session.duration"),
+    ] {
+        if prom == b.name {
+            return Naming { name: otel.into(), unit: "s", semconv_keys: true };
+        }
     }
     let unit = if prom.ends_with("_seconds") {
         "s"
@@ -63,6 +76,12 @@ fn semconv_key(label: &str) -> String {
         "error_type" => "error.type".into(),
         "server_address" => "server.address".into(),
         "server_port" => "server.port".into(),
+        "mcp_method_name" => "mcp.method.name".into(),
+        "mcp_protocol_version" => "mcp.protocol.version".into(),
+        "gen_ai_tool_name" => "gen_ai.tool.name".into(),
+        "gen_ai_prompt_name" => "gen_ai.prompt.name".into(),
+        "rpc_response_status_code" => "rpc.response.status_code".into(),
+        "network_transport" => "network.transport".into(),
         other => other.to_string(),
     }
 }
@@ -145,6 +164,7 @@ impl Reader {
     /// Every family now, as one request.
     pub(crate) fn read(&mut self) -> ExportMetricsServiceRequest {
         crate::process::refresh();
+        crate::conversation::sweep();
         let now = SystemTime::now();
         let delta = self.temporality != Temporality::Cumulative;
         let (monotonic_temporality, start) = if delta {
@@ -320,5 +340,10 @@ mod tests {
         assert_eq!(naming("tool_duration_seconds", None).unit, "s");
         assert_eq!(naming("llm_tokens_total", None).unit, "{token}");
         assert_eq!(naming("tool_calls_total", None).unit, "1");
+        let m = naming("mcp_server_operation_duration_seconds", Some("app"));
+        assert_eq!((m.name.as_str(), m.unit, m.semconv_keys), ("mcp.server.operation.duration", "s", true));
+        assert_eq!(naming("mcp_client_session_duration_seconds", None).name, "mcp.client.session.duration");
+        assert_eq!(semconv_key("mcp_method_name"), "mcp.method.name");
+        assert_eq!(semconv_key("rpc_response_status_code"), "rpc.response.status_code");
     }
 }
