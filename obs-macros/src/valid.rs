@@ -685,8 +685,28 @@ fn labels(cx: &mut Ctxt, items: &[Arg], cfg: &mut Config) {
 }
 
 fn fields(cx: &mut Ctxt, items: &[Arg], cfg: &mut Config) {
+    use obs_shared::semconv as sc;
+    // A span's callsite holds at most MAX_SPAN_FIELDS fields, the kind's own first.
+    let own = match cfg.kind {
+        Kind::Agent => sc::AGENT_FIELDS.len(),
+        Kind::LlmCall => sc::LLM_FIELDS.len(),
+        Kind::Tool => sc::TOOL_FIELDS.len(),
+        Kind::Function => sc::FUNCTION_FIELDS.len(),
+    };
+    let room = sc::MAX_SPAN_FIELDS - own;
     for item in items {
         let n = item.name.to_string();
+        if cfg.fields.len() == room {
+            cx.error(
+                &item.name,
+                format!(
+                    "too many fields: a span holds {} attributes and #[{}] uses {own} of them; keep at most {room} in `fields(..)`",
+                    sc::MAX_SPAN_FIELDS,
+                    cfg.kind.macro_name()
+                ),
+            );
+            break;
+        }
         if cfg.fields.iter().any(|(i, _)| *i == item.name) {
             cx.error(&item.name, format!("field `{n}` is given twice; keep one"));
             continue;

@@ -1,8 +1,9 @@
 //! The call layer, the hot path behind every instrumented call: call sites,
-//! the call guard, the future wrapper for `async fn` and the `slow = ".."`
-//! warning. It knows nothing of model calls: a kind of call that records
-//! more (the model-call layer, `llm`) plugs in through [`Extension`], whose
-//! handles are resolved and cached with the site's own.
+//! the disabled check, the call guard, the runners of a generated body (`run`,
+//! and `Instrumented` for `async fn`) and the `slow = ".."` warning. It
+//! knows nothing of model calls: a kind of call that records more (the
+//! model-call layer, `llm`) plugs in through [`Extension`], whose handles are
+//! resolved and cached with the site's own.
 //!
 //! A call site resolves its metric series once (per agent) and caches them as
 //! `&'static` handles, so a warm call is a clock read, a few relaxed atomic
@@ -28,6 +29,7 @@ use crate::metrics::cells::{shard, CounterCells, HistogramCells, UpDownCells};
 use crate::metrics::names::{self, Builtin};
 use crate::metrics::registry::Series;
 use crate::slot::Slot;
+use crate::span::SpanSite;
 use crate::status::{Outcome, Status};
 use std::borrow::Cow;
 use std::future::Future;
@@ -36,6 +38,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::task::Poll;
 use std::time::Duration;
+use tracing::callsite::DefaultCallsite;
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
 
@@ -48,6 +51,21 @@ static SPAN_EVENTS: AtomicBool = AtomicBool::new(false);
 #[cfg(feature = "logs")]
 pub(crate) fn enable_span_events() {
     SPAN_EVENTS.store(true, Ordering::Relaxed);
+}
+
+/// The process's content-capture setting (`redact::set_capture`), kept
+/// here so that a call decides once, when it starts, whether it captures.
+static CAPTURE: AtomicBool = AtomicBool::new(false);
+
+/// The process's content-capture setting.
+#[inline]
+pub(crate) fn capture_setting() -> bool {
+    CAPTURE.load(Ordering::Relaxed)
+}
+
+/// Sets it (`redact::set_capture`, `init()`).
+pub(crate) fn set_capture_setting(on: bool) {
+    CAPTURE.store(on, Ordering::Relaxed);
 }
 
 /// Turns recording on (done by `init()` and `testing::enable()`).
@@ -288,6 +306,9 @@ fn hash_values(agent: u32, values: &[Cow<'_, str>]) -> u64 {
 /// model calls use `LlmSite`).
 pub struct Site<X: Extension = ()> {
     info: &'static FnInfo,
+    /// The span's callsite, for sites the macros generate (`track`'s sites
+    /// make their spans themselves).
+    span: Option<SpanSite>,
     /// A literal agent name, interned once.
     agent: OnceLock<Agent>,
     by_agent: OnceLock<Box<[Slot<SiteSeries<X>>]>>,
@@ -317,10 +338,12 @@ impl<X: Extension> AnySite for Site<X> {
 }
 
 impl<X: Extension> Site<X> {
-    /// A site for the function described by `info`.
+    /// A site for the function described by `info`, whose calls are given
+    /// their spans ([`Site::start`]).
     pub const fn new(info: &'static FnInfo) -> Self {
         Site {
             info,
+            span: None,
             agent: OnceLock::new(),
             by_agent: OnceLock::new(),
             provider: OnceLock::new(),
@@ -328,9 +351,71 @@ impl<X: Extension> Site<X> {
         }
     }
 
+    /// A site for the function described by `info` whose calls build their
+    /// span from `callsite` (at `level`): what the macros generate. The
+    /// callsite's fields are [`crate::span::kind_fields`] of the function's
+    /// kind, then the user's `fields(..)`.
+    pub const fn with_span(info: &'static FnInfo, callsite: &'static DefaultCallsite, level: tracing::Level) -> Self {
+        let mut site = Site::new(info);
+        site.span = Some(SpanSite { callsite, level });
+        site
+    }
+
     /// The function's descriptor.
     pub fn info(&self) -> &'static FnInfo {
         self.info
+    }
+
+    /// The disabled check every generated call makes first: `true` when this
+    /// call would record nothing (obs not initialised, or the function has
+    /// no series, no slow threshold and no failure line to write) and no
+    /// subscriber may want its span. The caller then runs the bare body: no
+    /// call guard, no span. Two relaxed loads before `init()`.
+    #[inline(always)]
+    pub fn quiet(&'static self) -> bool {
+        if enabled() && self.records() {
+            return false;
+        }
+        !matches!(self.span, Some(s) if s.possible())
+    }
+
+    /// Whether an enabled call of this site records something besides its span.
+    #[inline(always)]
+    fn records(&self) -> bool {
+        self.info.metrics() || self.info.slow().is_some() || crate::failure::may_report(self.info)
+    }
+
+    /// Starts a call of a site whose labels are all literals and which has
+    /// no `fields(..)`: `None` when the call is [`quiet`](Site::quiet).
+    #[inline(always)]
+    pub fn call(&'static self) -> Option<Call<X>> {
+        if self.quiet() {
+            None
+        } else {
+            self.begin(&[], &[])
+        }
+    }
+
+    /// Starts a call that is not quiet: builds its span (when a subscriber
+    /// wants it) from the runtime label values `labels` (in the order of
+    /// `info.dynamic()`) and the values of the user's `fields(..)`, then
+    /// starts the call as [`Site::start`] does. Always `Some`: the guard is
+    /// written once, in the place the caller keeps it.
+    #[inline(never)]
+    pub fn begin(&'static self, labels: &[Cow<'_, str>], fields: &[&dyn tracing::Value]) -> Option<Call<X>> {
+        let span = match self.span {
+            Some(s) if s.possible() => {
+                let provider = if self.info.kind() == FnKind::LlmCall { self.dynamic_provider(labels) } else { "" };
+                crate::span::build(s, self.info, provider, labels, fields)
+            }
+            _ => tracing::Span::none(),
+        };
+        let mut call = if labels.is_empty() { self.start(span) } else { self.start_dynamic(span, labels) };
+        // Content goes on the span only: none to capture into, none captured.
+        call.capture = !call.span.is_disabled()
+            && matches!(self.info.kind(), FnKind::Tool | FnKind::LlmCall)
+            && self.info.capture().unwrap_or_else(capture_setting);
+        Some(call)
     }
 
     /// The provider label: given, or inferred from a literal model name.
@@ -481,6 +566,8 @@ pub struct Call<X: Extension = ()> {
     sets_agent: bool,
     panicked: AtomicBool,
     done: bool,
+    /// Captures content (tools and model calls): decided when the call starts.
+    capture: bool,
     span: tracing::Span,
 }
 
@@ -497,6 +584,7 @@ impl<X: Extension> Call<X> {
             sets_agent: false,
             panicked: AtomicBool::new(false),
             done: false,
+            capture: false,
             span,
         }
     }
@@ -514,6 +602,7 @@ impl<X: Extension> Call<X> {
             sets_agent,
             panicked: AtomicBool::new(false),
             done: false,
+            capture: false,
             span,
         }
     }
@@ -534,11 +623,43 @@ impl<X: Extension> Call<X> {
         }
     }
 
+    /// The function's descriptor.
+    pub fn info(&self) -> &'static FnInfo {
+        self.info
+    }
+
     /// Records the call's outcome.
     #[inline(always)]
     pub fn finish(mut self, outcome: Outcome) {
-        let (status, error_type) = outcome.status();
-        self.end(status, error_type);
+        self.complete(outcome);
+    }
+
+    /// Records the call's outcome, in place (the generated code's end of a
+    /// call: the guard stays where it is and drops as done). A second
+    /// completion records nothing.
+    #[inline(always)]
+    pub fn complete(&mut self, outcome: Outcome) {
+        if !self.done {
+            let (status, error_type) = outcome.status();
+            self.end(status, error_type);
+        }
+    }
+
+    /// Moves the call out, leaving a finished one in its place (a streaming
+    /// model call's guard moves into its stream).
+    pub fn take(&mut self) -> Call<X> {
+        let husk = Call {
+            info: self.info,
+            series: SeriesRef::Disabled,
+            start: None,
+            agent: Agent::NONE,
+            sets_agent: false,
+            panicked: AtomicBool::new(false),
+            done: true,
+            capture: false,
+            span: tracing::Span::none(),
+        };
+        std::mem::replace(self, husk)
     }
 
     /// Ends the call with `status`: what an extension calls before recording
@@ -553,6 +674,18 @@ impl<X: Extension> Call<X> {
     #[inline(always)]
     pub(crate) fn ext(&self) -> Option<&X::Series> {
         self.series.get().map(|s| &s.ext)
+    }
+
+    /// Whether this call captures content (decided when it started).
+    #[inline(always)]
+    pub fn capturing(&self) -> bool {
+        self.capture
+    }
+
+    /// Whether the call has ended.
+    #[inline(always)]
+    pub(crate) fn is_done(&self) -> bool {
+        self.done
     }
 
     /// The agent the call is counted under.
@@ -703,24 +836,6 @@ fn innermost_kind(kind: FnKind) -> u8 {
     }
 }
 
-pin_project_lite::pin_project! {
-    /// Drives an `async fn` body inside its call: enters the span and agent on
-    /// every poll, marks a panicking poll, and hands the call back on completion
-    /// so the caller classifies the output where its type is concrete.
-    pub struct Tracked<F, X: Extension> {
-        call: Option<Call<X>>,
-        #[pin]
-        fut: F,
-    }
-}
-
-impl<F: Future, X: Extension> Tracked<F, X> {
-    /// Wraps `fut`.
-    pub fn new(call: Call<X>, fut: F) -> Self {
-        Tracked { call: Some(call), fut }
-    }
-}
-
 struct PanicMark<'a>(&'a AtomicBool);
 
 impl Drop for PanicMark<'_> {
@@ -731,39 +846,56 @@ impl Drop for PanicMark<'_> {
     }
 }
 
-impl<F: Future, X: Extension> Future for Tracked<F, X> {
-    type Output = (F::Output, Call<X>);
-
-    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let out = {
-            let call = this.call.as_ref().expect("`async fn` resumed after completion");
+/// Runs a sync function's body inside its call: the one generic piece of a
+/// sync expansion. `call` is `None` when the call is quiet
+/// ([`Site::quiet`]): then this is `body()`. Otherwise the body runs with
+/// the call entered (its span, and an agent's name as the current agent);
+/// the generated code then ends the call from the return value. The body is
+/// a `FnOnce` closure of the declared return type `R`, so `?` and `return`
+/// in it behave as in the original function, and it may return references
+/// to `&mut self` data. A panic in the body unwinds through the caller,
+/// whose call guard then records `panic`.
+#[inline(always)]
+pub fn run<R, X: Extension, B: FnOnce() -> R>(call: &mut Option<Call<X>>, body: B) -> R {
+    match call {
+        None => body(),
+        Some(call) => {
             let _entered = call.enter();
-            let _mark = PanicMark(&call.panicked);
-            this.fut.poll(cx)
-        };
-        match out {
-            Poll::Ready(v) => match this.call.take() {
-                Some(call) => Poll::Ready((v, call)),
-                None => unreachable!("checked above"),
-            },
-            Poll::Pending => Poll::Pending,
+            body()
         }
     }
 }
 
-/// Forces a closure to be `FnOnce`, so the body of a sync function can return
-/// references to `&mut self` data and use `?` with the declared return type.
-#[inline(always)]
-pub fn once<R, F: FnOnce() -> R>(f: F) -> R {
-    f()
+pin_project_lite::pin_project! {
+    /// Drives an `async fn` body inside its call, the async form of [`run`]:
+    /// enters the call on every poll and marks a panicking poll. The call
+    /// stays in the caller's future, which ends it from the output. A quiet
+    /// call never builds one: the generated code awaits the body itself.
+    pub struct Instrumented<'a, F, X: Extension> {
+        call: &'a mut Call<X>,
+        #[pin]
+        fut: F,
+    }
 }
 
-/// Pins an async body's output type to the function's declared return type,
-/// so `?` inside the body infers its error conversion as in the original.
-#[inline(always)]
-pub fn typed<R, F: Future<Output = R>>(f: F) -> F {
-    f
+impl<'a, F: Future, X: Extension> Instrumented<'a, F, X> {
+    /// Wraps `fut`, the body of `call`.
+    #[inline(always)]
+    pub fn new(call: &'a mut Call<X>, fut: F) -> Self {
+        Instrumented { call, fut }
+    }
+}
+
+impl<F: Future, X: Extension> Future for Instrumented<'_, F, X> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let call: &Call<X> = this.call;
+        let _entered = call.enter();
+        let _mark = PanicMark(&call.panicked);
+        this.fut.poll(cx)
+    }
 }
 
 #[cfg(test)]

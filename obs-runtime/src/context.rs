@@ -45,6 +45,19 @@ impl Agent {
         self.name
     }
 
+    /// The agent of id `id` (as [`Agent::intern`] numbered it), for records
+    /// that keep the id alone (the ledger's).
+    pub(crate) fn from_id(id: u32) -> Agent {
+        match id {
+            0 => Agent::NONE,
+            id if id as usize >= MAX_AGENTS => Agent::OVERFLOW,
+            id => match AgentTable::get().names.get(id as usize).and_then(OnceLock::get) {
+                Some(name) => Agent { id, name },
+                None => Agent::NONE,
+            },
+        }
+    }
+
     /// Interns `name`. Past [`MAX_AGENTS`] distinct names, the overflow agent.
     /// (Used by the call path; hidden because interning is not a user action.)
     ///
@@ -140,6 +153,7 @@ thread_local! {
 }
 
 /// The agent of the innermost `#[track_execution]` running on this task.
+#[inline]
 pub fn current_agent() -> Agent {
     CURRENT.try_with(Cell::get).unwrap_or(Agent::NONE)
 }
@@ -189,6 +203,16 @@ pub(crate) const CALL_MODEL: u8 = 2;
 /// A tool call.
 pub(crate) const CALL_TOOL: u8 = 4;
 
+/// Whether a GenAI bridge exists to read the marks: until one is built
+/// (`obs_runtime::layer()`), calls leave them alone.
+static MARKING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Calls mark themselves from now on (a GenAI bridge was built).
+#[cfg(feature = "logs")]
+pub(crate) fn start_marking() {
+    MARKING.store(true, Ordering::Relaxed);
+}
+
 /// Marks an obs call of kind `kind` as the innermost one on this thread until
 /// dropped; a foreign span of the same kind directly around it is marked as
 /// covered (the obs call counts, the span does not).
@@ -197,7 +221,7 @@ pub(crate) struct InnermostCall(Option<(u8, u8)>);
 impl InnermostCall {
     #[inline]
     pub(crate) fn enter(kind: u8) -> InnermostCall {
-        if kind == CALL_NONE {
+        if kind == CALL_NONE || !MARKING.load(Ordering::Relaxed) {
             return InnermostCall(None);
         }
         InnermostCall(

@@ -59,6 +59,14 @@ pub struct FnInfo {
     slow: Option<Duration>,
     /// Level of failure lines from `err = ..`: 0 not set, 1 off, 2..=6 TRACE..ERROR.
     err_level: u8,
+    /// `code.function` of a `#[traced(name = "..")]` span (the function's
+    /// own name; `name` is the span's).
+    function: Option<&'static str>,
+    /// A model call's `server_address` and `server_port`.
+    server_address: Option<&'static str>,
+    server_port: Option<u16>,
+    /// `capture_content = ..`: `None` follows the process setting.
+    capture: Option<bool>,
 }
 
 impl FnInfo {
@@ -132,6 +140,26 @@ impl FnInfo {
     pub(crate) fn err_level(&self) -> u8 {
         self.err_level
     }
+    /// The function's own name (`code.function`), which `#[traced(name = "..")]`
+    /// does not change.
+    pub(crate) fn function(&self) -> &'static str {
+        match self.function {
+            Some(f) => f,
+            None => self.name,
+        }
+    }
+    /// `server.address` of a model call.
+    pub(crate) fn server_address(&self) -> Option<&'static str> {
+        self.server_address
+    }
+    /// `server.port` of a model call.
+    pub(crate) fn server_port(&self) -> Option<u16> {
+        self.server_port
+    }
+    /// The function's own `capture_content = ..`, if given.
+    pub(crate) fn capture(&self) -> Option<bool> {
+        self.capture
+    }
 }
 
 /// Builds a [`FnInfo`] in a `static` (what the macros generate). Not a public
@@ -168,6 +196,10 @@ pub const fn fn_info(
         budget: None,
         slow: None,
         err_level: 0,
+        function: None,
+        server_address: None,
+        server_port: None,
+        capture: None,
     })
 }
 
@@ -220,6 +252,24 @@ impl FnInfoBuilder {
     /// `err = false` (1) or `err = "level"` (2 TRACE to 6 ERROR).
     pub const fn err_level(mut self, code: u8) -> Self {
         self.0.err_level = code;
+        self
+    }
+    /// `code.function` when the span is named otherwise (`#[traced(name = "..")]`).
+    pub const fn function(mut self, v: &'static str) -> Self {
+        self.0.function = Some(v);
+        self
+    }
+    pub const fn server_address(mut self, v: &'static str) -> Self {
+        self.0.server_address = Some(v);
+        self
+    }
+    pub const fn server_port(mut self, v: u16) -> Self {
+        self.0.server_port = Some(v);
+        self
+    }
+    /// `capture_content = true | false`.
+    pub const fn capture(mut self, on: bool) -> Self {
+        self.0.capture = Some(on);
         self
     }
     pub const fn build(self) -> FnInfo {

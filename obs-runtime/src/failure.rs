@@ -108,6 +108,13 @@ fn wanted(info: &FnInfo) -> Option<tracing::Level> {
     level_of(info).filter(|l| tracing::level_enabled!(*l))
 }
 
+/// Whether a failed call of `info` would write a line now: its level is on
+/// and the subscriber's level filter lets it through.
+#[inline]
+pub(crate) fn may_report(info: &FnInfo) -> bool {
+    wanted(info).is_some()
+}
+
 thread_local! {
     /// The failing call's error text, handed over by the generated code just
     /// before it ends the call on this thread; tagged with its function.

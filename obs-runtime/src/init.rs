@@ -1579,9 +1579,13 @@ fn live_view(
         return None;
     }
     if !tracing::dispatcher::has_been_set() {
+        // The run store's layer alone: with no logs and no trace export,
+        // obs's whole layer would give every call's span OpenTelemetry ids
+        // through the bridge that nothing reads (about 0.9 µs a call in the
+        // `metrics` bench; runs show no trace id then).
         use tracing_subscriber::layer::SubscriberExt as _;
         let _ =
-            tracing::subscriber::set_global_default(tracing_subscriber::registry().with(crate::export::logs::layer()));
+            tracing::subscriber::set_global_default(tracing_subscriber::registry().with(crate::runs::layer(|| None)));
     }
     ui.start();
     let url = format!("http://{}/", running.iter().find_map(|r| r.local_addr())?);

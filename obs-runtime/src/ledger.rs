@@ -2,8 +2,11 @@
 //! totals, per model, per agent and per hour; averages; success and failure
 //! counts. Exported as JSON and JSON Lines, and served at `/summary`.
 //!
-//! Recording appends to the ring of the calling thread's metric shard, each
-//! ring on its own cache lines: a model call locks a mutex that no other
+//! A model call appends a compact 80-byte entry (ids and raw integers; a
+//! [`CallRecord`] is built from it when read) to the ring of the calling
+//! thread's metric shard, each ring on its own cache lines: the entries a
+//! thread writes in turn stay few cache lines, where the records they
+//! stand for are twice as large. a model call locks a mutex that no other
 //! thread holds unless more threads than shards record at once. Even then it
 //! does not wait: a ring that is busy is skipped for the next free one (the
 //! capacity is per ring, and readers merge and sort all rings), and only when
@@ -29,10 +32,10 @@ static CAPACITY: AtomicUsize = AtomicUsize::new(DEFAULT_CAPACITY);
 /// A ring, alone on its cache lines: two threads appending to neighbouring
 /// rings do not write to one line (a mutex and its deque are 40 bytes).
 #[repr(align(128))]
-struct Ring(Mutex<VecDeque<CallRecord>>);
+struct Ring(Mutex<VecDeque<Entry>>);
 
 impl std::ops::Deref for Ring {
-    type Target = Mutex<VecDeque<CallRecord>>;
+    type Target = Mutex<VecDeque<Entry>>;
     fn deref(&self) -> &Self::Target {
         &self.0
     }
@@ -65,6 +68,76 @@ pub fn set_capacity(n: usize) {
             r.pop_front();
         }
         r.shrink_to(per);
+    }
+}
+
+/// A model and its provider, interned once per pair: what a ledger entry
+/// points to.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Names {
+    model: &'static str,
+    provider: &'static str,
+}
+
+/// The interned `Names` of a model and provider (a call site's, resolved
+/// with its series: not on a call's path).
+pub(crate) fn names(model: &'static str, provider: &'static str) -> &'static Names {
+    static ALL: Mutex<Option<std::collections::HashSet<&'static Names>>> = Mutex::new(None);
+    let mut all = ALL.lock().unwrap_or_else(|e| e.into_inner());
+    let all = all.get_or_insert_with(Default::default);
+    let key = Names { model, provider };
+    if let Some(n) = all.get(&key) {
+        return n;
+    }
+    let leaked: &'static Names = Box::leak(Box::new(key));
+    all.insert(leaked);
+    leaked
+}
+
+/// One model call as a ring keeps it: ten words, the span's ids and the
+/// response id (allocated only when the call reported one).
+#[derive(Clone)]
+struct Entry {
+    timestamp_ms: u64,
+    duration_ns: u64,
+    cost_pico: u64,
+    /// Input, output, cache read, cache creation, reasoning.
+    tokens: [u64; 5],
+    names: &'static Names,
+    agent: u32,
+    /// Bits 0..2 the status, 2..7 which tokens were reported, 7 the cost is
+    /// known, 8 the usage is incomplete.
+    flags: u32,
+    span: Option<SpanRef>,
+    response_id: Option<Box<str>>,
+}
+
+const COST_KNOWN: u32 = 1 << 7;
+const INCOMPLETE: u32 = 1 << 8;
+
+impl Entry {
+    fn record(&self) -> CallRecord {
+        let token = |i: usize| (self.flags & (1 << (2 + i)) != 0).then_some(self.tokens[i]);
+        let status = Status::ALL[(self.flags & 3) as usize];
+        let cost_pico = (self.flags & COST_KNOWN != 0).then_some(self.cost_pico);
+        CallRecord {
+            timestamp_ms: self.timestamp_ms,
+            agent: crate::context::Agent::from_id(self.agent).name(),
+            model: self.names.model,
+            provider: self.names.provider,
+            input_tokens: token(0),
+            output_tokens: token(1),
+            cache_read_tokens: token(2),
+            cache_creation_tokens: token(3),
+            reasoning_tokens: token(4),
+            cost_usd: cost_pico.map(|p| p as f64 / PICO_PER_USD as f64),
+            cost_pico,
+            duration_seconds: self.duration_ns as f64 * 1e-9,
+            status: status.as_str(),
+            usage_incomplete: self.flags & INCOMPLETE != 0,
+            response_id: self.response_id.clone(),
+            span: self.span,
+        }
     }
 }
 
@@ -215,6 +288,7 @@ impl Serialize for SpanRef {
 }
 
 impl CallRecord {
+    #[cfg(test)]
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         timestamp_ms: u64,
@@ -246,19 +320,6 @@ impl CallRecord {
             response_id: None,
             span: None,
         }
-    }
-
-    /// With the call's response id (kept when at most
-    /// [`MAX_RESPONSE_ID_BYTES`]) and the ids of its span.
-    pub(crate) fn with_refs(mut self, response_id: Option<&str>, span: &tracing::Span) -> Self {
-        self.response_id = response_id.filter(|id| !id.is_empty() && id.len() <= MAX_RESPONSE_ID_BYTES).map(Box::from);
-        #[cfg(feature = "logs")]
-        {
-            self.span = SpanRef::of(span);
-        }
-        #[cfg(not(feature = "logs"))]
-        let _ = span;
-        self
     }
 }
 
@@ -295,7 +356,53 @@ pub(crate) fn wall_ms(at: Option<quanta::Instant>) -> u64 {
         .unwrap_or_else(|_| system_ms())
 }
 
-pub(crate) fn record(r: CallRecord) {
+/// One model call, as the model-call layer reports it when the call ends.
+pub(crate) struct Call<'a> {
+    /// When it ended (its own `quanta` clock read), when timed.
+    pub(crate) ended: Option<quanta::Instant>,
+    pub(crate) agent: crate::context::Agent,
+    pub(crate) names: &'static Names,
+    pub(crate) usage: Option<TokenUsage>,
+    pub(crate) cost_pico: Option<u64>,
+    pub(crate) duration_ns: u64,
+    pub(crate) status: Status,
+    pub(crate) usage_incomplete: bool,
+    /// Kept when at most [`MAX_RESPONSE_ID_BYTES`].
+    pub(crate) response_id: Option<&'a str>,
+    pub(crate) span: Option<SpanRef>,
+}
+
+pub(crate) fn record(c: Call<'_>) {
+    let u = c.usage.unwrap_or_default();
+    let present = [u.input, u.output, u.cache_read, u.cache_creation, u.reasoning];
+    let mut flags = c.status as u32;
+    let mut tokens = [0u64; 5];
+    for (i, t) in present.iter().enumerate() {
+        if let Some(n) = t {
+            tokens[i] = *n;
+            flags |= 1 << (2 + i);
+        }
+    }
+    if c.cost_pico.is_some() {
+        flags |= COST_KNOWN;
+    }
+    if c.usage_incomplete {
+        flags |= INCOMPLETE;
+    }
+    push(Entry {
+        timestamp_ms: wall_ms(c.ended),
+        duration_ns: c.duration_ns,
+        cost_pico: c.cost_pico.unwrap_or(0),
+        tokens,
+        names: c.names,
+        agent: c.agent.id,
+        flags,
+        span: c.span,
+        response_id: c.response_id.filter(|id| !id.is_empty() && id.len() <= MAX_RESPONSE_ID_BYTES).map(Box::from),
+    });
+}
+
+fn push(e: Entry) {
     let cap = per_ring();
     let rings = rings();
     // One ring per shard, so the shard is in range; `min` (not a division)
@@ -313,14 +420,14 @@ pub(crate) fn record(r: CallRecord) {
     while ring.len() >= cap {
         ring.pop_front();
     }
-    ring.push_back(r);
+    ring.push_back(e);
 }
 
 /// The own ring is busy (more threads than shards): the next free ring, or,
 /// when every ring is busy, the own one once it is free.
 #[cold]
 #[inline(never)]
-fn lock_other(rings: &[Ring], own: usize) -> std::sync::MutexGuard<'_, VecDeque<CallRecord>> {
+fn lock_other(rings: &[Ring], own: usize) -> std::sync::MutexGuard<'_, VecDeque<Entry>> {
     (1..rings.len())
         .find_map(|i| match rings[(own + i) % rings.len()].try_lock() {
             Ok(g) => Some(g),
@@ -335,7 +442,7 @@ fn lock_other(rings: &[Ring], own: usize) -> std::sync::MutexGuard<'_, VecDeque<
 pub fn recent() -> Vec<CallRecord> {
     let mut all: Vec<CallRecord> = Vec::new();
     for ring in rings() {
-        all.extend(ring.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned());
+        all.extend(ring.lock().unwrap_or_else(|e| e.into_inner()).iter().map(Entry::record));
     }
     // Stable: calls of one thread keep their order within a millisecond (unless
     // a busy ring sent one of them to another ring).
@@ -344,13 +451,13 @@ pub fn recent() -> Vec<CallRecord> {
 }
 
 /// The most recent recorded call for which `pred` holds.
-fn find(pred: impl Fn(&CallRecord) -> bool) -> Option<CallRecord> {
+fn find(pred: impl Fn(&Entry) -> bool) -> Option<CallRecord> {
     let mut best: Option<CallRecord> = None;
     for ring in rings() {
         let ring = ring.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(r) = ring.iter().rev().find(|r| pred(r)) {
-            if best.as_ref().map_or(true, |b| r.timestamp_ms >= b.timestamp_ms) {
-                best = Some(r.clone());
+        if let Some(e) = ring.iter().rev().find(|e| pred(e)) {
+            if best.as_ref().map_or(true, |b| e.timestamp_ms >= b.timestamp_ms) {
+                best = Some(e.record());
             }
         }
     }

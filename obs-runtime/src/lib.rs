@@ -52,11 +52,11 @@
 //!
 //! ```text
 //! L7  lib · init · testing
-//! L6  export · trace · tower · ops · mcp · runs · eval
+//! L6  export · trace · tower · ops · mcp · runs · eval · expansion
 //! L5  catalog · redact · health · track · genai_bridge
 //! L4  llm
 //! L3  call
-//! L2  pricing · ledger · budget · process · failure · conversation
+//! L2  pricing · ledger · budget · process · failure · conversation · span
 //! L1  metrics · context · clients
 //! L0  descriptor · status · provider · semconv · usage · labels · slot · time · json · events
 //! ```
@@ -78,8 +78,9 @@
 //!   `process_*` metrics and `build_info`, read when an exporter reads),
 //!   `failure` (the log line of a call that failed or panicked),
 //!   `conversation` (model calls grouped by the request context's
-//!   conversation id: turns, duration, cost, idle timeout).
-//! * L3, `call`: call sites, the call guard, `Tracked`, runtime label sets, the
+//!   conversation id: turns, duration, cost, idle timeout), `span` (an
+//!   instrumented call's span, built from its callsite's field list).
+//! * L3, `call`: call sites, the call guard, `run` and `Instrumented`, runtime label sets, the
 //!   slow-call warning. It knows no model call: a kind of call that records
 //!   more plugs in through `call::Extension`.
 //! * L4, `llm`: model calls (`LlmSite = Site<Llm>`), tokens, cost, the ledger
@@ -97,7 +98,8 @@
 //!   `rmcp-3` / `rmcp-2`), `runs` (the live view's bounded store of recent
 //!   runs, collected from obs's own spans by a layer of [`layer()`]; feature
 //!   `ui`), `eval` (evaluation scores and labels as
-//!   `gen_ai.evaluation.result` events and series; feedback tokens).
+//!   `gen_ai.evaluation.result` events and series; feedback tokens),
+//!   `expansion` (the entry points the macros' generated code calls).
 //! * L7: `init` (`Builder`), `testing`, and this root (`init()`, `__private`
 //!   for generated code).
 
@@ -114,6 +116,7 @@ pub mod conversation;
 mod descriptor;
 pub mod eval;
 pub mod events;
+mod expansion;
 pub mod export;
 mod failure;
 #[cfg(feature = "logs")]
@@ -137,6 +140,7 @@ pub mod redact;
 mod runs;
 mod semconv;
 mod slot;
+mod span;
 mod status;
 pub mod testing;
 mod time;
@@ -187,15 +191,38 @@ pub fn init() -> Result<ObsGuard, InitError> {
 }
 
 /// What generated code uses. Not a public API: it may change in any release.
+///
+/// The entry points of an expansion (see the README, "What a macro expands
+/// to"): the statics (`fn_info`, `Site::with_span`, `span_meta`,
+/// `Registration`), the disabled check and start (`Site::quiet`,
+/// `Site::call`, `Site::begin`), the runners (`run`, `run_map`,
+/// `Instrumented`), the ends (`end`, `end_llm`, `end_llm_unreported`,
+/// `stream`, `stream_impl`, `stream_result`, `note`), content capture
+/// (`capturing`, `capture_input`, `capture_output`, `capture::CaptureProbe`),
+/// and the probes that read a return value (`Probe` with `EndDisplay`,
+/// `EndResult`, `EndPlain`).
 #[doc(hidden)]
 pub mod __private {
     pub use crate::budget::__private::BudgetReturn;
     pub use crate::budget::check as budget_check;
     pub use crate::call::slow_call;
+    pub use crate::call::{Call, Site};
+    pub use crate::catalog::Registration;
+    pub use crate::descriptor::{fn_info, FnInfo, FnInfoBuilder, FnKind};
+    pub use crate::expansion::*;
+    pub use crate::health::{
+        CheckFuture, CheckOutput, CheckResult, Registration as HealthRegistration, StaticRun as HealthRun,
+    };
     pub use crate::labels::__private::{bounded, unbounded, SelfToolName};
     pub use crate::llm::{LlmCall, LlmSite, TrackReturn, TrackedStream};
+    pub use crate::provider::infer_provider;
+    pub use crate::redact::__private as redact;
     pub use crate::redact::capture::__private as capture;
+    pub use crate::span::{with_user_fields, AGENT_FIELDS, FUNCTION_FIELDS, LLM_FIELDS, TOOL_FIELDS};
+    pub use crate::status::{EndDisplay, EndPlain, EndResult, Ending, Outcome, Probe};
     pub use crate::usage::LlmUsage;
+    pub use inventory;
+    pub use tracing;
 
     /// The return value as usage; spanned on the return type by the macro, so
     /// a type without `LlmUsage` is reported there.
@@ -204,78 +231,34 @@ pub mod __private {
         ret
     }
 
-    /// Hands the error's `Display` (cut to 1 KiB, through the secret
-    /// detectors) to the failure line of the call of `info` about to end.
-    #[cold]
-    #[inline(never)]
-    pub fn error_text(info: &'static crate::FnInfo, e: &dyn std::fmt::Display) {
-        // Before init() no failure line is written: formatting the error
-        // would only allocate.
-        if !crate::call::enabled() {
-            return;
-        }
-        crate::failure::stash(info, || {
-            let s = e.to_string();
-            let cut = crate::metrics::registry::cut(&s, 1024);
-            crate::redact::scan(&cut).into_owned()
-        });
-    }
-
-    /// The error of a `Result` whose error type implements `Display`, for
-    /// the failure line: `(&ErrProbe(&ret)).__obs_err()` resolves to
-    /// [`ErrDisplay`] then, to [`ErrOpaque`] (nothing) otherwise.
-    pub struct ErrProbe<'a, T: ?Sized>(pub &'a T);
-
-    /// The error of a `Result<T, E: Display>`.
-    pub trait ErrDisplay {
-        /// `Some` for `Err`.
-        fn __obs_err(&self) -> Option<&dyn std::fmt::Display>;
-    }
-
-    impl<T, E: std::fmt::Display> ErrDisplay for ErrProbe<'_, Result<T, E>> {
-        #[inline(always)]
-        fn __obs_err(&self) -> Option<&dyn std::fmt::Display> {
-            match self.0 {
-                Err(e) => Some(e),
-                Ok(_) => None,
-            }
-        }
-    }
-
-    /// Any other value: no text.
-    pub trait ErrOpaque {
-        /// Always `None`.
-        fn __obs_err(&self) -> Option<&dyn std::fmt::Display>;
-    }
-
-    impl<T: ?Sized> ErrOpaque for &ErrProbe<'_, T> {
-        #[inline(always)]
-        fn __obs_err(&self) -> Option<&dyn std::fmt::Display> {
-            None
-        }
-    }
-
-    /// `error.type` of an error value: its type's short name.
-    #[inline]
-    pub fn error_type_of<E>(_: &E) -> &'static str {
-        crate::status::short_type_name(std::any::type_name::<E>())
-    }
-
     /// Applies a `usage = expr` closure (or function) to the return value;
     /// its parameter type comes from here, so `|r| r.usage` needs no annotation.
     #[inline]
     pub fn apply_usage<'a, R: ?Sized, U: crate::usage::LlmUsage, F: FnOnce(&'a R) -> U>(ret: &'a R, f: F) -> U {
         f(ret)
     }
-    pub use crate::call::{once, typed, Call, Site, Tracked};
-    pub use crate::catalog::Registration;
-    pub use crate::descriptor::{fn_info, FnInfo, FnInfoBuilder, FnKind};
-    pub use crate::health::{
-        CheckFuture, CheckOutput, CheckResult, Registration as HealthRegistration, StaticRun as HealthRun,
-    };
-    pub use crate::provider::infer_provider;
-    pub use crate::redact::__private as redact;
-    pub use crate::status::{Outcome, PlainOutcome, Probe, ResultOutcome};
-    pub use inventory;
-    pub use tracing;
+
+    /// The static metadata of a generated span's callsite: what
+    /// `tracing::span!` builds, as one `const fn` instead of a macro in every
+    /// expansion. `fields` is the kind's field list, then the user's.
+    pub const fn span_meta(
+        name: &'static str,
+        target: &'static str,
+        level: tracing::Level,
+        file: &'static str,
+        line: u32,
+        fields: &'static [&'static str],
+        callsite: &'static tracing::callsite::DefaultCallsite,
+    ) -> tracing::Metadata<'static> {
+        tracing::Metadata::new(
+            name,
+            target,
+            level,
+            Some(file),
+            Some(line),
+            Some(target),
+            tracing::field::FieldSet::new(fields, tracing::callsite::Identifier(callsite)),
+            tracing::metadata::Kind::SPAN,
+        )
+    }
 }

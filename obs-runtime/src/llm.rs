@@ -96,6 +96,10 @@ pub const TOKEN_TYPES: [&str; 5] = ["input", "output", "cache_read", "cache_crea
 struct PriceCache {
     generation: u64,
     price: Option<Arc<ModelPrice>>,
+    /// The price's rates for this site (batch or not) when they do not
+    /// depend on the call (no context tiers, no off-peak windows): then a
+    /// call's cost is six multiplications.
+    flat: Option<[u64; 6]>,
 }
 
 /// Distinct `error_type` values whose duration series a site caches.
@@ -111,6 +115,8 @@ struct ErrorSeries {
 pub struct LlmSeries {
     model: &'static str,
     provider: &'static str,
+    /// The same, as the ledger keeps them.
+    names: &'static crate::ledger::Names,
     operation: &'static str,
     batch: bool,
     tokens: [&'static CounterCells; 5],
@@ -160,9 +166,11 @@ impl LlmSeries {
                 .histogram()
         };
         let mp = [("model", model), ("provider", provider)];
+        let (model_name, provider_name) = (intern(model), intern(provider));
         LlmSeries {
-            model: intern(model),
-            provider: intern(provider),
+            model: model_name,
+            provider: provider_name,
+            names: crate::ledger::names(model_name, provider_name),
             operation,
             batch,
             tokens,
@@ -182,17 +190,17 @@ impl LlmSeries {
     /// The model's price, borrowed from the site's cache: a pointer copy, no
     /// lock and no reference count, unless the pricing table changed.
     #[inline]
-    fn price(&self) -> Option<&'static ModelPrice> {
+    fn price(&self) -> &'static PriceCache {
         let generation = pricing::generation();
         match self.price.get() {
-            Some(c) if c.generation == generation => c.price.as_deref(),
+            Some(c) if c.generation == generation => c,
             _ => self.refresh_price(generation),
         }
     }
 
     #[cold]
     #[inline(never)]
-    fn refresh_price(&self, generation: u64) -> Option<&'static ModelPrice> {
+    fn refresh_price(&self, generation: u64) -> &'static PriceCache {
         // One small leak per site per pricing-table change (rare by nature).
         let provider = Some(self.provider).filter(|p| *p != "unknown");
         let price = pricing::price_for(self.model, provider);
@@ -202,8 +210,8 @@ impl LlmSeries {
                 warn_deprecated_once(self.model, self.provider, date);
             }
         }
-        let c = self.price.publish(PriceCache { generation, price });
-        c.price.as_deref()
+        let flat = price.as_ref().and_then(|p| p.flat_rates(self.batch));
+        self.price.publish(PriceCache { generation, price, flat })
     }
 
     /// The `error_type`-labelled duration series: from the site's slots, or
@@ -319,6 +327,15 @@ impl Call<Llm> {
     /// (tokens, cost, response model, finish reasons).
     #[inline]
     pub fn finish_llm(mut self, outcome: Outcome, ret: &dyn LlmUsage) {
+        self.complete_llm(outcome, ret);
+    }
+
+    /// [`finish_llm`](Call::finish_llm) in place: the guard drops as done. A
+    /// second completion records nothing.
+    pub(crate) fn complete_llm(&mut self, outcome: Outcome, ret: &dyn LlmUsage) {
+        if self.is_done() {
+            return;
+        }
         let (status, error_type) = outcome.status();
         let elapsed = self.end(status, error_type);
         let usage = match (status, ret.usage()) {
@@ -342,6 +359,14 @@ impl Call<Llm> {
     /// `Err` before a stream started).
     #[inline]
     pub fn finish_llm_unreported(mut self, outcome: Outcome) {
+        self.complete_llm_unreported(outcome);
+    }
+
+    /// [`finish_llm_unreported`](Call::finish_llm_unreported) in place.
+    pub(crate) fn complete_llm_unreported(&mut self, outcome: Outcome) {
+        if self.is_done() {
+            return;
+        }
         let (status, error_type) = outcome.status();
         let elapsed = self.end(status, error_type);
         self.end_llm(LlmEnd {
@@ -434,15 +459,21 @@ fn record_end(llm: &LlmSeries, agent: Agent, span: &tracing::Span, end: LlmEnd<'
             if let Some(n) = u.output {
                 llm.genai_tokens[1].record_int(shard, n);
             }
-            match llm.price() {
+            let price = llm.price();
+            match price.price.as_deref() {
                 Some(p) => {
-                    let mut opts = CostOptions::batch(llm.batch);
-                    if p.off_peak.is_some() {
-                        // Only models with off-peak rates read the clock.
-                        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
-                        opts = opts.at(now.map_or(0, |d| d.as_secs()));
-                    }
-                    let c = p.cost(&u, opts);
+                    let c = match &price.flat {
+                        Some(rates) => pricing::cost_of(&pricing::token_parts(&u), rates),
+                        None => {
+                            let mut opts = CostOptions::batch(llm.batch);
+                            if p.off_peak.is_some() {
+                                // Only models with off-peak rates read the clock.
+                                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+                                opts = opts.at(now.map_or(0, |d| d.as_secs()));
+                            }
+                            p.cost(&u, opts)
+                        }
+                    };
                     llm.cost.add(shard, c.pico);
                     cost_pico = Some(c.pico);
                     if c.pico > HIGH_COST_PICO.load(Ordering::Relaxed) {
@@ -512,20 +543,21 @@ fn record_end(llm: &LlmSeries, agent: Agent, span: &tracing::Span, end: LlmEnd<'
         UsageState::Reported(u) => Some(u),
         _ => None,
     };
-    crate::ledger::record(
-        crate::ledger::CallRecord::new(
-            crate::ledger::wall_ms(end.ended),
-            agent.name(),
-            llm.model,
-            llm.provider,
-            usage,
-            cost_pico,
-            end.elapsed_ns,
-            end.status,
-            end.usage == UsageState::Incomplete,
-        )
-        .with_refs(end.response_id, span),
-    );
+    crate::ledger::record(crate::ledger::Call {
+        ended: end.ended,
+        agent,
+        names: llm.names,
+        usage,
+        cost_pico,
+        duration_ns: end.elapsed_ns,
+        status: end.status,
+        usage_incomplete: end.usage == UsageState::Incomplete,
+        response_id: end.response_id,
+        #[cfg(feature = "logs")]
+        span: crate::ledger::SpanRef::of(span),
+        #[cfg(not(feature = "logs"))]
+        span: None,
+    });
     if let Some(c) = cost_pico {
         crate::budget::add_cost(agent.name(), llm.model, c);
     }
@@ -546,7 +578,9 @@ pin_project_lite::pin_project! {
 }
 
 struct StreamState {
+    /// The call, until the stream ends; `None` from the start for a quiet call.
     call: Option<LlmCall>,
+    ended: bool,
     first: bool,
     usage: Option<TokenUsage>,
     response_model: Option<String>,
@@ -558,10 +592,17 @@ struct StreamState {
 impl<S> TrackedStream<S> {
     /// Wraps `inner`; the call ends with the stream.
     pub fn new(inner: S, call: LlmCall) -> Self {
+        Self::maybe(inner, Some(call))
+    }
+
+    /// Wraps `inner`; without a call (a quiet one) the stream is passed
+    /// through untouched.
+    pub fn maybe(inner: S, call: Option<LlmCall>) -> Self {
         TrackedStream {
             inner,
             state: StreamState {
-                call: Some(call),
+                call,
+                ended: false,
                 first: true,
                 usage: None,
                 response_model: None,
@@ -575,6 +616,7 @@ impl<S> TrackedStream<S> {
 
 impl StreamState {
     fn end(&mut self, completed: bool) {
+        self.ended = true;
         let Some(call) = self.call.take() else { return };
         let reasons = std::mem::take(&mut self.finish_reasons);
         let usage = match (self.usage, completed, self.errored) {
@@ -639,16 +681,21 @@ where
     fn poll_next(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Option<S::Item>> {
         let this = self.project();
         let state = this.state;
+        if state.ended {
+            return Poll::Ready(None);
+        }
         let polled = match &state.call {
             Some(call) => {
                 let _entered = call.enter();
                 this.inner.poll_next(cx)
             }
-            None => return Poll::Ready(None),
+            None => this.inner.poll_next(cx),
         };
         match polled {
             Poll::Ready(Some(item)) => {
-                state.observe(&item);
+                if state.call.is_some() {
+                    state.observe(&item);
+                }
                 Poll::Ready(Some(item))
             }
             Poll::Ready(None) => {

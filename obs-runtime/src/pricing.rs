@@ -275,35 +275,78 @@ impl ModelPrice {
             r.batch_cache_read = tier_batch(t.batch_cache_read, t.cache_read, base.batch_cache_read, base_read);
             r.batch_cache_write = tier_batch(t.batch_cache_write, t.cache_write, base.batch_cache_write, base_write);
         }
-        let input_rate = if opts.batch { r.batch_input.unwrap_or(r.input) } else { r.input };
-        let output_rate = if opts.batch { r.batch_output.unwrap_or(r.output) } else { r.output };
-        let (read_rate, write_rate) = if opts.batch {
-            (r.batch_cache_read.or(r.cache_read), r.batch_cache_write.or(r.cache_write))
-        } else {
-            (r.cache_read, r.cache_write)
-        };
-        let cache_read = usage.cache_read.unwrap_or(0).min(input);
-        let cache_creation = usage.cache_creation.unwrap_or(0).min(input - cache_read);
-        let creation_1h = usage.cache_creation_1h.unwrap_or(0).min(cache_creation);
-        let uncached = input - cache_read - cache_creation;
-        let output = usage.output.unwrap_or(0);
-        let reasoning = usage.reasoning.unwrap_or(0).min(output);
-        let write_rate = write_rate.unwrap_or(input_rate);
-        let parts: [(u64, u64); 6] = [
-            (uncached, input_rate),
-            (cache_read, read_rate.unwrap_or(input_rate)),
-            (cache_creation - creation_1h, write_rate),
-            (creation_1h, r.cache_write_1h.unwrap_or(write_rate)),
-            (output - reasoning, output_rate),
-            (reasoning, r.reasoning.unwrap_or(output_rate)),
-        ];
-        // Each product fits in u128 (u64 * u64), but their sum can pass it
-        // with token counts and rates near u64::MAX (rates set in code, counts
-        // reported by a provider): saturate rather than panic in the call.
-        let pico: u128 =
-            parts.iter().fold(0u128, |sum, &(n, rate)| sum.saturating_add(u128::from(n) * u128::from(rate)));
-        Cost { pico: u64::try_from(pico).unwrap_or(u64::MAX) }
+        cost_of(&token_parts(usage), &part_rates(&r, opts.batch))
     }
+
+    /// The six rates [`cost`](Self::cost) applies (see [`token_parts`]), when
+    /// they do not depend on the call: a price without context tiers or
+    /// off-peak windows. What a model call's site caches with the price.
+    pub(crate) fn flat_rates(&self, batch: bool) -> Option<[u64; 6]> {
+        (self.tiers.is_empty() && self.off_peak.is_none()).then(|| part_rates(&self.rates, batch))
+    }
+}
+
+/// A call's tokens split as they are billed: uncached input, cache reads,
+/// 5-minute and 1-hour cache writes, output other than reasoning, reasoning.
+/// Cached tokens are part of the input and never billed twice.
+#[inline]
+pub(crate) fn token_parts(usage: &TokenUsage) -> [u64; 6] {
+    let input = usage.input.unwrap_or(0);
+    let cache_read = usage.cache_read.unwrap_or(0).min(input);
+    let cache_creation = usage.cache_creation.unwrap_or(0).min(input - cache_read);
+    let creation_1h = usage.cache_creation_1h.unwrap_or(0).min(cache_creation);
+    let output = usage.output.unwrap_or(0);
+    let reasoning = usage.reasoning.unwrap_or(0).min(output);
+    [
+        input - cache_read - cache_creation,
+        cache_read,
+        cache_creation - creation_1h,
+        creation_1h,
+        output - reasoning,
+        reasoning,
+    ]
+}
+
+/// The rate of each of [`token_parts`], from `r` (the rates in force).
+fn part_rates(r: &Rates, batch: bool) -> [u64; 6] {
+    let input_rate = if batch { r.batch_input.unwrap_or(r.input) } else { r.input };
+    let output_rate = if batch { r.batch_output.unwrap_or(r.output) } else { r.output };
+    let (read_rate, write_rate) = if batch {
+        (r.batch_cache_read.or(r.cache_read), r.batch_cache_write.or(r.cache_write))
+    } else {
+        (r.cache_read, r.cache_write)
+    };
+    let write_rate = write_rate.unwrap_or(input_rate);
+    [
+        input_rate,
+        read_rate.unwrap_or(input_rate),
+        write_rate,
+        r.cache_write_1h.unwrap_or(write_rate),
+        output_rate,
+        r.reasoning.unwrap_or(output_rate),
+    ]
+}
+
+/// The cost of `parts` at `rates`, in picodollars. In u64 arithmetic while it
+/// does not overflow (every real call); else each product in u128 (u64 * u64
+/// fits) and their sum saturated, since counts and rates near u64::MAX (rates
+/// set in code, counts reported by a provider) must not panic the call.
+#[inline]
+pub(crate) fn cost_of(parts: &[u64; 6], rates: &[u64; 6]) -> Cost {
+    let mut sum = 0u64;
+    for (n, r) in parts.iter().zip(rates) {
+        match n.checked_mul(*r).and_then(|p| sum.checked_add(p)) {
+            Some(s) => sum = s,
+            None => {
+                let pico = parts
+                    .iter()
+                    .zip(rates)
+                    .fold(0u128, |acc, (&n, &r)| acc.saturating_add(u128::from(n) * u128::from(r)));
+                return Cost { pico: u64::try_from(pico).unwrap_or(u64::MAX) };
+            }
+        }
+    }
+    Cost { pico: sum }
 }
 
 /// A tier's batch rate: its own, else the base batch rate when the tier
@@ -996,6 +1039,45 @@ pub fn models() -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn flat_rates_cost_the_same_as_the_full_rule() {
+        let r = Rates {
+            input: 2_500_000,
+            output: 10_000_000,
+            cache_read: Some(1_250_000),
+            cache_write: Some(3_750_000),
+            cache_write_1h: Some(5_000_000),
+            reasoning: Some(12_000_000),
+            batch_input: Some(1_250_000),
+            batch_output: Some(5_000_000),
+            ..Rates::default()
+        };
+        let p = ModelPrice::new("openai", r);
+        let mut x = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut next = |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        for i in 0..2_000 {
+            let big = if i % 100 == 0 { u64::MAX } else { 3_000_000 };
+            let pick = |v: u64, on: bool| on.then_some(v);
+            let u = TokenUsage {
+                input: pick(next(big), i % 7 != 0),
+                output: pick(next(big), i % 5 != 0),
+                cache_read: pick(next(big), i % 3 == 0),
+                cache_creation: pick(next(big), i % 4 == 0),
+                cache_creation_1h: pick(next(big), i % 8 == 0),
+                reasoning: pick(next(big), i % 6 == 0),
+            };
+            for batch in [false, true] {
+                let flat = p.flat_rates(batch).expect("no tiers, no off-peak");
+                assert_eq!(cost_of(&token_parts(&u), &flat), p.cost(&u, CostOptions::batch(batch)), "{u:?} {batch}");
+            }
+        }
+    }
+
     use super::*;
 
     /// The macros reject a literal model name that is not in this table; they

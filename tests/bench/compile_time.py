@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Compile time and code size of instrumentation: generates one crate per
 variant with N functions (default 200) under `#[traced]`, `#[track_tool]`,
-`#[track_llm_call]`, `#[tracing::instrument(skip_all)]` and none, builds
+`#[track_llm_call]`, `#[tracing::instrument(skip_all)]` (alone, and in a
+program that also links obs-runtime) and none, builds
 each (debug), then rebuilds it `--runs` times after touching its source and
 prints the median wall time of the crate alone (its dependencies are built
 once, before timing). With `--size`, also the release binary's size per
@@ -30,6 +31,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 VARIANTS = {
     "none": ("", ""),
     "tracing_instrument": ("#[tracing::instrument(skip_all)]", ""),
+    # The same, in a program that also links obs-runtime (its `main` calls
+    # `obs_runtime::init()`): the reference for what the expansion itself
+    # costs, since any program with obs's macros links the runtime (its
+    # exporters are most of the link time of a debug build).
+    "tracing_instrument_obs": ("#[tracing::instrument(skip_all)]", "let _obs = obs_runtime::init();"),
     "traced": ("#[obs_runtime::traced]", ""),
     "track_tool": ('#[obs_runtime::track_tool(name = "t{i}")]', ""),
     "track_llm_call": ('#[obs_runtime::track_llm_call(model = "gpt-4o", usage = none)]', ""),
@@ -37,7 +43,7 @@ VARIANTS = {
 
 
 def generate(base, variant, fns, binary):
-    attr, _ = VARIANTS[variant]
+    attr, prelude = VARIANTS[variant]
     d = os.path.join(base, variant)
     os.makedirs(os.path.join(d, "src"), exist_ok=True)
     with open(os.path.join(d, "Cargo.toml"), "w") as f:
@@ -84,6 +90,7 @@ fn poll<F: std::future::Future>(f: F) -> F::Output {
 }
 
 fn main() {
+    """ + prelude + """
     let mut s = std::env::args().count() as u64;
 """ + "\n".join(calls) + """
     println!("{s}");
@@ -132,13 +139,16 @@ def main():
             size = os.path.getsize(os.path.join(target, "release", name))
         results[v] = (statistics.median(times), size)
     ref = results.get("tracing_instrument", (None, None))
+    ref_obs = results.get("tracing_instrument_obs", (None, None))
     floor = results.get("none", (None, None))
-    print(f"| {a.fns} fns, debug build of the crate alone | median s | x tracing::instrument | release bytes/fn over none |")
-    print("|---|---:|---:|---:|")
+    print(f"| {a.fns} fns, debug build of the crate alone | median s | x tracing::instrument "
+          "| x tracing::instrument, obs-runtime linked | release bytes/fn over none |")
+    print("|---|---:|---:|---:|---:|")
     for v, (t, size) in results.items():
         r = f"{t / ref[0]:.2f}x" if ref[0] else "-"
+        r_obs = f"{t / ref_obs[0]:.2f}x" if ref_obs[0] else "-"
         per = f"{(size - floor[1]) / a.fns:,.0f}" if size and floor[1] else "-"
-        print(f"| {v} | {t:.2f} | {r} | {per} |")
+        print(f"| {v} | {t:.2f} | {r} | {r_obs} | {per} |")
 
 
 if __name__ == "__main__":

@@ -63,7 +63,11 @@ fn bad_values_are_errors_and_off_the_view_serves_and_costs_nothing() {
     let addr = obs.prometheus_addr().unwrap();
     for path in ["/", "/ui.js", "/api/overview", "/api/runs", "/api/runs/0123456789abcdef", "/api/failures"] {
         let r = obs_tests::http_get(addr, path).unwrap();
-        assert_eq!((r.status, r.body.as_str()), (404, "not found: the live view is off (OBS_UI=false)\n"), "{path}");
+        assert_eq!(
+            (r.status, r.body.as_str()),
+            (404, "not found: the live view is off (OBS_UI=false; OBS_UI=true turns it on)\n"),
+            "{path}"
+        );
     }
     assert_eq!(obs_tests::http_get(addr, "/metrics").unwrap().status, 200);
     assert!(!span_enabled(), "no layer wants the call's span: it stays disabled, as without the view");

@@ -71,3 +71,66 @@ pub const OBS_USAGE: &str = "obs.usage";
 pub const OBS_REQUEST_ID: &str = "obs.request_id";
 /// `obs.tenant_id`.
 pub const OBS_TENANT_ID: &str = "obs.tenant_id";
+
+// The fields of the span each macro's call opens, in order: the macros
+// declare a callsite's fields as one of these lists followed by the user's
+// `fields(..)`, and the runtime fills in each value at its place.
+
+/// The fields of an agent's span (`#[track_execution]`), in order.
+pub const AGENT_FIELDS: [&str; 8] = [
+    OTEL_NAME,
+    OTEL_KIND,
+    GEN_AI_OPERATION_NAME,
+    GEN_AI_PROVIDER_NAME,
+    GEN_AI_AGENT_NAME,
+    ERROR_TYPE,
+    OTEL_STATUS_CODE,
+    OBS_STATUS,
+];
+
+/// The fields of a model call's span (`#[track_llm_call]`), in order: what
+/// it knows when it starts, then what the end of the call records.
+pub const LLM_FIELDS: [&str; 22] = [
+    OTEL_NAME,
+    OTEL_KIND,
+    GEN_AI_OPERATION_NAME,
+    GEN_AI_PROVIDER_NAME,
+    GEN_AI_REQUEST_MODEL,
+    SERVER_ADDRESS,
+    SERVER_PORT,
+    GEN_AI_RESPONSE_MODEL,
+    GEN_AI_RESPONSE_FINISH_REASONS,
+    GEN_AI_USAGE_INPUT_TOKENS,
+    GEN_AI_USAGE_OUTPUT_TOKENS,
+    GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+    GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+    GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+    GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+    OBS_COST_USD,
+    OBS_USAGE,
+    GEN_AI_INPUT_MESSAGES,
+    GEN_AI_OUTPUT_MESSAGES,
+    ERROR_TYPE,
+    OTEL_STATUS_CODE,
+    OBS_STATUS,
+];
+
+/// The fields of a tool's span (`#[track_tool]`), in order.
+pub const TOOL_FIELDS: [&str; 9] = [
+    OTEL_NAME,
+    OTEL_KIND,
+    GEN_AI_OPERATION_NAME,
+    GEN_AI_TOOL_NAME,
+    GEN_AI_TOOL_CALL_ARGUMENTS,
+    GEN_AI_TOOL_CALL_RESULT,
+    ERROR_TYPE,
+    OTEL_STATUS_CODE,
+    OBS_STATUS,
+];
+
+/// The fields of a `#[traced]` function's span, in order.
+pub const FUNCTION_FIELDS: [&str; 7] =
+    [OTEL_NAME, OTEL_KIND, CODE_FUNCTION, CODE_NAMESPACE, ERROR_TYPE, OTEL_STATUS_CODE, OBS_STATUS];
+
+/// The most fields a `tracing` callsite holds, the user's `fields(..)` included.
+pub const MAX_SPAN_FIELDS: usize = 32;

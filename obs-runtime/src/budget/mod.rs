@@ -343,12 +343,16 @@ pub fn register(b: Budget) -> Result<(), BudgetError> {
 }
 
 /// Adds a priced call's cost to every budget it falls in.
+#[inline]
 pub(crate) fn add_cost(agent: &str, model: &str, pico: u64) {
     let budgets = budgets();
     // No budget registered (the common case): no clock read, no store wake-up.
-    if budgets.is_empty() {
-        return;
+    if !budgets.is_empty() {
+        add_cost_to(budgets, agent, model, pico);
     }
+}
+
+fn add_cost_to(budgets: &[Arc<State>], agent: &str, model: &str, pico: u64) {
     let secs = now_secs();
     #[cfg(feature = "redis")]
     let store = shared::link();

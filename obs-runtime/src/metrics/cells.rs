@@ -71,6 +71,14 @@ impl Sharded {
         &self.lines[shard * self.lines_per_shard + i / WORDS].0[i % WORDS]
     }
 
+    /// The lines of one shard: a histogram record takes them once, then
+    /// indexes its sum, extremes and bucket inside (one bounds check).
+    #[inline(always)]
+    fn shard(&self, shard: usize) -> &[Line] {
+        let start = shard * self.lines_per_shard;
+        &self.lines[start..start + self.lines_per_shard]
+    }
+
     fn sum(&self, i: usize) -> u64 {
         (0..shards()).fold(0u64, |acc, s| acc.wrapping_add(self.cell(s, i).load(Relaxed)))
     }
@@ -190,11 +198,22 @@ impl HistogramCells {
     pub fn record_int(&self, shard: usize, v: u64) {
         // `b == bounds.len()` is the bucket above the last bound.
         let b = self.int_bounds.partition_point(|&ub| ub < v);
-        self.cells.cell(shard, FIRST_BUCKET + b).fetch_add(1, Relaxed);
+        let lines = self.cells.shard(shard);
+        let i = FIRST_BUCKET + b;
+        // `i < width` (the bucket arithmetic): both lines exist.
+        let (Some(first), Some(bucket)) = (lines.first(), lines.get(i / WORDS)) else { return };
+        bucket.0[i % WORDS].fetch_add(1, Relaxed);
         match self.mode {
             SumMode::Integer => {
-                self.cells.cell(shard, SUM).fetch_add(v, Relaxed);
-                self.extremes(shard, v);
+                // The sum and the extremes share the shard's first line.
+                first.0[SUM].fetch_add(v, Relaxed);
+                let (min, max) = (&first.0[MIN], &first.0[MAX]);
+                if v < min.load(Relaxed) {
+                    min.fetch_min(v, Relaxed);
+                }
+                if v > max.load(Relaxed) {
+                    max.fetch_max(v, Relaxed);
+                }
             }
             SumMode::Float => {
                 let f = v as f64 * self.scale;

@@ -19,7 +19,7 @@ use super::is_secret_name;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt::{self, Write};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 /// The size limit when neither `OBS_CAPTURE_MAX_BYTES` nor
 /// [`set_capture_max_bytes`] sets one.
@@ -36,20 +36,19 @@ const MARK: &str = "…";
 /// The closing bracket or brace of a container.
 const CLOSE: usize = 1;
 
-static ENABLED: AtomicBool = AtomicBool::new(false);
 static MAX_BYTES: AtomicUsize = AtomicUsize::new(DEFAULT_CAPTURE_MAX_BYTES);
 
 /// Whether content is captured: off unless [`set_capture`] or `init()`
 /// (`OBS_CAPTURE_CONTENT`, [`crate::Builder::capture_content`]) turned it on.
 #[inline] // read by every tool and model call: a load, not a call into this crate
 pub fn capture_enabled() -> bool {
-    ENABLED.load(Relaxed)
+    crate::call::capture_setting()
 }
 
 /// Turns content capture on or off for the process, at once; the same as
 /// [`crate::Builder::capture_content`] (`OBS_CAPTURE_CONTENT`) without `init()`.
 pub fn set_capture(on: bool) {
-    ENABLED.store(on, Relaxed);
+    crate::call::set_capture_setting(on);
 }
 
 /// The size limit of captured content, in bytes.
@@ -410,11 +409,19 @@ fn fit(node: &Node, budget: usize) -> Option<String> {
 pub mod __private {
     use serde_json::Value;
 
-    /// Whether this call captures content: the function's own
-    /// `capture_content = ..` if given, else the process setting.
-    #[inline]
-    pub fn capture_on(forced: Option<bool>) -> bool {
-        forced.unwrap_or_else(super::capture_enabled)
+    /// A value that can be captured: serialized by the runtime, through this
+    /// trait's vtable, only when a call captures (the generated code only
+    /// takes a reference, so nothing is serialized, copied or dropped per
+    /// function otherwise).
+    pub trait CaptureArg {
+        /// The value as JSON.
+        fn json(&self) -> Option<Value>;
+    }
+
+    impl<T: serde::Serialize> CaptureArg for T {
+        fn json(&self) -> Option<Value> {
+            serde_json::to_value(self).ok()
+        }
     }
 
     /// Wraps a value for [`CaptureResult`] / [`CaptureSerialize`] / [`CaptureNothing`]:
@@ -424,36 +431,44 @@ pub mod __private {
     pub struct CaptureProbe<'a, T: ?Sized>(pub &'a T);
 
     /// `Result<T: Serialize, E>`: the `Ok` value only.
-    pub trait CaptureResult {
-        /// The JSON value.
-        fn __obs_capture(&self) -> Option<Value>;
+    pub trait CaptureResult<'a> {
+        /// The value to capture.
+        fn __obs_capture(&self) -> Option<&'a dyn CaptureArg>;
     }
-    impl<T: serde::Serialize, E> CaptureResult for &&CaptureProbe<'_, Result<T, E>> {
-        fn __obs_capture(&self) -> Option<Value> {
-            self.0.as_ref().ok().and_then(|v| serde_json::to_value(v).ok())
+    impl<'a, T: serde::Serialize, E> CaptureResult<'a> for &&CaptureProbe<'a, Result<T, E>> {
+        #[inline]
+        fn __obs_capture(&self) -> Option<&'a dyn CaptureArg> {
+            self.0.as_ref().ok().map(|v| v as &dyn CaptureArg)
         }
     }
 
     /// Any `Serialize` value.
-    pub trait CaptureSerialize {
-        /// The JSON value.
-        fn __obs_capture(&self) -> Option<Value>;
+    pub trait CaptureSerialize<'a> {
+        /// The value to capture.
+        fn __obs_capture(&self) -> Option<&'a dyn CaptureArg>;
     }
-    impl<T: serde::Serialize + ?Sized> CaptureSerialize for &CaptureProbe<'_, T> {
-        fn __obs_capture(&self) -> Option<Value> {
-            serde_json::to_value(self.0).ok()
+    impl<'a, T: serde::Serialize> CaptureSerialize<'a> for &CaptureProbe<'a, T> {
+        #[inline]
+        fn __obs_capture(&self) -> Option<&'a dyn CaptureArg> {
+            Some(self.0)
         }
     }
 
     /// Anything else: not captured.
-    pub trait CaptureNothing {
+    pub trait CaptureNothing<'a> {
         /// Nothing.
-        fn __obs_capture(&self) -> Option<Value>;
+        fn __obs_capture(&self) -> Option<&'a dyn CaptureArg>;
     }
-    impl<T: ?Sized> CaptureNothing for CaptureProbe<'_, T> {
-        fn __obs_capture(&self) -> Option<Value> {
+    impl<'a, T: ?Sized> CaptureNothing<'a> for CaptureProbe<'a, T> {
+        #[inline]
+        fn __obs_capture(&self) -> Option<&'a dyn CaptureArg> {
             None
         }
+    }
+
+    /// The probes' values as JSON, by name.
+    pub fn to_json<'a>(args: &[(&'a str, Option<&dyn CaptureArg>)]) -> Vec<(&'a str, Option<Value>)> {
+        args.iter().map(|(n, v)| (*n, v.and_then(CaptureArg::json))).collect()
     }
 
     /// The captured arguments: one argument as itself, several as an object

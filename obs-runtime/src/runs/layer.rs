@@ -70,6 +70,12 @@ impl<S> Filter<S> for RunsFilter {
     }
 }
 
+/// Whether the subscriber in force here carries the run store's layer
+/// (obs's layer, or the one `init()` installs for the view alone).
+pub(crate) fn in_current_subscriber() -> bool {
+    tracing::dispatcher::get_default(|d| d.is::<RunsLayer>())
+}
+
 struct RunsLayer {
     dispatch: OnceLock<tracing::dispatcher::WeakDispatch>,
 }

@@ -34,7 +34,7 @@ mod failures;
 mod layer;
 
 pub(crate) use failures::failures;
-pub(crate) use layer::layer;
+pub(crate) use layer::{in_current_subscriber, layer};
 
 use crate::context::RequestContext;
 use crate::status::Status;

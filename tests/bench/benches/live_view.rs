@@ -1,7 +1,7 @@
 //! The live view's cost per instrumented call: the same calls with the run
 //! store collecting (`on`) and not (`off`), in one process, after `init()`
-//! with the Prometheus exporter and the view (no log exporter: obs's layer
-//! is the subscriber, as `init()` installs it then).
+//! with the Prometheus exporter and the view (no log exporter: the run
+//! store's layer is the subscriber, as `init()` installs it then).
 //!
 //! * `run of 12 calls`: one agent run with ten tool calls and one model
 //!   call (tokens and cost), the shape the view is for; divide by 12 for a
@@ -81,6 +81,8 @@ fn main() {
         .exporters(&["prometheus"])
         .prometheus_addr("127.0.0.1:0")
         .error_log_level(None)
+        // Off by default in a release build.
+        .ui(true)
         .init()
         .expect("obs");
     let mut c = config();

@@ -614,6 +614,68 @@ fn serve(mut conn: std::net::TcpStream) {
 
 // ------------------------------------------------------------------- main
 
+/// The fastest batch of each case, in ns per call (`OBS_BENCH_MIN=a,b,c`):
+/// cases take turns, batch after batch, and each keeps its fastest, which a
+/// busy machine slows least (a median moves with the load; the minimum of
+/// many short batches mostly does not). For comparing cases on a shared
+/// machine; the README's figures are criterion medians on a quiet one.
+fn min_of_batches(list: &str, cases: &[Case]) {
+    const BATCH: u64 = 2_000;
+    const ROUNDS: usize = 400;
+    let picked: Vec<&Case> = list
+        .split(',')
+        .map(|n| cases.iter().find(|c| c.name == n).unwrap_or_else(|| panic!("OBS_BENCH_MIN: no case {n}")))
+        .collect();
+    let mut best = vec![f64::MAX; picked.len()];
+    let mut i = 0u64;
+    for _ in 0..ROUNDS {
+        for (k, case) in picked.iter().enumerate() {
+            let f = case.f;
+            let mut batch = || {
+                let start = Instant::now();
+                for _ in 0..BATCH {
+                    i = i.wrapping_add(1);
+                    black_box(f(black_box(i)));
+                }
+                start.elapsed().as_nanos() as f64 / BATCH as f64
+            };
+            let ns = match case.dispatch {
+                Some(d) => tracing::dispatcher::with_default(&d(), batch),
+                None => batch(),
+            };
+            best[k] = best[k].min(ns);
+        }
+    }
+    for (case, ns) in picked.iter().zip(best) {
+        println!("{:<32} {ns:>9.1} ns (fastest batch of {BATCH})", case.name);
+    }
+}
+
+/// Runs one case `iterations` times (`OBS_BENCH_ONLY=case:iterations`), under
+/// its own subscriber when it has one: instruction counts of two runs with
+/// different iteration counts give the cost of one call, whatever the load.
+#[inline(never)]
+fn run_only(only: &str, cases: &[Case]) {
+    let (name, n) = only.split_once(':').unwrap_or((only, "100000"));
+    let n: u64 = n.parse().expect("OBS_BENCH_ONLY=case:iterations");
+    let case = cases.iter().find(|c| c.name == name).unwrap_or_else(|| {
+        let names: Vec<_> = cases.iter().map(|c| c.name).collect();
+        panic!("OBS_BENCH_ONLY: no case {name} in this mode; cases: {names:?}")
+    });
+    let f = case.f;
+    let run = || {
+        let mut s = 0u64;
+        for i in 0..n {
+            s = s.wrapping_add(f(black_box(i)));
+        }
+        black_box(s);
+    };
+    match case.dispatch {
+        Some(d) => tracing::dispatcher::with_default(&d(), run),
+        None => run(),
+    }
+}
+
 fn main() {
     let mode = Mode::from_env();
     let mut c = config();
@@ -687,6 +749,18 @@ fn main() {
         }
     };
     assert_eq!(obs_runtime::enabled(), mode != Mode::Uninit);
+    if let Ok(list) = std::env::var("OBS_BENCH_MIN") {
+        min_of_batches(&list, &cases);
+        drop(guard);
+        return;
+    }
+    if let Ok(only) = std::env::var("OBS_BENCH_ONLY") {
+        // `case:iterations`, for instruction counts under a profiler
+        // (`valgrind --tool=callgrind`): the case alone, no criterion.
+        run_only(&only, &cases);
+        drop(guard);
+        return;
+    }
     run_cases(&mut c, mode.name(), &cases);
     if mode == Mode::Metrics {
         contention(&mut c);

@@ -187,6 +187,8 @@ pub fn layer<S>() -> impl Layer<S>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
+    // Calls mark themselves for the bridge from now on.
+    crate::context::start_marking();
     let layer = crate::trace::layer()
         .with_filter(ObsFilter { spans_only: true })
         .and_then(LogLayer { dispatch: OnceLock::new() }.with_filter(ObsFilter { spans_only: false }))

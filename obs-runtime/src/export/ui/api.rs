@@ -27,7 +27,7 @@ fn num(v: f64) -> Json {
 /// Whether runs are collected: on, and obs's layer is in the subscriber
 /// (an application's own subscriber without it sees no runs).
 fn collecting() -> bool {
-    runs::collecting() && crate::export::logs::in_current_subscriber()
+    runs::collecting() && runs::in_current_subscriber()
 }
 
 fn to_string(v: &Json) -> String {
