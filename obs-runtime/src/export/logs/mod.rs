@@ -39,7 +39,6 @@ mod writer;
 pub use config::{LogBuffer, LogConfig, LogFormat, LogOutput, LogSpans, Rotation};
 pub use config::{DEFAULT_MAX_FILES, DEFAULT_QUEUE_BYTES, DEFAULT_QUEUE_LINES, MAX_VALUE_BYTES};
 pub use config::{QUEUE_BYTES_RANGE, QUEUE_LINES_RANGE};
-#[cfg(feature = "ui")]
 pub use layer::layer;
 
 use super::{ExportError, Exporter, ExporterConfig, Running};
