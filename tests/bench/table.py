@@ -52,7 +52,11 @@ HAND = {
     },
     "json": {"obs_tool": "base_json_tool", "obs_tool_async": "base_json_tool", "obs_tool_failed": "base_json_tool",
              "obs_llm_usage": "base_json_llm", "obs_llm_usage_async": "base_json_llm"},
-    "otlp": {"obs_tool": "base_json_tool", "obs_llm_usage": "base_json_llm"},
+    # The issue-23 baseline: the hand-written span exported through
+    # tracing-opentelemetry + opentelemetry-otlp (plus the JSON line and the
+    # cached metrics obs's otlp mode also writes).
+    "otlp": {"obs_tool": "base_otel_tool", "obs_tool_async": "base_otel_tool", "obs_tool_failed": "base_otel_tool",
+             "obs_llm_usage": "base_otel_llm", "obs_llm_usage_async": "base_otel_llm"},
 }
 PEERS = {
     "uninit": ["tracing_instrument_no_subscriber", "fastrace_no_reporter"],
@@ -65,7 +69,7 @@ BASELINES = {
     "metrics": ["base_metrics_instant", "base_metrics_quanta", "base_metrics_per_call", "base_llm",
                 "base_llm_quanta", "autometrics", "otel_sdk_metrics", "tracing_instrument_registry"],
     "json": ["base_json_tool", "base_json_llm"],
-    "otlp": ["base_json_tool", "base_json_llm"],
+    "otlp": ["base_otel_tool", "base_otel_llm", "base_json_tool", "base_json_llm"],
 }
 CONTENTION = ["uninstrumented", "base_metrics_instant", "obs_tool", "base_llm", "obs_llm_usage"]
 

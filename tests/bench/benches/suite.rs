@@ -15,7 +15,9 @@
 //!   JSON log layer (lines to `/dev/null`); against a hand-written `tracing`
 //!   span under a JSON `fmt` subscriber plus cached `metrics`.
 //! * `OBS_BENCH_MODE=otlp`: everything, with the OTLP exporter sending to a
-//!   sink on 127.0.0.1 that this process runs.
+//!   sink on 127.0.0.1 that this process runs; against the same hand-written
+//!   span and metrics with the span also exported through
+//!   `tracing-opentelemetry` and `opentelemetry-otlp` to that sink.
 //!
 //! Each of obs's four macros is measured on a sync function and on an async
 //! one polled once with a no-op waker. `OBS_BENCH_QUICK=1` shortens every
@@ -492,6 +494,72 @@ fn base_json_llm(x: u64) -> u64 {
     r
 }
 
+// ------------------------------------ hand-written, spans exported by OTLP
+
+/// The OTLP sink's address, for the hand-written exporter (otlp mode).
+static SINK_ADDR: OnceLock<std::net::SocketAddr> = OnceLock::new();
+
+/// A blocking HTTP/1.1 client for the OTLP exporter: the SDK's batch thread
+/// runs the export future with a plain executor, so an async client would need
+/// a runtime of its own (obs runs its exporter on one).
+#[derive(Debug)]
+struct BlockingClient;
+
+#[async_trait::async_trait]
+impl opentelemetry_http::HttpClient for BlockingClient {
+    async fn send_bytes(
+        &self,
+        request: http::Request<bytes::Bytes>,
+    ) -> Result<http::Response<bytes::Bytes>, opentelemetry_http::HttpError> {
+        let addr = SINK_ADDR.get().ok_or("no sink")?;
+        let mut conn = std::net::TcpStream::connect(addr)?;
+        let body = request.body();
+        let head = format!(
+            "POST {} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/x-protobuf\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            request.uri().path(),
+            body.len()
+        );
+        conn.write_all(head.as_bytes())?;
+        conn.write_all(body)?;
+        let mut answer = Vec::new();
+        let mut chunk = [0u8; 1024];
+        while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+            match conn.read(&mut chunk)? {
+                0 => break,
+                n => answer.extend_from_slice(&chunk[..n]),
+            }
+        }
+        Ok(http::Response::builder().status(200).body(bytes::Bytes::new())?)
+    }
+}
+
+/// A JSON `fmt` subscriber (as for `base_json_*`) with a `tracing-opentelemetry`
+/// layer whose tracer exports every span through the SDK's batch processor
+/// and the OTLP/HTTP exporter: what an application wires by hand to get its
+/// spans to a collector.
+fn otel_dispatch() -> tracing::Dispatch {
+    use opentelemetry::trace::TracerProvider as _;
+    use opentelemetry_otlp::{WithExportConfig as _, WithHttpConfig as _};
+    use tracing_subscriber::layer::SubscriberExt as _;
+    static PROVIDER: OnceLock<opentelemetry_sdk::trace::SdkTracerProvider> = OnceLock::new();
+    let provider = PROVIDER.get_or_init(|| {
+        let addr = SINK_ADDR.get().expect("otlp mode starts the sink");
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .with_http_client(BlockingClient)
+            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+            .with_endpoint(format!("http://{addr}/v1/traces"))
+            .build()
+            .expect("OTLP span exporter");
+        opentelemetry_sdk::trace::SdkTracerProvider::builder().with_batch_exporter(exporter).build()
+    });
+    tracing::Dispatch::new(
+        tracing_subscriber::registry()
+            .with(tracing_subscriber::fmt::layer().json().with_writer(std::io::sink))
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench"))),
+    )
+}
+
 // ------------------------------------------------------------- contention
 
 /// Runs `f` `iters` times on each of `threads` threads started together;
@@ -566,6 +634,9 @@ fn render(c: &mut Criterion, baseline: &metrics_exporter_prometheus::PrometheusH
 
 // ------------------------------------------------------------- OTLP sink
 
+/// What the sink received: (path, body bytes) per request.
+static SINK_REQUESTS: std::sync::Mutex<Vec<(String, usize)>> = std::sync::Mutex::new(Vec::new());
+
 /// An OTLP/HTTP sink on 127.0.0.1: reads each request and answers 200 with an
 /// empty body (an empty protobuf export response).
 fn otlp_sink() -> std::net::SocketAddr {
@@ -604,6 +675,8 @@ fn serve(mut conn: std::net::TcpStream) {
                 Ok(n) => buf.extend_from_slice(&chunk[..n]),
             }
         }
+        let path = head.split_whitespace().nth(1).unwrap_or("").to_string();
+        SINK_REQUESTS.lock().unwrap_or_else(|e| e.into_inner()).push((path, len));
         buf.drain(..head_end + len);
         let ok = b"HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\n\r\n";
         if conn.write_all(ok).is_err() {
@@ -714,7 +787,7 @@ fn main() {
                     .log_output(obs_runtime::export::logs::LogOutput::parse("/dev/null")),
                 _ => b
                     .exporters(&["logs", "prometheus", "otlp"])
-                    .otlp_endpoint(format!("http://{}", otlp_sink()))
+                    .otlp_endpoint(format!("http://{}", SINK_ADDR.get_or_init(otlp_sink)))
                     .log_format(obs_runtime::export::logs::LogFormat::Json)
                     .log_spans(obs_runtime::export::logs::LogSpans::All)
                     .log_output(obs_runtime::export::logs::LogOutput::parse("/dev/null")),
@@ -743,6 +816,12 @@ fn main() {
                         Case { name: "base_json_tool", f: base_json_tool, dispatch: Some(json_dispatch) },
                         Case { name: "base_json_llm", f: base_json_llm, dispatch: Some(json_dispatch) },
                     ]);
+                    if mode == Mode::Otlp {
+                        cases.extend([
+                            Case { name: "base_otel_tool", f: base_json_tool, dispatch: Some(otel_dispatch) },
+                            Case { name: "base_otel_llm", f: base_json_llm, dispatch: Some(otel_dispatch) },
+                        ]);
+                    }
                 }
             }
             Some(guard)
@@ -752,6 +831,18 @@ fn main() {
     if let Ok(list) = std::env::var("OBS_BENCH_MIN") {
         min_of_batches(&list, &cases);
         drop(guard);
+        if mode == Mode::Otlp {
+            // Both exporters really sent: obs's and the hand-written one.
+            std::thread::sleep(Duration::from_secs(6));
+            let got = SINK_REQUESTS.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let traces: Vec<_> = got.iter().filter(|(p, _)| p == "/v1/traces").collect();
+            eprintln!(
+                "sink: {} requests, {} to /v1/traces, {} bytes of spans",
+                got.len(),
+                traces.len(),
+                traces.iter().map(|t| t.1).sum::<usize>()
+            );
+        }
         return;
     }
     if let Ok(only) = std::env::var("OBS_BENCH_ONLY") {
