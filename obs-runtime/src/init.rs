@@ -1584,8 +1584,9 @@ fn live_view(
         // through the bridge that nothing reads (about 0.9 µs a call in the
         // `metrics` bench; runs show no trace id then).
         use tracing_subscriber::layer::SubscriberExt as _;
-        let _ =
-            tracing::subscriber::set_global_default(tracing_subscriber::registry().with(crate::runs::layer(|| None)));
+        let _ = tracing::subscriber::set_global_default(
+            tracing_subscriber::registry().with(crate::runs::layer(|| None, false)),
+        );
     }
     ui.start();
     let url = format!("http://{}/", running.iter().find_map(|r| r.local_addr())?);

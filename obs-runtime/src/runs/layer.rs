@@ -25,12 +25,15 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
 /// The run-store layer with its filter; `log_hint` is the log filter's
-/// level hint (see [`RunsFilter::max_level_hint`]).
-pub(crate) fn layer<S>(log_hint: fn() -> Option<LevelFilter>) -> impl Layer<S>
+/// level hint (see [`RunsFilter::max_level_hint`]); `trace_ids`: whether the
+/// subscriber gives spans OpenTelemetry ids (obs's layer does; the layer
+/// alone, as `init()` installs it without logs, does not), so runs record
+/// them.
+pub(crate) fn layer<S>(log_hint: fn() -> Option<LevelFilter>, trace_ids: bool) -> impl Layer<S>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    RunsLayer { dispatch: OnceLock::new() }.with_filter(RunsFilter { log_hint })
+    RunsLayer { dispatch: OnceLock::new(), trace_ids }.with_filter(RunsFilter { log_hint })
 }
 
 /// Spans of instrumented calls, and failure lines.
@@ -78,6 +81,9 @@ pub(crate) fn in_current_subscriber() -> bool {
 
 struct RunsLayer {
     dispatch: OnceLock<tracing::dispatcher::WeakDispatch>,
+    /// Without ids, `on_enter` has nothing to read: it returns at once
+    /// rather than look up every root's ids on every poll.
+    trace_ids: bool,
 }
 
 /// Where an open call belongs.
@@ -307,6 +313,9 @@ where
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        if !self.trace_ids {
+            return;
+        }
         let Some(span) = ctx.span(id) else { return };
         let run = match span.extensions().get::<Open>() {
             Some(Open { place: Place::Run { run, .. }, root: true, .. }) if !run.has_trace_id() => run.clone(),

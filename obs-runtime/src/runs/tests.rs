@@ -10,7 +10,7 @@ use tracing_subscriber::layer::SubscriberExt as _;
 
 /// The run store's layer alone (no log or trace layer: it needs neither).
 fn subscriber() -> impl tracing::Subscriber {
-    tracing_subscriber::registry().with(layer(|| None))
+    tracing_subscriber::registry().with(layer(|| None, false))
 }
 
 fn with_runs<R>(cfg: Config, f: impl FnOnce() -> R) -> R {
@@ -175,7 +175,7 @@ fn a_root_continues_a_remote_trace_and_its_run_has_that_trace_id() {
     crate::call::enable();
     start(Config::default());
     // The OpenTelemetry layer first, as in `crate::layer()`.
-    let subscriber = tracing_subscriber::registry().with(crate::trace::layer()).with(layer(|| None));
+    let subscriber = tracing_subscriber::registry().with(crate::trace::layer()).with(layer(|| None, true));
     tracing::subscriber::with_default(subscriber, || {
         let root = tracing::info_span!(
             "invoke_agent remote_root",

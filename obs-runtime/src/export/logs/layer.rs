@@ -200,7 +200,7 @@ where
     let layer = layer.and_then(crate::mcp::covering::layer());
     // The live view's runs, from obs's own spans while it is on (see `runs`).
     #[cfg(feature = "ui")]
-    let layer = layer.and_then(crate::runs::layer(log_level_hint));
+    let layer = layer.and_then(crate::runs::layer(log_level_hint, true));
     layer
 }
 
